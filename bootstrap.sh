@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian / Raspberry Pi OS machine:
+#   bash bootstrap.sh demo    set everything up, then run the demo (app, or headless scripted demo)
+#   bash bootstrap.sh test    set everything up, then run the test suite
+# Idempotent: a second run only checks what is already there.
+set -euo pipefail
+cd "$(dirname "$0")"
+HERE=$(pwd)
+VENV="${POS_TERMINAL_VENV:-$HERE/.venv}"
+
+APT_PACKAGES=(
+  python3-venv python3-dev
+  libzbar0                                   # pyzbar backend
+  libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1   # Kivy offscreen (Mesa EGL/GL)
+  libmtdev1 libsdl2-2.0-0                    # Kivy input / SDL runtime
+  fonts-wqy-microhei                         # CJK glyphs for Chinese receipts and UI
+  gettext                                    # msgfmt for the UI catalogs
+)
+
+need_apt() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    [[ "$p" == \#* ]] && continue
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  printf '%s\n' "${missing[@]}"
+}
+
+setup_system() {
+  command -v apt-get >/dev/null || { echo "note: no apt-get here; install ${APT_PACKAGES[*]} yourself" >&2; return; }
+  mapfile -t missing < <(need_apt)
+  [[ ${#missing[@]} -eq 0 || -z "${missing[0]}" ]] && return
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "installing system packages: ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+setup_python() {
+  local py="${PYTHON:-python3}"
+  [[ -x "$VENV/bin/python" ]] || "$py" -m venv "$VENV"
+  local stamp="$VENV/.installed-$(cat requirements.txt requirements-dev.txt setup.py | sha256sum | cut -c1-16)"
+  if [[ ! -f "$stamp" ]]; then
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements-dev.txt
+    "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e .
+    touch "$stamp"
+  fi
+}
+
+setup_system
+setup_python
+export PATH="$VENV/bin:$PATH"
+
+case "${1:-demo}" in
+  demo) shift || true; exec pos-terminal demo "$@" ;;
+  test) shift || true; exec "$VENV/bin/python" -m pytest -q "$@" ;;
+  setup) exit 0 ;;
+  *) echo "usage: bash bootstrap.sh demo|test|setup" >&2; exit 2 ;;
+esac
