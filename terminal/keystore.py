@@ -1,0 +1,79 @@
+"""Secrets in the state directory, each a file of mode 0600 (acquirer-api.md §8)."""
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from . import signing
+from .errors import FaultError
+from .files import write_atomic
+
+SIGNING_KEY = "terminal_key.pem"
+HMAC_KEY = "device_hmac.key"
+CONTROL_TOKEN = "control_token"
+
+
+class KeyStore:
+    def __init__(self, *, state_dir: Path):
+        self.state_dir = Path(state_dir)
+
+    def path(self, name: str) -> Path:
+        return self.state_dir / name
+
+    def _read_secret(self, name: str) -> bytes | None:
+        path = self.path(name)
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            return None
+        if stat.S_IMODE(mode) & 0o077:
+            raise FaultError(
+                f"{path} is readable by other users (mode {oct(stat.S_IMODE(mode))}): run `chmod 600 {path}`",
+                code="KEY_PERMISSIONS",
+            )
+        return path.read_bytes()
+
+    def signing_key(self, *, create: bool = False) -> rsa.RSAPrivateKey:
+        pem = self._read_secret(SIGNING_KEY)
+        if pem is None:
+            if not create:
+                raise FaultError(
+                    f"no terminal signing key at {self.path(SIGNING_KEY)}: run `pos-terminal provision`",
+                    code="KEY_MISSING",
+                )
+            key = signing.generate_private_key()
+            write_atomic(self.path(SIGNING_KEY), signing.private_key_pem(key))
+            return key
+        try:
+            return signing.load_private_key(pem)
+        except ValueError as exc:
+            raise FaultError(f"{self.path(SIGNING_KEY)} is not a usable key ({exc}): re-provision", code="KEY_INVALID") from None
+
+    def store_signing_key(self, key: rsa.RSAPrivateKey, name: str = SIGNING_KEY) -> None:
+        write_atomic(self.path(name), signing.private_key_pem(key))
+
+    def hmac_key(self) -> bytes:
+        key = self._read_secret(HMAC_KEY)
+        if key is None:
+            key = secrets.token_bytes(32)
+            write_atomic(self.path(HMAC_KEY), key)
+        return key
+
+    def control_token(self, *, create: bool = True) -> str | None:
+        token = self._read_secret(CONTROL_TOKEN)
+        if token is None:
+            if not create:
+                return None
+            token = secrets.token_hex(32).encode()
+            write_atomic(self.path(CONTROL_TOKEN), token)
+        return token.decode().strip()
+
+    def remove(self, name: str) -> None:
+        try:
+            os.remove(self.path(name))
+        except FileNotFoundError:
+            pass
