@@ -1,0 +1,176 @@
+"""The decoder chain: zxing-cpp (QR only) first, then budgeted fallbacks for hard frames.
+
+Why a chain: one decoder call settles the easy frames in about a millisecond; the frames it
+misses fail for a few recurring reasons (a located symbol whose modules are too small or too
+soft to sample, a dark frame with a dozen grey levels of contrast, sensor noise, a screen's
+moire). Each fallback below targets one of those reasons and is cheap on its own, and all of
+them together stay inside ``budget_ms`` per frame:
+
+1. zxing on the full frame (LocalAverage binarizer, its own invert/rotate/downscale retries),
+   with ``return_errors`` so a symbol that was located but failed its checksum gives a region.
+2. Region fallbacks on that symbol only (a crop, so upscaling is cheap): 2x upscale,
+   unsharp mask, global-histogram binarizer.
+3. Frame fallbacks: half-scale (averages noise away), contrast stretch + smoothing (dark
+   frames), fixed-threshold and global-histogram binarizers, a light blur (moire), and
+   optionally a second backend (pyzbar) as the last resort.
+
+``live=True`` (camera use) rotates the starting frame fallback from one frame to the next, so
+a camera at 30 fps tries every fallback within a few frames while each frame stays cheap.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import DependencyMissing
+from .backends import Decoder, PyzbarDecoder, build_decoder
+
+Stage = tuple[str, Callable[[Any], "str | None"]]
+
+
+class DecoderChain:
+    """Decode one frame (BGR or grayscale numpy array) to the text of a QR code, or None.
+
+    ``primary``: "zxing" (default; fallbacks need it), "pyzbar" or "opencv" (then the chain is
+    that single decoder). ``budget_ms``: time after which no further fallback starts.
+    ``last_resort``: add pyzbar as a final frame fallback when it is usable.
+    ``last_stage`` names the stage that produced the last result (for diagnostics/bench).
+    """
+
+    def __init__(self, *, primary: str = "zxing", budget_ms: float = 25.0, live: bool = False,
+                 last_resort: bool = True) -> None:
+        import cv2
+        import numpy as np
+
+        self._cv2 = cv2
+        self._np = np
+        self.budget_ms = budget_ms
+        self.live = live
+        self.last_stage: str | None = None
+        self._rotation = 0
+        self._single: Decoder | None = None
+        if primary != "zxing":
+            self._single = build_decoder(primary)
+            self._frame_stages: list[Stage] = []
+            return
+        try:
+            import zxingcpp
+        except ImportError as exc:
+            raise DependencyMissing("zxing", "zxing-cpp (pip install zxing-cpp)",
+                                    device="camera") from exc
+        self._zx = zxingcpp
+        self._qr = zxingcpp.BarcodeFormat.QRCode
+        self._bin = zxingcpp.Binarizer
+        self._frame_stages = [
+            ("half", self._half),
+            ("stretch", self._stretch),
+            ("fixed", lambda g: self._read(g, binarizer=self._bin.FixedThreshold)),
+            ("smooth", lambda g: self._read(cv2.GaussianBlur(g, (5, 5), 0))),
+            ("global", lambda g: self._read(g, binarizer=self._bin.GlobalHistogram)),
+            ("upscale", lambda g: self._read(
+                cv2.resize(g, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_LINEAR))),
+        ]
+        if last_resort and PyzbarDecoder.is_usable():
+            zbar = PyzbarDecoder()
+            self._frame_stages.append(("pyzbar", zbar.decode))
+
+    # ------------------------------------------------------------------ public
+
+    def decode(self, frame: Any) -> str | None:
+        gray = frame if frame.ndim == 2 else self._cv2.cvtColor(frame, self._cv2.COLOR_BGR2GRAY)
+        if self._single is not None:
+            self.last_stage = self._single.name
+            return self._single.decode(gray)
+        start = time.perf_counter()
+        deadline = start + self.budget_ms / 1000.0
+        text, regions = self._primary(gray)
+        if text is not None:
+            self.last_stage = "zxing"
+            return text
+        for box in regions[:2]:
+            for name, stage in self._region_stages():
+                if time.perf_counter() >= deadline:
+                    return self._none()
+                text = stage(self._crop(gray, box))
+                if text is not None:
+                    self.last_stage = "roi-" + name
+                    return text
+        stages = self._frame_stages
+        if self.live and stages:
+            k = self._rotation % len(stages)
+            self._rotation += 1
+            stages = stages[k:] + stages[:k]
+        for name, stage in stages:
+            if time.perf_counter() >= deadline:
+                break
+            text = stage(gray)
+            if text is not None:
+                self.last_stage = name
+                return text
+        return self._none()
+
+    # ------------------------------------------------------------------ stages
+
+    def _none(self) -> None:
+        self.last_stage = None
+        return None
+
+    def _read(self, gray: Any, **kwargs: Any) -> str | None:
+        for r in self._zx.read_barcodes(gray, formats=self._qr, **kwargs):
+            if r.valid and r.text:
+                return r.text
+        return None
+
+    def _primary(self, gray: Any) -> tuple[str | None, list[tuple[int, int, int, int]]]:
+        regions = []
+        for r in self._zx.read_barcodes(gray, formats=self._qr, return_errors=True):
+            if r.valid and r.text:
+                return r.text, []
+            p = r.position
+            xs = [p.top_left.x, p.top_right.x, p.bottom_left.x, p.bottom_right.x]
+            ys = [p.top_left.y, p.top_right.y, p.bottom_left.y, p.bottom_right.y]
+            regions.append((min(xs), min(ys), max(xs), max(ys)))
+        return None, regions
+
+    def _crop(self, gray: Any, box: tuple[int, int, int, int]) -> Any:
+        x0, y0, x1, y1 = box
+        pad = max(12, (x1 - x0) // 4, (y1 - y0) // 4)  # keep the quiet zone
+        h, w = gray.shape
+        return gray[max(0, y0 - pad):min(h, y1 + pad), max(0, x0 - pad):min(w, x1 + pad)]
+
+    def _region_stages(self) -> list[Stage]:
+        cv2 = self._cv2
+        fast = {"try_rotate": False, "try_downscale": False}
+
+        def up2(g: Any) -> str | None:
+            return self._read(cv2.resize(g, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC),
+                              **fast)
+
+        def sharpen(g: Any) -> str | None:
+            big = cv2.resize(g, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+            soft = cv2.GaussianBlur(big, (0, 0), 3.0)
+            return self._read(cv2.addWeighted(big, 2.5, soft, -1.5, 0), **fast)
+
+        def denoise(g: Any) -> str | None:
+            big = cv2.resize(g, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+            return self._read(cv2.GaussianBlur(big, (5, 5), 0), **fast)
+
+        return [("up2", up2), ("sharpen", sharpen), ("denoise", denoise),
+                ("global", lambda g: self._read(g, binarizer=self._bin.GlobalHistogram))]
+
+    def _half(self, gray: Any) -> str | None:
+        cv2 = self._cv2
+        return self._read(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
+                          try_downscale=False)
+
+    def _stretch(self, gray: Any) -> str | None:
+        """Dark frames: smooth the sensor noise, then stretch the few grey levels there are."""
+        cv2 = self._cv2
+        lo, hi = self._np.percentile(gray[::4, ::4], (1, 99))
+        if hi - lo > 120:  # contrast is fine; a stretch would change nothing
+            return None
+        smooth = cv2.GaussianBlur(gray, (5, 5), 0)
+        scale = 255.0 / max(float(hi - lo), 1.0)
+        stretched = cv2.convertScaleAbs(smooth, alpha=scale, beta=-float(lo) * scale)
+        return self._read(stretched, try_downscale=False)

@@ -1,0 +1,79 @@
+"""Request authentication: Client-Id → the client's key by keyVersion, signature, clock.
+
+Key rotation: the current key and the key it replaced are accepted, the latter for 24 h
+after the rotation. Anything else answers KEY_NOT_FOUND.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from terminal.signing import ALGORITHM, SignatureHeader, content_string, load_public_key, parse_timestamp, verify
+
+from .protocol import DAY_MS, Refusal, now_ms
+from .store import Store
+
+MAX_CLOCK_DRIFT_S = 300
+ACTIVATION_CLIENT_ID = "activation"
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    terminal_id: str
+    key_version: int
+
+
+def check_request_time(headers, *, skew_s: float) -> None:
+    try:
+        sent = parse_timestamp(headers.get("Request-Time") or "")
+    except ValueError:
+        raise Refusal("INVALID_REQUEST_TIME", "Request-Time is missing or not ISO 8601 UTC with milliseconds") from None
+    now = datetime.now(timezone.utc) + timedelta(seconds=skew_s)
+    if abs((now - sent).total_seconds()) > MAX_CLOCK_DRIFT_S:
+        raise Refusal("INVALID_REQUEST_TIME")
+
+
+def signature_header(headers) -> SignatureHeader:
+    try:
+        header = SignatureHeader.parse(headers.get("Signature"))
+    except ValueError as exc:
+        raise Refusal("INVALID_SIGNATURE", f"Signature header: {exc}") from None
+    if header.algorithm != ALGORITHM:
+        raise Refusal("INVALID_SIGNATURE", f"unsupported signature algorithm {header.algorithm}")
+    return header
+
+
+def check_signature(public_key, *, path: str, headers, body: bytes, header: SignatureHeader) -> None:
+    content = content_string(path, headers.get("Client-Id") or "", headers.get("Request-Time") or "", body)
+    if not verify(public_key, content, header.signature):
+        raise Refusal("INVALID_SIGNATURE")
+
+
+def usable_key(store: Store, client_id: str, key_version: int) -> dict | None:
+    keys = store.client_keys(client_id)
+    wanted = next((k for k in keys if k["key_version"] == key_version), None)
+    if wanted is None:
+        return None
+    if wanted["superseded_ms"] is None:
+        return wanted
+    previous = max((k["key_version"] for k in keys if k["superseded_ms"] is not None), default=None)
+    if key_version == previous and now_ms() - wanted["superseded_ms"] <= DAY_MS:
+        return wanted
+    return None
+
+
+def authenticate(store: Store, *, path: str, headers, body: bytes, skew_s: float) -> Client:
+    client_id = headers.get("Client-Id") or ""
+    client = store.client(client_id) if client_id else None
+    if client is None:
+        raise Refusal("ACCESS_DENIED", f"unknown Client-Id {client_id!r}" if client_id else "Client-Id missing")
+    header = signature_header(headers)
+    key = usable_key(store, client_id, header.key_version)
+    if key is None:
+        raise Refusal("KEY_NOT_FOUND", f"no usable key version {header.key_version} for this client")
+    check_signature(load_public_key(key["public_key_pem"].encode()), path=path, headers=headers, body=body,
+                    header=header)
+    check_request_time(headers, skew_s=skew_s)
+    current = max(k["key_version"] for k in store.client_keys(client_id) if k["superseded_ms"] is None)
+    return Client(client_id, client["terminal_id"], current)

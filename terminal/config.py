@@ -1,0 +1,202 @@
+"""Configuration: TOML per terminal-interfaces.md §3, validated with pydantic.
+
+Unknown keys are errors, every error names its key path, relative paths are resolved against
+the configuration file, and nothing here is a secret (secrets live in the state directory).
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import FaultError
+from .money import MINOR_UNITS, Money, parse_amount
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+DEFAULT_CONFIG = CONFIG_DIR / "demo.toml"
+STATE_DIR_ENV = "POS_TERMINAL_STATE_DIR"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TerminalSection(_Section):
+    serial_number: str = Field("DEMO-0001", min_length=1, max_length=64)
+    locale: Literal["en_US", "en_CA", "fr_CA", "zh_Hans"] = "en_US"
+    currency: str = "USD"
+    currencies: list[str] = ["USD", "CAD"]
+    max_amount: str = "10000.00"
+    model: str = "POS-PI-1"
+
+    @field_validator("currencies")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = [c for c in value if c not in MINOR_UNITS]
+        if unknown or not value:
+            raise ValueError(f"must be a non-empty list of ISO 4217 codes among {sorted(MINOR_UNITS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TerminalSection":
+        if self.currency not in self.currencies:
+            raise ValueError(f"currency {self.currency!r} must be one of currencies {self.currencies}")
+        for currency in self.currencies:
+            try:
+                parse_amount(self.max_amount, currency)
+            except Exception as exc:  # InputError: message says why
+                raise ValueError(f"max_amount: {exc}") from None
+        return self
+
+    def max_money(self, currency: str) -> Money:
+        return parse_amount(self.max_amount, currency)
+
+
+class MerchantSection(_Section):
+    id: str = "M-DEMO"
+    name: str = "Demo Coffee"
+    store_id: str = "S-001"
+    store_name: str = "Main Street"
+
+
+class AcquirerSection(_Section):
+    base_url: str = "embedded"
+    client_id: str = ""
+    terminal_id: str = ""
+    key_version: int = Field(1, ge=1)
+    ca_bundle: str = ""
+    signing_public_key: str = ""
+    encryption_public_key: str = ""
+    encryption_kid: str = ""
+    connect_timeout_s: float = Field(3, gt=0, le=60)
+    read_timeout_s: float = Field(15, gt=0, le=120)
+    other_read_timeout_s: float = Field(8, gt=0, le=120)
+    inquiry_interval_s: float = Field(3, gt=0, le=60)
+    inquiry_window_s: float = Field(60, gt=0, le=3600)
+    cancel_retry_max_s: float = Field(60, gt=0, le=3600)
+    payment_expiry_s: int = Field(600, ge=60, le=1800)
+
+    @field_validator("base_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if value != "embedded" and not value.startswith("https://"):
+            raise ValueError('must be https://... (TLS is always verified) or "embedded"')
+        return value.rstrip("/")
+
+    @property
+    def embedded(self) -> bool:
+        return self.base_url == "embedded"
+
+
+class SandboxSection(_Section):
+    """The embedded sandbox (only with acquirer.base_url = "embedded")."""
+
+    slow_response_s: float = Field(20, ge=0, le=300)
+
+
+class ScannerSection(_Section):
+    kind: Literal["serial", "camera", "keyboard", "virtual"] = "virtual"
+    port: str = "auto"
+    baudrate: int = Field(9600, gt=0)
+    suffix: Literal["CR", "LF", "CRLF", "TAB", "NONE"] = "CR"
+    camera: int | str = 0
+    decoder: Literal["zxing", "pyzbar", "opencv"] = "zxing"
+
+
+class PrinterSection(_Section):
+    kind: Literal["serial", "usb", "network", "file", "none"] = "file"
+    path: str = "receipts.txt"
+    host: str = ""
+    port: int = 9100
+    usb_vendor_id: int = 0
+    usb_product_id: int = 0
+    baudrate: int = 19200
+
+
+class ControlSection(_Section):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8765, ge=0, le=65535)
+    tls_cert: str = ""
+    tls_key: str = ""
+
+
+class UiSection(_Section):
+    fullscreen: bool = False
+    idle_lock_s: int = Field(120, ge=0)
+    tip_presets: list[int] = [10, 15, 20]
+    tips_enabled: bool = True
+
+
+class StorageSection(_Section):
+    state_dir: str = ""
+
+
+class Config(_Section):
+    terminal: TerminalSection = TerminalSection()
+    merchant: MerchantSection = MerchantSection()
+    acquirer: AcquirerSection = AcquirerSection()
+    sandbox: SandboxSection = SandboxSection()
+    scanner: ScannerSection = ScannerSection()
+    printer: PrinterSection = PrinterSection()
+    control: ControlSection = ControlSection()
+    ui: UiSection = UiSection()
+    storage: StorageSection = StorageSection()
+
+    source: Path | None = Field(None, exclude=True)
+
+    def state_dir(self) -> Path:
+        env = os.environ.get(STATE_DIR_ENV)
+        if env:
+            return Path(env)
+        if self.storage.state_dir:
+            return self.resolve(self.storage.state_dir)
+        from platformdirs import user_data_dir
+
+        return Path(user_data_dir("pos-terminal", appauthor=False))
+
+    def resolve(self, path: str) -> Path:
+        """Relative paths are relative to the configuration file."""
+        p = Path(path).expanduser()
+        if p.is_absolute() or self.source is None:
+            return p
+        return (self.source.parent / p).resolve()
+
+    def state_path(self, path: str) -> Path:
+        """Runtime files (receipts): relative to the state directory."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.state_dir() / p
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    lines = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"] if not isinstance(p, int) or True)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see config/README.md for the keys)"
+        lines.append(f"{path}: {msg}")
+    return "\n".join(lines)
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    path = Path(path) if path else DEFAULT_CONFIG
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FaultError(f"configuration file {path} not found: pass --config PATH", code="CONFIG") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FaultError(f"{path}: not valid TOML ({exc})", code="CONFIG") from None
+    return parse_config(data, source=path.resolve())
+
+
+def parse_config(data: dict, *, source: Path | None = None) -> Config:
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        where = f"{source}: " if source else ""
+        raise FaultError(f"{where}invalid configuration:\n{format_validation_error(exc)}", code="CONFIG") from None
+    return config.model_copy(update={"source": source})

@@ -1,0 +1,458 @@
+"""The transaction journal: SQLite in WAL mode with synchronous=FULL (terminal-interfaces.md §4).
+
+A row is committed (and synced) before any request for it leaves the terminal; every state
+change goes through the transition table and appends an event row with a monotonic sequence
+number (the control API's SSE ids). Raw payment codes are never written here.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .errors import FaultError, InputError
+from .money import Money
+from .states import CAPTURED, FINAL, TxState, check_transition
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS transactions (
+    id TEXT PRIMARY KEY,
+    payment_request_id TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+    tip_minor INTEGER NOT NULL DEFAULT 0,
+    wallet TEXT NOT NULL DEFAULT '',
+    masked_code TEXT NOT NULL DEFAULT '',
+    fingerprint TEXT NOT NULL DEFAULT '',
+    order_ref TEXT NOT NULL,
+    reference TEXT NOT NULL DEFAULT '',
+    idempotency_key TEXT UNIQUE,
+    payment_id TEXT NOT NULL DEFAULT '',
+    payment_token TEXT NOT NULL DEFAULT '',
+    payment_time TEXT NOT NULL DEFAULT '',
+    result_code TEXT NOT NULL DEFAULT '',
+    result_message TEXT NOT NULL DEFAULT '',
+    customer_amount TEXT NOT NULL DEFAULT '',
+    exchange_rate TEXT NOT NULL DEFAULT '',
+    cancel_reason TEXT NOT NULL DEFAULT '',
+    cancel_attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL DEFAULT '',
+    batch_id TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    final_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS tx_state ON transactions(state);
+CREATE INDEX IF NOT EXISTS tx_created ON transactions(created_at);
+CREATE TABLE IF NOT EXISTS refunds (
+    id TEXT PRIMARY KEY,
+    refund_request_id TEXT NOT NULL UNIQUE,
+    tx_id TEXT NOT NULL REFERENCES transactions(id),
+    currency TEXT NOT NULL,
+    amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+    state TEXT NOT NULL,
+    refund_id TEXT NOT NULL DEFAULT '',
+    result_code TEXT NOT NULL DEFAULT '',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    batch_id TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    final_at TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tx_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    from_state TEXT NOT NULL DEFAULT '',
+    to_state TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS batches (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL CHECK (state IN ('OPEN', 'CLOSED')),
+    opened_at TEXT NOT NULL,
+    closed_at TEXT NOT NULL DEFAULT '',
+    report TEXT NOT NULL DEFAULT ''
+);
+"""
+
+REFUND_PENDING, REFUND_SUCCESS, REFUND_FAIL = "PENDING", "SUCCESS", "FAIL"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex}"
+
+
+@dataclass
+class Refund:
+    id: str
+    refund_request_id: str
+    tx_id: str
+    currency: str
+    amount_minor: int
+    state: str
+    refund_id: str = ""
+    result_code: str = ""
+    attempts: int = 0
+    batch_id: str = ""
+    created_at: str = ""
+    final_at: str = ""
+
+    @property
+    def amount(self) -> Money:
+        return Money(self.currency, self.amount_minor)
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "refundId": self.id, "refundRequestId": self.refund_request_id, "state": self.state,
+            "amount": self.amount.to_api(), "resultCode": self.result_code,
+            "createdAt": self.created_at, "finalAt": self.final_at,
+        }
+
+
+@dataclass
+class Transaction:
+    id: str
+    payment_request_id: str
+    state: TxState
+    currency: str
+    amount_minor: int
+    order_ref: str
+    created_at: str = ""
+    updated_at: str = ""
+    tip_minor: int = 0
+    wallet: str = ""
+    masked_code: str = ""
+    fingerprint: str = ""
+    reference: str = ""
+    idempotency_key: str | None = None
+    payment_id: str = ""
+    payment_token: str = ""
+    payment_time: str = ""
+    result_code: str = ""
+    result_message: str = ""
+    customer_amount: str = ""
+    exchange_rate: str = ""
+    cancel_reason: str = ""
+    cancel_attempts: int = 0
+    next_attempt_at: str = ""
+    batch_id: str = ""
+    final_at: str = ""
+    refunds: list[Refund] = field(default_factory=list)
+
+    @property
+    def amount(self) -> Money:
+        """Total charged (amount + tip)."""
+        return Money(self.currency, self.amount_minor)
+
+    @property
+    def is_final(self) -> bool:
+        return self.state in FINAL
+
+    @property
+    def captured(self) -> bool:
+        return self.state in CAPTURED
+
+    def refunded(self) -> Money:
+        return Money(self.currency, sum(r.amount_minor for r in self.refunds if r.state == REFUND_SUCCESS))
+
+    def to_api(self) -> dict[str, Any]:
+        """The CLI --json and control API transaction object (terminal-interfaces.md §1)."""
+        out = {
+            "transactionId": self.id, "paymentRequestId": self.payment_request_id,
+            "state": self.state.value, "amount": self.amount.to_api(),
+            "tip": Money(self.currency, self.tip_minor).to_api(), "wallet": self.wallet,
+            "maskedCode": self.masked_code, "paymentId": self.payment_id,
+            "resultCode": self.result_code, "resultMessage": self.result_message,
+            "reference": self.reference, "createdAt": self.created_at, "finalAt": self.final_at,
+            "refunds": [r.to_api() for r in self.refunds],
+        }
+        if self.customer_amount:
+            out["customerAmount"] = json.loads(self.customer_amount)
+            out["exchangeRate"] = self.exchange_rate
+        return out
+
+
+_TX_COLUMNS = [f.name for f in fields(Transaction) if f.name != "refunds"]
+_REFUND_COLUMNS = [f.name for f in fields(Refund)]
+
+
+class Journal:
+    """Thread-safe: one connection guarded by a lock; each public call is one transaction."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._listeners: list[Callable[[dict], None]] = []
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+            self._db.row_factory = sqlite3.Row
+            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode.lower() != "wal":
+                raise FaultError(f"journal {self.path}: WAL mode unavailable (got {mode})")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise FaultError(
+                f"journal {self.path} cannot be opened ({exc}): run `pos-terminal diagnose`", code="JOURNAL"
+            ) from None
+        self.path.chmod(0o600)
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[dict], None]) -> None:
+        """Called after commit with each new event row (dict with seq)."""
+        self._listeners.append(listener)
+
+    def _tx(self) -> "_Txn":
+        return _Txn(self)
+
+    def _event(self, tx_id: str, kind: str, from_state: str = "", to_state: str = "", **detail) -> dict:
+        at = now_iso()
+        cur = self._db.execute(
+            "INSERT INTO events(tx_id, at, kind, from_state, to_state, detail) VALUES (?,?,?,?,?,?)",
+            (tx_id, at, kind, from_state, to_state, json.dumps(detail, sort_keys=True)),
+        )
+        return {"seq": cur.lastrowid, "txId": tx_id, "at": at, "kind": kind,
+                "from": from_state, "to": to_state, "detail": detail}
+
+    def _notify(self, events: list[dict]) -> None:
+        for event in events:
+            for listener in list(self._listeners):
+                listener(event)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- transactions -----------------------------------------------------------------------
+    def create(self, tx: Transaction) -> Transaction:
+        tx.created_at = tx.updated_at = tx.created_at or now_iso()
+        row = {c: getattr(tx, c) for c in _TX_COLUMNS}
+        row["state"] = tx.state.value
+        with self._tx() as t:
+            try:
+                t.db.execute(
+                    f"INSERT INTO transactions({','.join(row)}) VALUES ({','.join('?' * len(row))})",
+                    list(row.values()),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise InputError(f"duplicate transaction ({exc})", code="DUPLICATE") from None
+            t.events.append(self._event(tx.id, "state", "", tx.state.value, amount=tx.amount.to_api(),
+                                        wallet=tx.wallet, maskedCode=tx.masked_code))
+        return tx
+
+    def transition(self, tx_id: str, *states: TxState, **changes: Any) -> Transaction:
+        """Move through one or more states (each checked) and update fields, in one commit."""
+        with self._tx() as t:
+            tx = self._get(tx_id)
+            for new in states:
+                check_transition(tx.state, new)
+                t.events.append(self._event(tx_id, "state", tx.state.value, new.value,
+                                            resultCode=changes.get("result_code", tx.result_code)))
+                tx.state = new
+            now = now_iso()
+            changes["state"] = tx.state.value
+            changes["updated_at"] = now
+            if states and tx.state in FINAL and not tx.final_at:
+                changes["final_at"] = now
+            if states and tx.state in CAPTURED and not tx.batch_id:
+                changes["batch_id"] = self._open_batch_id()
+            self._update("transactions", tx_id, changes)
+            return self._get(tx_id)
+
+    def update(self, tx_id: str, **changes: Any) -> Transaction:
+        """Field changes that are not state changes (cancel attempts, next attempt time)."""
+        with self._tx():
+            changes["updated_at"] = now_iso()
+            self._update("transactions", tx_id, changes)
+            return self._get(tx_id)
+
+    def note(self, tx_id: str, kind: str, **detail: Any) -> None:
+        """Append a non-state event (progress, attempts) for listeners and the audit trail."""
+        with self._tx() as t:
+            t.events.append(self._event(tx_id, kind, **detail))
+
+    def _update(self, table: str, row_id: str, changes: dict[str, Any]) -> None:
+        values = [v.value if isinstance(v, TxState) else v for v in changes.values()]
+        self._db.execute(
+            f"UPDATE {table} SET {', '.join(f'{k}=?' for k in changes)} WHERE id=?", [*values, row_id]
+        )
+
+    def _row_to_tx(self, row: sqlite3.Row) -> Transaction:
+        data = dict(row)
+        data["state"] = TxState(data["state"])
+        tx = Transaction(**data)
+        tx.refunds = self.refunds_for(tx.id)
+        return tx
+
+    def _get(self, tx_id: str) -> Transaction:
+        row = self._db.execute("SELECT * FROM transactions WHERE id=?", (tx_id,)).fetchone()
+        if row is None:
+            raise InputError(f"no transaction {tx_id}: list them with `pos-terminal transactions`", code="NOT_FOUND")
+        return self._row_to_tx(row)
+
+    def get(self, tx_id: str) -> Transaction:
+        with self._lock:
+            return self._get(tx_id)
+
+    def find(self, *, idempotency_key: str | None = None, payment_request_id: str | None = None) -> Transaction | None:
+        column, value = ("idempotency_key", idempotency_key) if idempotency_key else ("payment_request_id", payment_request_id)
+        with self._lock:
+            row = self._db.execute(f"SELECT * FROM transactions WHERE {column}=?", (value,)).fetchone()
+            return self._row_to_tx(row) if row else None
+
+    def list(self, *, since: str | None = None, limit: int = 200) -> list[Transaction]:
+        """Newest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM transactions WHERE created_at >= ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                (since or "", limit),
+            ).fetchall()
+            return [self._row_to_tx(r) for r in rows]
+
+    def pending(self) -> list[Transaction]:
+        """Every transaction that is not final, oldest first."""
+        finals = tuple(s.value for s in FINAL)
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM transactions WHERE state NOT IN ({','.join('?' * len(finals))}) ORDER BY rowid",
+                finals,
+            ).fetchall()
+            return [self._row_to_tx(r) for r in rows]
+
+    def events_since(self, seq: int, limit: int = 1000) -> list[dict]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit)).fetchall()
+        return [{"seq": r["seq"], "txId": r["tx_id"], "at": r["at"], "kind": r["kind"], "from": r["from_state"],
+                 "to": r["to_state"], "detail": json.loads(r["detail"])} for r in rows]
+
+    # -- refunds ----------------------------------------------------------------------------
+    def create_refund(self, refund: Refund) -> Refund:
+        refund.created_at = now_iso()
+        with self._tx() as t:
+            t.db.execute(
+                f"INSERT INTO refunds({','.join(_REFUND_COLUMNS)}) VALUES ({','.join('?' * len(_REFUND_COLUMNS))})",
+                [getattr(refund, c) for c in _REFUND_COLUMNS],
+            )
+            t.events.append(self._event(refund.tx_id, "refund", to_state=REFUND_PENDING,
+                                        refundRequestId=refund.refund_request_id, amount=refund.amount.to_api()))
+        return refund
+
+    def finish_refund(self, refund_id: str, state: str, *, tx_state: TxState | None = None, **changes: Any) -> Refund:
+        """Record a refund's final result and, in the same commit, the payment's new state."""
+        with self._tx() as t:
+            refund = self._get_refund(refund_id)
+            changes.update(state=state, final_at=now_iso())
+            if state == REFUND_SUCCESS:
+                changes["batch_id"] = self._open_batch_id()
+            self._update("refunds", refund_id, changes)
+            t.events.append(self._event(refund.tx_id, "refund", REFUND_PENDING, state,
+                                        refundRequestId=refund.refund_request_id,
+                                        resultCode=changes.get("result_code", "")))
+            if tx_state is not None:
+                tx = self._get(refund.tx_id)
+                check_transition(tx.state, tx_state)
+                t.events.append(self._event(tx.id, "state", tx.state.value, tx_state.value))
+                self._update("transactions", tx.id, {"state": tx_state.value, "updated_at": now_iso(), "final_at": now_iso()})
+            return self._get_refund(refund_id)
+
+    def bump_refund_attempts(self, refund_id: str) -> None:
+        with self._tx():
+            self._db.execute("UPDATE refunds SET attempts = attempts + 1 WHERE id=?", (refund_id,))
+
+    def _get_refund(self, refund_id: str) -> Refund:
+        row = self._db.execute("SELECT * FROM refunds WHERE id=?", (refund_id,)).fetchone()
+        return Refund(**dict(row))
+
+    def refunds_for(self, tx_id: str) -> list[Refund]:
+        rows = self._db.execute("SELECT * FROM refunds WHERE tx_id=? ORDER BY rowid", (tx_id,)).fetchall()
+        return [Refund(**dict(r)) for r in rows]
+
+    def pending_refunds(self) -> list[Refund]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM refunds WHERE state=? ORDER BY rowid", (REFUND_PENDING,)).fetchall()
+            return [Refund(**dict(r)) for r in rows]
+
+    # -- batches ----------------------------------------------------------------------------
+    def _open_batch_id(self) -> str:
+        row = self._db.execute("SELECT id FROM batches WHERE state='OPEN'").fetchone()
+        if row:
+            return row["id"]
+        batch_id = new_id("B")
+        self._db.execute("INSERT INTO batches(id, state, opened_at) VALUES (?, 'OPEN', ?)", (batch_id, now_iso()))
+        return batch_id
+
+    def open_batch(self) -> dict:
+        with self._tx():
+            batch_id = self._open_batch_id()
+            return dict(self._db.execute("SELECT * FROM batches WHERE id=?", (batch_id,)).fetchone())
+
+    def batch_contents(self, batch_id: str) -> tuple[list[Transaction], list[Refund]]:
+        with self._lock:
+            txs = [self._row_to_tx(r) for r in self._db.execute(
+                "SELECT * FROM transactions WHERE batch_id=? ORDER BY rowid", (batch_id,))]
+            refunds = [Refund(**dict(r)) for r in self._db.execute(
+                "SELECT * FROM refunds WHERE batch_id=? AND state=? ORDER BY rowid", (batch_id, REFUND_SUCCESS))]
+            return txs, refunds
+
+    def close_batch(self, batch_id: str, report: dict) -> None:
+        with self._tx():
+            self._db.execute(
+                "UPDATE batches SET state='CLOSED', closed_at=?, report=? WHERE id=? AND state='OPEN'",
+                (now_iso(), json.dumps(report, sort_keys=True), batch_id),
+            )
+
+    def batches(self, limit: int = 20) -> list[dict]:
+        with self._lock:
+            return [dict(r) for r in self._db.execute("SELECT * FROM batches ORDER BY opened_at DESC LIMIT ?", (limit,))]
+
+    # -- maintenance ------------------------------------------------------------------------
+    def integrity_check(self) -> str:
+        with self._lock:
+            return self._db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def iter_all_text(self) -> Iterator[str]:
+        """Every stored value as text (tests search it for raw codes)."""
+        with self._lock:
+            for table in ("transactions", "refunds", "events", "batches"):
+                for row in self._db.execute(f"SELECT * FROM {table}"):
+                    yield " ".join(str(v) for v in tuple(row))
+
+
+class _Txn:
+    """BEGIN IMMEDIATE … COMMIT under the journal's lock; listeners run after the commit."""
+
+    def __init__(self, journal: Journal):
+        self.journal = journal
+        self.db = journal._db
+        self.events: list[dict] = []
+
+    def __enter__(self) -> "_Txn":
+        self.journal._lock.acquire()
+        self.db.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None:
+                self.db.execute("COMMIT")
+            else:
+                self.db.execute("ROLLBACK")
+        finally:
+            self.journal._lock.release()
+        if exc_type is None:
+            self.journal._notify(self.events)
+
+

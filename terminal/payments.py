@@ -1,0 +1,123 @@
+"""A sale: scanned code -> tokenised, signed pay request -> journalled result.
+
+Order of effects (the money-safety promise): validate input (nothing journalled on bad
+input) -> build the request (JWE) -> commit the journal row -> send -> journal the answer.
+An unknown answer goes to the Resolver before the sale returns.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from . import acquirer as api
+from .codes import PaymentCode
+from .config import Config
+from .crashpoints import crashpoint
+from .errors import InputError
+from .journal import Journal, Transaction, new_id
+from .money import Money
+from .reasons import FAULT_CODES
+from .resolution import ProgressListener, Resolver, approved_fields
+from .states import TxState
+from .tokenise import CredentialEncrypter
+
+log = logging.getLogger("terminal.payments")
+S = TxState
+
+
+@dataclass(frozen=True)
+class SaleRequest:
+    amount: Money
+    tip: Money | None = None
+    reference: str = ""
+    idempotency_key: str | None = None
+    description: str = ""
+
+    @property
+    def total(self) -> Money:
+        return self.amount + self.tip if self.tip else self.amount
+
+
+class PaymentService:
+    def __init__(self, *, config: Config, journal: Journal, client: api.AcquirerClient,
+                 encrypter: Callable[[], CredentialEncrypter], resolver: Resolver, hmac_key: bytes,
+                 terminal_id: Callable[[], str], on_fault: Callable[[str], None]):
+        self.config = config
+        self.journal = journal
+        self.client = client
+        self._encrypter = encrypter
+        self.resolver = resolver
+        self._hmac_key = hmac_key
+        self._terminal_id = terminal_id
+        self._on_fault = on_fault
+
+    def sale(self, request: SaleRequest, code: PaymentCode, *, progress: ProgressListener | None = None,
+             tx_id: str | None = None) -> Transaction:
+        if request.idempotency_key:
+            existing = self.journal.find(idempotency_key=request.idempotency_key)
+            if existing is not None:
+                return existing
+        total = request.total
+        if total.currency not in self.config.terminal.currencies:
+            raise InputError(f"currency {total.currency} is not enabled on this terminal", code="BAD_CURRENCY")
+        maximum = self.config.terminal.max_money(total.currency)
+        if total.minor > maximum.minor:
+            raise InputError(f"total {total.plain()} is over this terminal's maximum of {maximum.plain()}",
+                             code="AMOUNT_TOO_LARGE")
+        tx = Transaction(
+            id=tx_id or new_id("T"), payment_request_id=f"PR{uuid.uuid4().hex}", state=S.CREATED,
+            currency=total.currency, amount_minor=total.minor,
+            tip_minor=request.tip.minor if request.tip else 0, order_ref=f"O{uuid.uuid4().hex[:20]}",
+            wallet=code.wallet.value, masked_code=code.masked, fingerprint=code.fingerprint(self._hmac_key),
+            reference=request.reference[:64], idempotency_key=request.idempotency_key,
+        )
+        body = self._pay_body(tx, request, code)   # the JWE is made here; the code is then dropped
+        code.drop()
+        tx = self.journal.create(tx)               # durable intent BEFORE the request leaves
+        crashpoint("after_intent")
+        result = self.client.call(api.PAY, body, echo={"paymentRequestId": tx.payment_request_id,
+                                                       "paymentAmount": total.to_api()})
+        crashpoint("after_pay_response")
+        return self.apply_pay_result(tx, result, progress=progress)
+
+    def apply_pay_result(self, tx: Transaction, result: api.AcquirerResult, *,
+                         progress: ProgressListener | None = None) -> Transaction:
+        if result.ok:
+            return self.journal.transition(tx.id, S.SENT, S.APPROVED, result_code=result.code,
+                                           result_message=result.message, **approved_fields(result.body))
+        if result.failed:
+            if result.code in FAULT_CODES:
+                self._on_fault(result.code)
+            return self.journal.transition(tx.id, S.SENT, S.DECLINED, result_code=result.code,
+                                           result_message=result.message)
+        tx = self.journal.transition(tx.id, S.SENT, S.UNKNOWN, result_code=result.code, result_message=result.message)
+        log.info("pay outcome unknown; starting inquiries", extra={"txId": tx.id, "code": result.code})
+        tx = self.resolver.inquire(tx, progress=progress)
+        if tx.state == S.CANCEL_PENDING:
+            tx = self.resolver.cancel(tx, deadline_s=self.config.acquirer.inquiry_window_s, progress=progress)
+        return tx
+
+    def _pay_body(self, tx: Transaction, request: SaleRequest, code: PaymentCode) -> dict:
+        m = self.config.merchant
+        expiry = datetime.now(timezone.utc) + timedelta(seconds=self.config.acquirer.payment_expiry_s)
+        amount = tx.amount.to_api()
+        return {
+            "paymentRequestId": tx.payment_request_id,
+            "productCode": "IN_STORE_PAYMENT",
+            "paymentAmount": amount,
+            "order": {
+                "referenceOrderId": tx.order_ref,
+                "orderDescription": request.description or f"{m.name} sale",
+                "orderAmount": amount,
+                "merchant": {"referenceMerchantId": m.id, "merchantName": m.name,
+                             "store": {"referenceStoreId": m.store_id, "storeName": m.store_name}},
+            },
+            "paymentFactor": {"inStorePaymentScenario": "PaymentCode"},
+            "paymentMethod": {"paymentMethodType": code.wallet.value,
+                              "paymentMethodId": self._encrypter().encrypt(code)},
+            "terminalId": self._terminal_id(),
+            "paymentExpiryTime": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }

@@ -1,0 +1,163 @@
+"""The Terminal service object: what the CLI, the touchscreen app and the control API call.
+
+It owns the sale/void/refund/batch operations, one sale at a time, the recovery gate (no new
+sale while anything is unresolved) and the event fan-out (journal events + progress).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from .batch import BatchCloser, BatchReport
+from .codes import parse_payment_code
+from .config import Config
+from .errors import BusinessError, UnknownResultError
+from .journal import REFUND_PENDING, Journal, Refund, Transaction
+from .money import Money, parse_amount
+from .payments import PaymentService, SaleRequest
+from .pins import PinVault
+from .refunds import RefundService
+from .resolution import Progress, Resolver
+from .states import TxState
+
+log = logging.getLogger("terminal.service")
+S = TxState
+Listener = Callable[[dict], None]
+
+
+class SaleInProgress(BusinessError):
+    code = "SALE_IN_PROGRESS"
+
+
+class Terminal:
+    def __init__(self, *, config: Config, journal: Journal, payments: PaymentService, resolver: Resolver,
+                 refunds: RefundService, batches: BatchCloser, pins: PinVault,
+                 on_close: Callable[[], None] | None = None, info: dict[str, Any] | None = None):
+        self.config = config
+        self.journal = journal
+        self.payments = payments
+        self.resolver = resolver
+        self.refunds = refunds
+        self.batches = batches
+        self.pins = pins
+        self.info = info or {}
+        self.faults: list[str] = []
+        self._sale_lock = threading.Lock()
+        self._listeners: list[Listener] = []
+        self._on_close = on_close
+        journal.subscribe(self._emit)
+
+    # -- events -----------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _emit(self, event: dict) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken listener must never break a payment
+                log.exception("event listener failed")
+
+    def _progress(self, p: Progress) -> None:
+        self._emit({"seq": None, "txId": p.tx_id, "kind": "progress", "detail": {
+            "phase": p.phase, "attempt": p.attempt, "elapsedS": round(p.elapsed_s, 3)}})
+
+    def record_fault(self, code: str) -> None:
+        if code not in self.faults:
+            self.faults.append(code)
+        self._emit({"seq": None, "txId": "", "kind": "fault", "detail": {"code": code}})
+
+    # -- queries ----------------------------------------------------------------------------
+    def parse_amount(self, text: str, currency: str | None = None) -> Money:
+        currency = currency or self.config.terminal.currency
+        return parse_amount(text, currency, max_amount=self.config.terminal.max_money(currency))
+
+    def get(self, tx_id: str) -> Transaction:
+        return self.journal.get(tx_id)
+
+    def transactions(self, *, since: str | None = None, limit: int = 200) -> list[Transaction]:
+        return self.journal.list(since=since, limit=limit)
+
+    def has_pending(self) -> bool:
+        return bool(self.journal.pending() or self.journal.pending_refunds())
+
+    # -- operations -------------------------------------------------------------------------
+    def sale(self, amount: Money, code_text: str, *, tip: Money | None = None, reference: str = "",
+             idempotency_key: str | None = None, tx_id: str | None = None) -> Transaction:
+        """One sale, blocking until a final state (or a cancel still queued: exit 4)."""
+        code = parse_payment_code(code_text)      # bad scans refused before anything is written
+        if not self._sale_lock.acquire(blocking=False):
+            raise SaleInProgress("another sale is in progress: wait for its result")
+        try:
+            if self.has_pending():
+                self.recover()
+            if self.has_pending():
+                raise UnknownResultError("earlier payments are still unresolved: the acquirer is not reachable; "
+                                         "check the network, then run `pos-terminal recover`")
+            request = SaleRequest(amount=amount, tip=tip, reference=reference, idempotency_key=idempotency_key)
+            return self.payments.sale(request, code, progress=self._progress, tx_id=tx_id)
+        finally:
+            code.drop()
+            self._sale_lock.release()
+
+    def void(self, tx_id: str) -> Transaction:
+        tx = self.journal.get(tx_id)
+        if tx.state != S.APPROVED:
+            raise BusinessError(f"transaction {tx_id} is {tx.state.value}: only an approved payment can be voided",
+                                code="NOT_VOIDABLE")
+        if tx.refunds:
+            raise BusinessError("this payment has refunds: refund the rest instead of voiding", code="NOT_VOIDABLE")
+        tx = self.resolver.queue_cancel(tx_id, reason="void")
+        tx = self.resolver.cancel(tx, deadline_s=self.config.acquirer.inquiry_window_s, progress=self._progress)
+        if tx.state == S.APPROVED:
+            raise BusinessError("the void window has passed (CANCEL_WINDOW_EXCEED): refund the payment instead",
+                                code="CANCEL_WINDOW_EXCEED")
+        if tx.state == S.CANCEL_PENDING:
+            raise UnknownResultError(f"void of {tx_id} queued: the acquirer has not confirmed it yet; "
+                                     "`pos-terminal recover` keeps trying")
+        return tx
+
+    def refund(self, tx_id: str, amount: Money | None = None, *, pin: str) -> Refund:
+        self.pins.check("manager", pin)
+        return self.refunds.refund(tx_id, amount, deadline_s=self.config.acquirer.inquiry_window_s)
+
+    def close_batch(self) -> BatchReport:
+        if self.has_pending():
+            self.recover()
+        return self.batches.close()
+
+    def recover(self, *, on_item: Callable[[str, Transaction | Refund], None] | None = None) -> list[Transaction]:
+        """Resolve every non-final transaction and pending refund (at start, and `recover`)."""
+        resolved = []
+        window = self.config.acquirer.inquiry_window_s
+        for tx in self.journal.pending():
+            if on_item:
+                on_item("resolving", tx)
+            if tx.state != S.CANCEL_PENDING:
+                tx = self.resolver.inquire(tx, progress=self._progress)
+            if tx.state == S.CANCEL_PENDING:
+                tx = self.resolver.cancel(tx, deadline_s=window, progress=self._progress)
+            resolved.append(tx)
+            if on_item:
+                on_item("resolved", tx)
+        for refund in self.journal.pending_refunds():
+            if on_item:
+                on_item("resolving", refund)
+            try:
+                refund = self.refunds.drive(refund, deadline_s=window)
+            except (BusinessError, UnknownResultError) as exc:
+                log.info("refund recovery: %s", exc.message)
+            if on_item:
+                on_item("resolved", refund)
+        return resolved
+
+    def pending_refund_count(self) -> int:
+        return sum(1 for r in self.journal.pending_refunds() if r.state == REFUND_PENDING)
+
+    def close(self) -> None:
+        self.resolver.stop()
+        if self._on_close:
+            self._on_close()
+        self.journal.close()
