@@ -248,7 +248,7 @@ def pct(values: list[float], q: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--per-class", type=int, default=60)
+    ap.add_argument("--per-class", type=int, default=100)
     ap.add_argument("--seed", type=int, default=20240611)
     ap.add_argument("--decoders", default="zxing,pyzbar,opencv,chain")
     ap.add_argument("--save", metavar="DIR", help="write the corpus frames as PNG")
