@@ -69,9 +69,8 @@ class Payments:
             row = self._create(client, prid, amount, order_ref, method_type, code, code_hash, outcome)
         log_event("pay", client=client.client_id, paymentRequestId=prid, code=mask(code),
                   amount=str(amount), status=row["status"], answer=outcome.pay_result_code)
-        body = {"result": result(outcome.pay_result_code), **payment_fields(row)}
-        if outcome.pay_result_code != "SUCCESS" and outcome.status == "SUCCESS":
-            body = {"result": result(outcome.pay_result_code), **payment_fields(row, brief=True)}
+        brief = outcome.pay_result_code != "SUCCESS"  # 0096 answers SYSTEM_ERROR, nothing more
+        body = {"result": result(outcome.pay_result_code), **payment_fields(row, brief=brief)}
         return PayAnswer(body, slow=outcome.slow)
 
     def _create(self, client, prid, amount, order_ref, method_type, code, code_hash, outcome) -> dict:

@@ -1,0 +1,5 @@
+"""refund and inquiryRefund (filled in below the payment path)."""
+
+
+def install(ctx) -> None:
+    pass

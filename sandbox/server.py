@@ -1,0 +1,40 @@
+"""Runs a sandbox context under uvicorn on loopback with its TLS certificate."""
+from __future__ import annotations
+
+import socket
+
+import uvicorn
+
+from .app import build_app
+from .context import SandboxContext
+
+
+class NotifyingServer(uvicorn.Server):
+    """uvicorn.Server that calls `on_ready()` once it listens (no polling, no sleeps)."""
+
+    def __init__(self, config: uvicorn.Config, on_ready=None):
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started and self._on_ready is not None:
+            self._on_ready()
+
+
+def bind_loopback(port: int = 0, host: str = "127.0.0.1") -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def make_server(ctx: SandboxContext, *, on_ready=None, log_level: str = "warning") -> NotifyingServer:
+    config = uvicorn.Config(
+        build_app(ctx), ssl_certfile=str(ctx.tls.server_cert), ssl_keyfile=str(ctx.tls.server_key),
+        http=ctx.connections.protocol_class(), lifespan="off", log_level=log_level,
+        access_log=False, timeout_graceful_shutdown=2, ws="none",
+    )
+    return NotifyingServer(config, on_ready=on_ready)
