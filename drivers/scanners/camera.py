@@ -1,0 +1,162 @@
+"""Camera QR scanner: a capture thread, a decode thread, and the latest frame for a preview.
+
+The capture thread keeps only the newest frame of a live camera (decoding an old frame adds
+latency and nothing else); a file source hands over every frame so a recorded video decodes
+deterministically. The decode thread runs the decoder chain on each frame it takes; the same
+code seen across many frames is one scan (the debounce window restarts while it stays in view).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..decoding import DecoderChain
+from ..errors import DeviceError
+from .base import Scanner, ScannerState
+from .camera_sources import FrameSource, OpenCVSource, Picamera2Source
+
+log = logging.getLogger("drivers.scanners.camera")
+
+
+@dataclass(frozen=True)
+class PreviewFrame:
+    image: Any  # BGR numpy array; do not modify it in place
+    seq: int
+    t: float
+
+
+class _Handoff:
+    """One-slot (live: overwrite) or bounded (file: block) handoff between the threads."""
+
+    def __init__(self, *, keep_all: bool, stop: threading.Event) -> None:
+        self._cond = threading.Condition()
+        self._items: list[Any] = []
+        self._keep_all = keep_all
+        self._closed = False
+        self._stop = stop
+
+    def put(self, item: Any) -> None:
+        with self._cond:
+            if self._keep_all:
+                while len(self._items) >= 2 and not self._stop.is_set():
+                    self._cond.wait(0.1)
+            else:
+                self._items.clear()
+            self._items.append(item)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def get(self) -> Any | None:
+        with self._cond:
+            while not self._items and not self._closed and not self._stop.is_set():
+                self._cond.wait(0.1)
+            if self._items:
+                item = self._items.pop(0)
+                self._cond.notify_all()
+                return item
+            return None
+
+
+class CameraScanner(Scanner):
+    """``camera``: index, /dev/videoN, video file or image-sequence pattern; ``backend``:
+    "opencv" or "picamera2"; ``decoder``: "zxing" (the chain) or "pyzbar" / "opencv" (single).
+    ``budget_ms`` bounds the fallbacks per frame."""
+
+    kind = "camera"
+
+    def __init__(self, *, camera: int | str = 0, backend: str = "opencv",
+                 decoder: str = "zxing", budget_ms: float = 15.0, width: int = 640,
+                 height: int = 480, loop: bool = False, debounce_s: float = 2.0,
+                 source: FrameSource | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(debounce_s=debounce_s, clock=clock)
+        if source is None:
+            if backend == "picamera2":
+                source = Picamera2Source(width=width, height=height)
+            else:
+                source = OpenCVSource(camera, width=width, height=height, loop=loop)
+        self.source = source
+        self.chain = DecoderChain(primary=decoder, budget_ms=budget_ms, live=source.live)
+        self._latest: PreviewFrame | None = None
+        self._frames = 0
+        self._decoded_frames = 0
+        self._decode_ms: list[float] = []
+        self.finished = threading.Event()  # set when a file source reaches its end
+
+    @property
+    def where(self) -> str:
+        return self.source.where
+
+    def latest_frame(self) -> PreviewFrame | None:
+        """The newest captured frame, for a live preview (any thread)."""
+        return self._latest
+
+    def _details(self) -> dict[str, object]:
+        ms = sorted(self._decode_ms[-200:])
+        return {"frames": self._frames, "frames_with_code": self._decoded_frames,
+                "decode_ms_median": ms[len(ms) // 2] if ms else None,
+                "decoder": self.chain._single.name if self.chain._single else "chain"}
+
+    def _run(self) -> None:
+        self.finished.clear()
+        self._set_state(ScannerState.CONNECTING)
+        try:
+            self.source.open()
+        except DeviceError as exc:
+            self._set_state(ScannerState.FAULT, str(exc))
+            self.finished.set()
+            return
+        handoff = _Handoff(keep_all=not self.source.live, stop=self._stop)
+        decoder = threading.Thread(target=self._decode_loop, args=(handoff,),
+                                   name="scanner-camera-decode", daemon=True)
+        decoder.start()
+        self._set_state(ScannerState.READY)
+        ended = False
+        try:
+            seq = 0
+            while not self._stop.is_set():
+                try:
+                    frame = self.source.read()
+                except DeviceError as exc:
+                    self._set_state(ScannerState.DISCONNECTED, str(exc))
+                    break
+                if frame is None:
+                    ended = True
+                    break
+                seq += 1
+                self._frames = seq
+                self._latest = PreviewFrame(frame, seq, time.monotonic())
+                handoff.put(frame)
+        finally:
+            handoff.close()
+            decoder.join()
+            self.source.close()
+            if ended:
+                self._set_state(ScannerState.STOPPED, f"end of {self.source.where}")
+            self.finished.set()
+
+    def _decode_loop(self, handoff: _Handoff) -> None:
+        while True:
+            frame = handoff.get()
+            if frame is None:
+                return
+            t0 = time.perf_counter()
+            try:
+                text = self.chain.decode(frame)
+            except Exception:
+                log.exception("decoder failed on a frame")
+                continue
+            self._decode_ms.append((time.perf_counter() - t0) * 1000)
+            if len(self._decode_ms) > 1000:
+                del self._decode_ms[:500]
+            if text:
+                self._decoded_frames += 1
+                self._deliver(text)
