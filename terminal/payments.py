@@ -20,6 +20,7 @@ from .errors import InputError
 from .journal import Journal, Transaction, new_id
 from .money import Money
 from .reasons import FAULT_CODES
+from .signing import utc_timestamp
 from .resolution import ProgressListener, Resolver, approved_fields
 from .states import TxState
 from .tokenise import CredentialEncrypter
@@ -119,5 +120,5 @@ class PaymentService:
             "paymentMethod": {"paymentMethodType": code.wallet.value,
                               "paymentMethodId": self._encrypter().encrypt(code)},
             "terminalId": self._terminal_id(),
-            "paymentExpiryTime": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "paymentExpiryTime": utc_timestamp(expiry),
         }

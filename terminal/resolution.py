@@ -116,9 +116,11 @@ class Resolver:
             if amount is not None and amount != tx.amount.to_api():
                 log.error("inquiry amount differs from the journal", extra={"txId": tx.id})
                 return None
-            return self.journal.transition(tx.id, S.APPROVED, result_code="SUCCESS", **approved_fields(body))
+            return self.journal.transition(tx.id, S.APPROVED, result_code="SUCCESS", result_message="",
+                                           **approved_fields(body))
         if status == "FAIL":
-            return self.journal.transition(tx.id, S.DECLINED, result_code=str(inner.get("resultCode", "FAIL")))
+            return self.journal.transition(tx.id, S.DECLINED, result_code=str(inner.get("resultCode", "FAIL")),
+                                           result_message=str(inner.get("resultMessage", "")))
         if status == "CANCELLED":
             return self.journal.transition(tx.id, S.CANCEL_PENDING, S.CANCELLED, result_code="CANCELLED",
                                            cancel_reason="acquirer")

@@ -1,0 +1,148 @@
+"""sale, transactions, recover, cancel, refund, close-batch."""
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+from ..money import money_from_api
+from .context import config_of, open_terminal, recover_pending
+from .output import describe, emit, exit_code_for, say
+
+
+def register(sub) -> None:
+    p = sub.add_parser("sale", help="one sale, headless")
+    p.add_argument("--amount", required=True, help='decimal amount, e.g. "12.50"')
+    p.add_argument("--currency", help="ISO 4217 (default: terminal.currency)")
+    p.add_argument("--tip", help='tip as a decimal amount, e.g. "2.00"')
+    p.add_argument("--reference", default="", help="merchant/ECR reference")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--code", help="the payment code (digits) as scanned")
+    src.add_argument("--scan", action="store_true", help="wait for the configured scanner")
+    p.set_defaults(func=cmd_sale)
+
+    p = sub.add_parser("transactions", help="the journal, newest first")
+    p.add_argument("tx_id", nargs="?")
+    p.add_argument("--since", help="ISO date or time, e.g. 2026-11-24")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_transactions)
+
+    p = sub.add_parser("recover", help="resolve every non-final transaction now")
+    p.set_defaults(func=cmd_recover)
+
+    p = sub.add_parser("cancel", help="void / cancel a payment")
+    p.add_argument("tx_id")
+    p.set_defaults(func=cmd_cancel)
+
+    p = sub.add_parser("refund", help="full or partial refund (manager PIN)")
+    p.add_argument("tx_id")
+    p.add_argument("--amount", help="partial amount (default: all that is left)")
+    p.add_argument("--pin-file", help="file holding the manager PIN (else prompted)")
+    p.set_defaults(func=cmd_refund)
+
+    p = sub.add_parser("close-batch", help="batch close with the acquirer; prints the reconciliation")
+    p.set_defaults(func=cmd_close_batch)
+
+
+def _amount(terminal, text: str | None, currency: str | None):
+    return terminal.parse_amount(text, currency) if text is not None else None
+
+
+def cmd_sale(args) -> int:
+    config = config_of(args)
+    currency = args.currency or config.terminal.currency
+    # Validate typed input before anything starts (exit 2, nothing journalled).
+    from ..codes import parse_payment_code
+    from ..money import parse_amount
+
+    amount = parse_amount(args.amount, currency, max_amount=config.terminal.max_money(currency))
+    tip = parse_amount(args.tip, currency) if args.tip else None
+    if args.code is not None:
+        parse_payment_code(args.code).drop()
+    with open_terminal(args) as terminal:
+        code = args.code if args.code is not None else _wait_for_scan(terminal)
+        tx = terminal.sale(amount, code, tip=tip, reference=args.reference)
+        _print_receipt(terminal, tx)
+        emit(args, tx.to_api(), describe(tx))
+        return exit_code_for(tx)
+
+
+def _wait_for_scan(terminal) -> str:
+    from .scan_source import wait_for_scan
+
+    say("scan the customer's payment code…")
+    return wait_for_scan(terminal.config)
+
+
+def _print_receipt(terminal, tx) -> None:
+    printer = getattr(terminal, "print_receipt", None)
+    if printer is not None:
+        printer(tx)
+
+
+def cmd_transactions(args) -> int:
+    with open_terminal(args, recover=False) as terminal:
+        if args.tx_id:
+            tx = terminal.get(args.tx_id)
+            emit(args, tx.to_api(), describe(tx))
+            return 0
+        txs = terminal.transactions(since=args.since, limit=args.limit)
+        emit(args, {"transactions": [t.to_api() for t in txs]},
+             "\n".join(describe(t) for t in txs) or "no transactions")
+        return 0
+
+
+def cmd_recover(args) -> int:
+    with open_terminal(args, recover=False) as terminal:
+        recover_pending(terminal)
+        left = terminal.journal.pending()
+        refunds = terminal.journal.pending_refunds()
+        emit(args, {"pending": [t.to_api() for t in left], "pendingRefunds": [r.to_api() for r in refunds]},
+             "nothing pending" if not left and not refunds else
+             f"{len(left)} payment(s) and {len(refunds)} refund(s) still unresolved: check the network and run again")
+        return 4 if left or refunds else 0
+
+
+def cmd_cancel(args) -> int:
+    with open_terminal(args) as terminal:
+        tx = terminal.void(args.tx_id)
+        emit(args, tx.to_api(), describe(tx))
+        return 0
+
+
+def _read_pin(pin_file: str | None) -> str:
+    if pin_file:
+        try:
+            return Path(pin_file).read_text().strip()
+        except OSError as exc:
+            raise InputError(f"cannot read --pin-file {pin_file}: {exc.strerror}") from None
+    if not sys.stdin.isatty():
+        raise InputError("manager PIN needed: pass --pin-file FILE (no terminal to prompt on)")
+    return getpass.getpass("manager PIN: ")
+
+
+def cmd_refund(args) -> int:
+    with open_terminal(args) as terminal:
+        tx = terminal.get(args.tx_id)
+        amount = terminal.parse_amount(args.amount, tx.currency) if args.amount else None
+        pin = _read_pin(args.pin_file)
+        terminal.refund(args.tx_id, amount, pin=pin)
+        tx = terminal.get(args.tx_id)
+        emit(args, tx.to_api(), describe(tx))
+        return 0
+
+
+def cmd_close_batch(args) -> int:
+    with open_terminal(args) as terminal:
+        report = terminal.close_batch()
+        lines = [f"batch {report.batch_id}: {'MATCHED' if report.matched else 'DIFFERENCES FOUND'}"]
+        for t in report.totals:
+            amount = money_from_api({"currency": t["currency"], "value": t["paymentAmount"]})
+            refunds = money_from_api({"currency": t["currency"], "value": t["refundAmount"]})
+            lines.append(f"  {t['currency']}: {t['paymentCount']} payments {amount.plain()}, "
+                         f"{t['refundCount']} refunds {refunds.plain()}")
+        for d in report.differences:
+            lines.append(f"  {d.kind}: {d.reference} terminal={d.terminal or '-'} acquirer={d.acquirer or '-'}")
+        emit(args, report.to_api(), "\n".join(lines))
+        return 0 if report.matched else 1

@@ -1,0 +1,66 @@
+"""`pos-terminal`: the command line of terminal-interfaces.md §1."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import InputError, TerminalError
+from ..logs import setup_logging
+from .output import say
+
+# Each command module exposes register(subparsers); missing optional ones are skipped.
+COMMAND_MODULES = (
+    "cmd_payments", "cmd_demo", "cmd_sandbox", "cmd_scan_test", "cmd_app", "cmd_control",
+    "cmd_technician",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # bad usage: exit 2 with the usage line
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="pos-terminal", description="Wallet payment-code point-of-sale terminal")
+    parser.add_argument("--config", help="configuration TOML (default: the shipped demo profile)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (JSON lines on stderr)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"{__package__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.endswith(name):
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except TerminalError as exc:
+        say(f"error: {exc.message}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        say("interrupted: anything pending is resolved at the next start (or `pos-terminal recover`)")
+        return 4
+    except BrokenPipeError:
+        return 0
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()
+
+
+__all__ = ["main", "build_parser", "InputError"]

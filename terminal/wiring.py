@@ -1,0 +1,137 @@
+"""The composition root: builds a Terminal from configuration.
+
+With `acquirer.base_url = "embedded"` it starts the sandbox acquirer in-process on loopback
+(the only place the terminal package touches `sandbox`, imported lazily) and registers this
+terminal's key with it, so the demo profile needs no provisioning.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .acquirer import AcquirerClient, Credentials
+from .batch import BatchCloser
+from .config import Config
+from .errors import FaultError
+from .journal import Journal
+from .keystore import KeyStore
+from .payments import PaymentService
+from .pins import PinVault
+from .refunds import RefundService
+from .resolution import Resolver
+from .service import Terminal
+from .signing import load_public_key, public_key_pem
+from .tokenise import CredentialEncrypter
+
+DEMO_MANAGER_PIN = "1234"
+DEMO_TECHNICIAN_PIN = "4321"
+
+
+@dataclass
+class AcquirerEndpoint:
+    base_url: str
+    ca_bundle: str
+    signing_public_key: Path
+    encryption_public_key: Path
+    encryption_kid: str
+
+
+def prepare_state_dir(config: Config) -> Path:
+    state_dir = config.state_dir()
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(state_dir, 0o700)
+    except OSError as exc:
+        raise FaultError(f"state directory {state_dir} is not usable ({exc.strerror}): "
+                         f"set storage.state_dir or POS_TERMINAL_STATE_DIR", code="STATE_DIR") from None
+    return state_dir
+
+
+def start_embedded_sandbox(config: Config, keystore: KeyStore, state_dir: Path):
+    from sandbox.embedded import EmbeddedSandbox  # demo wiring only: the core never needs it
+
+    sandbox = EmbeddedSandbox(state_dir=state_dir / "sandbox", slow_response_s=config.sandbox.slow_response_s)
+    sandbox.start()
+    sandbox.register_client(client_id=config.acquirer.client_id, terminal_id=config.acquirer.terminal_id,
+                            public_key_pem=public_key_pem(keystore.signing_key(create=True)),
+                            key_version=config.acquirer.key_version)
+    endpoint = AcquirerEndpoint(sandbox.base_url, str(sandbox.ca_bundle_path), Path(sandbox.signing_public_key_path),
+                                Path(sandbox.encryption_public_key_path), sandbox.encryption_kid)
+    return sandbox, endpoint
+
+
+def configured_endpoint(config: Config) -> AcquirerEndpoint:
+    a = config.acquirer
+    missing = [k for k in ("client_id", "terminal_id", "signing_public_key", "encryption_public_key",
+                           "encryption_kid") if not getattr(a, k)]
+    if missing:
+        raise FaultError(f"acquirer.{missing[0]} is not set: provision the terminal (`pos-terminal provision`)",
+                         code="NOT_PROVISIONED")
+    return AcquirerEndpoint(a.base_url, str(config.resolve(a.ca_bundle)) if a.ca_bundle else "",
+                            config.resolve(a.signing_public_key), config.resolve(a.encryption_public_key),
+                            a.encryption_kid)
+
+
+def _read_key(path: Path, what: str):
+    try:
+        return load_public_key(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise FaultError(f"{what} {path} cannot be read ({exc}): re-provision or fix the path", code="KEY") from None
+
+
+def build_terminal(config: Config, *, wait=None) -> Terminal:
+    state_dir = prepare_state_dir(config)
+    keystore = KeyStore(state_dir=state_dir)
+    pins = PinVault(state_dir=state_dir)
+    sandbox = None
+    if config.acquirer.embedded:
+        sandbox, endpoint = start_embedded_sandbox(config, keystore, state_dir)
+        for role, pin in (("manager", DEMO_MANAGER_PIN), ("technician", DEMO_TECHNICIAN_PIN)):
+            if not pins.is_set(role):
+                pins.set_pin(role, pin)
+    else:
+        endpoint = configured_endpoint(config)
+    signing_key = keystore.signing_key(create=config.acquirer.embedded)
+    a = config.acquirer
+    credentials = Credentials(a.client_id, a.key_version, signing_key)
+    client = AcquirerClient(
+        base_url=endpoint.base_url, credentials=lambda: credentials,
+        acquirer_public_key=_read_key(endpoint.signing_public_key, "acquirer signing key"),
+        ca_bundle=endpoint.ca_bundle or None, connect_timeout_s=a.connect_timeout_s,
+        pay_read_timeout_s=a.read_timeout_s, read_timeout_s=a.other_read_timeout_s,
+    )
+    encrypter = CredentialEncrypter(public_key_pem=endpoint.encryption_public_key.read_bytes(),
+                                    kid=endpoint.encryption_kid)
+    journal = Journal(state_dir / "journal.sqlite")
+    stop = threading.Event()
+    wait = wait or stop.wait
+    fault_sink: list[Terminal] = []   # the Terminal, once built, receives faults as events
+
+    def on_fault(code: str) -> None:
+        for t in fault_sink:
+            t.record_fault(code)
+    resolver = Resolver(journal=journal, client=client, interval_s=a.inquiry_interval_s, window_s=a.inquiry_window_s,
+                        cancel_retry_max_s=a.cancel_retry_max_s, wait=wait, on_fault=on_fault)
+    payments = PaymentService(config=config, journal=journal, client=client, encrypter=lambda: encrypter,
+                              resolver=resolver, hmac_key=keystore.hmac_key(), terminal_id=lambda: a.terminal_id,
+                              on_fault=on_fault)
+    refunds = RefundService(journal=journal, client=client, retry_base_s=a.inquiry_interval_s,
+                            retry_cap_s=a.cancel_retry_max_s, wait=wait)
+
+    def on_close() -> None:
+        stop.set()
+        if sandbox is not None:
+            sandbox.stop()
+
+    terminal = Terminal(config=config, journal=journal, payments=payments, resolver=resolver, refunds=refunds,
+                        batches=BatchCloser(journal=journal, client=client), pins=pins, on_close=on_close,
+                        info={"terminalId": a.terminal_id, "serialNumber": config.terminal.serial_number,
+                              "version": __version__, "acquirer": endpoint.base_url, "stateDir": str(state_dir)})
+    fault_sink.append(terminal)
+    terminal.sandbox = sandbox
+    terminal.client = client
+    terminal.keystore = keystore
+    return terminal
