@@ -350,14 +350,14 @@ class Journal:
                                         refundRequestId=refund.refund_request_id, amount=refund.amount.to_api()))
         return refund
 
-    def finish_refund(self, refund_id: str, state: str, *, tx_state: TxState | None = None, **changes: Any) -> Refund:
+    def finish_refund(self, row_id: str, state: str, *, tx_state: TxState | None = None, **changes: Any) -> Refund:
         """Record a refund's final result and, in the same commit, the payment's new state."""
         with self._tx() as t:
-            refund = self._get_refund(refund_id)
+            refund = self._get_refund(row_id)
             changes.update(state=state, final_at=now_iso())
             if state == REFUND_SUCCESS:
                 changes["batch_id"] = self._open_batch_id()
-            self._update("refunds", refund_id, changes)
+            self._update("refunds", row_id, changes)
             t.events.append(self._event(refund.tx_id, "refund", REFUND_PENDING, state,
                                         refundRequestId=refund.refund_request_id,
                                         resultCode=changes.get("result_code", "")))
@@ -366,7 +366,7 @@ class Journal:
                 check_transition(tx.state, tx_state)
                 t.events.append(self._event(tx.id, "state", tx.state.value, tx_state.value))
                 self._update("transactions", tx.id, {"state": tx_state.value, "updated_at": now_iso(), "final_at": now_iso()})
-            return self._get_refund(refund_id)
+            return self._get_refund(row_id)
 
     def bump_refund_attempts(self, refund_id: str) -> None:
         with self._tx():

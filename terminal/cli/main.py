@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 from ..errors import InputError, TerminalError
@@ -53,6 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         return 4
     except BrokenPipeError:
         return 0
+    except Exception:  # never a traceback on stdout: log it for the technician, say what to do
+        logging.getLogger("terminal.cli").exception("internal error")
+        say("internal error: the details are in the log (run with -v); anything pending is resolved "
+            "at the next start")
+        return 3
 
 
 def entry() -> None:
