@@ -20,6 +20,9 @@ class VirtualScanner(Scanner):
     def inject(self, code: str) -> None:
         if not isinstance(code, str):
             raise TypeError("inject() takes the scanned text as str")
+        if self._state is ScannerState.FAULT:  # a faulty scanner reads nothing
+            self._drop("scan injected while the virtual scanner is in FAULT")
+            return
         self._queue.put(code)
 
     def fail(self, message: str = "virtual scanner fault (injected)") -> None:
@@ -39,9 +42,6 @@ class VirtualScanner(Scanner):
             if code is None:  # stop() wakes us; a stale wake-up from an earlier stop is ignored
                 if self._stop.is_set():
                     break
-                continue
-            if self._state is ScannerState.FAULT:
-                self._drop("scan injected while the virtual scanner is in FAULT")
                 continue
             self._deliver(code)
 

@@ -1,0 +1,70 @@
+"""Printing to a file: readable UTF-8 text (the demo's receipts.txt) or raw ESC/POS bytes
+(a printer device file such as /dev/usb/lp0, or a capture file)."""
+from __future__ import annotations
+
+import logging
+import os
+import stat
+
+from .base import Printer, PrinterStatus, PrintResult
+from .document import ReceiptDocument
+from .escpos_render import render_escpos
+from .text_render import render_text
+
+log = logging.getLogger("drivers.printers.file")
+
+
+class FilePrinter(Printer):
+    """``fmt``: "text", "escpos" or "auto" (ESC/POS for character devices, else text).
+    Each document is appended and synced, so a receipt survives a power cut."""
+
+    kind = "file"
+
+    def __init__(self, path: str, *, fmt: str = "auto", width: int = 32,
+                 profile: str | None = None, cjk: str = "none") -> None:
+        if fmt not in ("auto", "text", "escpos"):
+            from ..errors import DeviceConfigError
+
+            raise DeviceConfigError(f"printer.format '{fmt}': use auto, text or escpos",
+                                    device="printer")
+        self.path = path
+        self.fmt = fmt
+        self.width = width
+        self.profile = profile
+        self.cjk = cjk
+
+    def _format(self) -> str:
+        if self.fmt != "auto":
+            return self.fmt
+        try:
+            return "escpos" if stat.S_ISCHR(os.stat(self.path).st_mode) else "text"
+        except OSError:
+            return "text"
+
+    def print_document(self, doc: ReceiptDocument) -> PrintResult:
+        if self._format() == "escpos":
+            data = render_escpos(doc, width=self.width, profile=self.profile, cjk=self.cjk)
+        else:
+            data = render_text(doc, width=self.width).encode("utf-8")
+        try:
+            parent = os.path.dirname(os.path.abspath(self.path))
+            os.makedirs(parent, exist_ok=True)
+            with open(self.path, "ab") as fh:
+                fh.write(data)
+                fh.flush()
+                try:
+                    os.fsync(fh.fileno())
+                except OSError:  # character devices may refuse fsync
+                    pass
+        except OSError as exc:
+            log.warning("file printer %s failed: %s", self.path, type(exc).__name__)
+            hint = "add the user to the lp group" if isinstance(exc, PermissionError) \
+                else "check printer.path"
+            return PrintResult(False, PrinterStatus.OFFLINE,
+                               f"cannot write receipts to {self.path}: {hint}")
+        return PrintResult(True, PrinterStatus.READY, "", len(data))
+
+    def status(self) -> PrinterStatus:
+        parent = os.path.dirname(os.path.abspath(self.path)) or "."
+        target = self.path if os.path.exists(self.path) else parent
+        return PrinterStatus.READY if os.access(target, os.W_OK) else PrinterStatus.OFFLINE
