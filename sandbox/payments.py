@@ -34,9 +34,10 @@ class PayAnswer:
 
 
 class Payments:
-    def __init__(self, *, store: Store, keys: SandboxKeys):
+    def __init__(self, *, store: Store, keys: SandboxKeys, currencies=()):
         self.store = store
         self.keys = keys
+        self.currencies = set(currencies)
 
     # -- pay -------------------------------------------------------------------------------
 
@@ -45,6 +46,8 @@ class Payments:
         if data.get("productCode") != "IN_STORE_PAYMENT":
             raise illegal("productCode must be IN_STORE_PAYMENT")
         amount = req_money(data, "paymentAmount")
+        if self.currencies and amount.currency not in self.currencies:
+            raise Refusal("CURRENCY_NOT_SUPPORT", f"{amount.currency} is not accepted for this merchant")
         order = req_obj(data, "order")
         order_ref = req_str(order, "referenceOrderId")
         method = req_obj(data, "paymentMethod")

@@ -12,14 +12,22 @@ from .context import SandboxContext
 class NotifyingServer(uvicorn.Server):
     """uvicorn.Server that calls `on_ready()` once it listens (no polling, no sleeps)."""
 
-    def __init__(self, config: uvicorn.Config, on_ready=None):
+    def __init__(self, config: uvicorn.Config, on_ready=None, connections=None):
         super().__init__(config)
         self._on_ready = on_ready
+        self._connections = connections
 
     async def startup(self, sockets=None) -> None:
         await super().startup(sockets=sockets)
         if self.started and self._on_ready is not None:
             self._on_ready()
+
+    async def shutdown(self, sockets=None) -> None:
+        # TLS connections a client left open would hold a graceful shutdown for its whole
+        # timeout: a sandbox that stops drops them at once, as a crashed acquirer would.
+        if self._connections is not None:
+            self._connections.abort_all()
+        await super().shutdown(sockets=sockets)
 
 
 def bind_loopback(port: int = 0, host: str = "127.0.0.1") -> socket.socket:
@@ -37,4 +45,4 @@ def make_server(ctx: SandboxContext, *, on_ready=None, log_level: str = "warning
         http=ctx.connections.protocol_class(), lifespan="off", log_level=log_level,
         access_log=False, timeout_graceful_shutdown=2, ws="none",
     )
-    return NotifyingServer(config, on_ready=on_ready)
+    return NotifyingServer(config, on_ready=on_ready, connections=ctx.connections)

@@ -31,7 +31,7 @@ class Acquirer:
         self.store = store
         self.keys = keys
         self.settings = settings
-        self.payments = Payments(store=store, keys=keys)
+        self.payments = Payments(store=store, keys=keys, currencies=settings.currencies)
         self._routes = {
             "pay": self._pay,
             "inquiryPayment": lambda c, d, p: Answer(self.payments.inquire(c, d)),

@@ -30,6 +30,10 @@ class ConnectionRegistry:
         transport.abort()
         return True
 
+    def abort_all(self) -> None:
+        for transport in list(self._transports.values()):
+            transport.abort()
+
     def protocol_class(self) -> type[H11Protocol]:
         registry = self
 

@@ -83,6 +83,9 @@ def test_pay_validation(term):
         bad = json.loads(json.dumps(body))
         mutate(bad)
         assert term.post(PAY, bad)["result"]["resultCode"] == "PARAM_ILLEGAL"
+    krw = json.loads(json.dumps(body))
+    krw["paymentAmount"]["currency"] = "KRW"
+    assert term.post(PAY, krw)["result"]["resultCode"] == "CURRENCY_NOT_SUPPORT"
     wrong_terminal = dict(body, terminalId="T-other")
     assert term.post(PAY, wrong_terminal)["result"]["resultCode"] == "ACCESS_DENIED"
     assert term.post(PAY, body)["result"]["resultCode"] == "SUCCESS"
