@@ -21,9 +21,13 @@ from .virtual_printer import VirtualPrinter
 
 KINDS = ("serial", "usb", "network", "file", "virtual", "dummy", "none")
 _COMMON = {"width", "profile", "cjk"}
+# Keys of the [printer] configuration table: every kind accepts them (ignoring the ones that
+# are not its own) so the core can pass the whole table through.
+_SHARED_CONFIG = {"path", "host", "port", "baudrate", "usb_vendor_id", "usb_product_id"}
 _BY_KIND = {
     "serial": {"path", "baudrate", "timeout", "query_status"},
-    "usb": {"path", "vendor_id", "product_id", "query_status"},
+    "usb": {"path", "vendor_id", "product_id", "usb_vendor_id", "usb_product_id",
+            "query_status"},
     "network": {"path", "host", "port", "timeout", "query_status"},
     "file": {"path", "format"},
     "virtual": set(),
@@ -54,7 +58,7 @@ def build_printer(kind: str = "none", **options: Any) -> Printer:
     if kind not in KINDS:
         raise DeviceConfigError(f"unknown printer.kind '{kind}': use one of "
                                 f"{', '.join(KINDS)}", device="printer")
-    unknown = set(options) - _BY_KIND[kind] - _COMMON - {"path"}
+    unknown = set(options) - _BY_KIND[kind] - _COMMON - _SHARED_CONFIG
     if unknown:
         raise DeviceConfigError(f"printer.{sorted(unknown)[0]}: not an option of a {kind} "
                                 "printer", device="printer")
@@ -128,7 +132,8 @@ def build_printer(kind: str = "none", **options: Any) -> Printer:
 
 
 def _usb_ids(options: dict[str, Any], path: str) -> tuple[int, int]:
-    vid, pid = options.get("vendor_id"), options.get("product_id")
+    vid = options.get("vendor_id") or options.get("usb_vendor_id") or None
+    pid = options.get("product_id") or options.get("usb_product_id") or None
     if (vid is None or pid is None) and ":" in path:
         vid, pid = path.split(":", 1)
     try:
@@ -141,7 +146,7 @@ def _usb_ids(options: dict[str, Any], path: str) -> tuple[int, int]:
 
 def _host_port(options: dict[str, Any], path: str) -> tuple[str, int]:
     host = options.get("host") or path
-    port = options.get("port", 9100)
+    port = options.get("port") or 9100
     if ":" in host:
         host, _, p = host.rpartition(":")
         port = p

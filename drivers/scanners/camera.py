@@ -90,6 +90,7 @@ class CameraScanner(Scanner):
         self._decoded_frames = 0
         self._decode_ms: list[float] = []
         self.finished = threading.Event()  # set when a file source reaches its end
+        self.last_decode_ms: float | None = None  # of the frame that produced the last scan
 
     @property
     def where(self) -> str:
@@ -154,9 +155,11 @@ class CameraScanner(Scanner):
             except Exception:
                 log.exception("decoder failed on a frame")
                 continue
-            self._decode_ms.append((time.perf_counter() - t0) * 1000)
+            ms = (time.perf_counter() - t0) * 1000
+            self._decode_ms.append(ms)
             if len(self._decode_ms) > 1000:
                 del self._decode_ms[:500]
             if text:
                 self._decoded_frames += 1
+                self.last_decode_ms = ms
                 self._deliver(text)

@@ -203,3 +203,12 @@ def test_factory_errors_say_what_to_set():
         build_printer(kind="file", path="x", colour="red")
     with pytest.raises(DeviceConfigError, match="printer.cjk"):
         build_printer(kind="virtual", cjk="big5")
+
+
+def test_whole_config_table_can_be_passed_through(tmp_path):
+    table = {"path": str(tmp_path / "r.txt"), "host": "", "port": 9100, "usb_vendor_id": 0,
+             "usb_product_id": 0, "baudrate": 19200}
+    assert build_printer(kind="file", **table).print_document(sample()).printed
+    assert build_printer(kind="none", **table).status() is PrinterStatus.DISABLED
+    net = build_printer(kind="network", **{**table, "host": "192.0.2.7", "port": 9101})
+    assert net.where == "192.0.2.7:9101"
