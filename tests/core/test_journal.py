@@ -176,9 +176,7 @@ def test_refunds_move_the_payment(journal):
     assert [r["amount"]["value"] for r in got.to_api()["refunds"]] == ["300", "200", "700"]
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="bug: journal.py Journal.finish_refund's first "
-                   "parameter is named refund_id, the same as the refunds.refund_id column, so "
-                   "finish_refund(..., refund_id=...) (as refunds.py:107 calls it) raises TypeError")
+# Regression: finish_refund(..., refund_id=...) used to collide with the row-id parameter (TypeError).
 def test_finish_refund_records_the_acquirer_refund_id(journal):
     tx = _approved(journal, 1000)
     refund = journal.create_refund(make_refund(tx, 1000))

@@ -141,5 +141,5 @@ class JournalMachine(RuleBasedStateMachine):
         assert self.journal.events_since(self.last_seq) == []
 
 
-JournalMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=25, deadline=None)
+JournalMachine.TestCase.settings = settings(max_examples=30, stateful_step_count=20, deadline=None)
 TestJournalStateMachine = JournalMachine.TestCase
