@@ -118,7 +118,7 @@ class AcquirerClient:
             return AcquirerResult("U", HTTP_STATUS, f"HTTP {response.status_code}", transport_error=HTTP_STATUS)
         try:
             body = json.loads(content)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
             return AcquirerResult("U", NOT_JSON, "answer is not JSON", transport_error=NOT_JSON)
         result = body.get("result") if isinstance(body, dict) else None
         if not isinstance(result, dict) or result.get("resultStatus") not in ("S", "F", "U"):

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import FaultError
+from .errors import FaultError, InputError
 from .money import MINOR_UNITS, Money, parse_amount
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -40,15 +40,20 @@ class TerminalSection(_Section):
             raise ValueError(f"must be a non-empty list of ISO 4217 codes among {sorted(MINOR_UNITS)}")
         return value
 
+    @field_validator("max_amount")
+    @classmethod
+    def _max_amount(cls, value: str, info) -> str:
+        for currency in info.data.get("currencies") or []:
+            try:
+                parse_amount(value, currency)
+            except InputError as exc:
+                raise ValueError(exc.message) from None
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> "TerminalSection":
         if self.currency not in self.currencies:
             raise ValueError(f"currency {self.currency!r} must be one of currencies {self.currencies}")
-        for currency in self.currencies:
-            try:
-                parse_amount(self.max_amount, currency)
-            except Exception as exc:  # InputError: message says why
-                raise ValueError(f"max_amount: {exc}") from None
         return self
 
     def max_money(self, currency: str) -> Money:

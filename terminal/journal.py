@@ -7,6 +7,7 @@ number (the control API's SSE ids). Raw payment codes are never written here.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -196,6 +197,8 @@ class Journal:
         self._lock = threading.RLock()
         self._listeners: list[Callable[[dict], None]] = []
         try:
+            # SQLite gives the -wal/-shm files the database file's mode: create it private first.
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
             self._db.row_factory = sqlite3.Row
             mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
@@ -265,8 +268,8 @@ class Journal:
             now = now_iso()
             changes["state"] = tx.state.value
             changes["updated_at"] = now
-            if states and tx.state in FINAL and not tx.final_at:
-                changes["final_at"] = now
+            if states:  # final_at: when the current final state was reached; "" while not final
+                changes["final_at"] = now if tx.state in FINAL else ""
             if states and tx.state in CAPTURED and not tx.batch_id:
                 changes["batch_id"] = self._open_batch_id()
             self._update("transactions", tx_id, changes)

@@ -39,7 +39,7 @@ ProgressListener = Callable[[Progress], None]
 
 def backoff_delay(attempt: int, *, base_s: float, cap_s: float, rng: random.Random | None = None) -> float:
     """Capped exponential backoff with 'equal jitter': half fixed, half random (stripe-python)."""
-    delay = min(cap_s, base_s * (2 ** max(0, attempt - 1)))
+    delay = min(cap_s, base_s * (2 ** min(max(0, attempt - 1), 32)))
     return delay / 2 + (rng or random).uniform(0, delay / 2)
 
 

@@ -244,8 +244,6 @@ def test_session_ignores_environment(client):
     assert client.session.trust_env is False
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason="bug: acquirer.py _interpret catches only "
-                   "ValueError from json.loads; a deeply nested body raises RecursionError out of call()")
 def test_deeply_nested_body_is_unknown_not_a_crash(client, acquirer):
     acquirer.answer = lambda req: acquirer.signed(b"[" * 100_000, req["path"])
     _unknown(client.call(api.PAY, PAY_BODY, echo=ECHO), api.NOT_JSON)

@@ -53,9 +53,6 @@ def test_jitter_actually_varies():
     assert len(values) > 1
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason="bug: resolution.py backoff_delay computes "
-                   "base_s * 2**(attempt-1) before capping; with a float base (config gives 3.0) "
-                   "attempt >= 1025 overflows, so a long-retried cancel queue crashes for good")
 def test_long_outage_keeps_the_cap():
     # cancel_attempts is persisted and grows without bound during an acquirer outage
     # (about 13 h of retries at the default 3 s base / 60 s cap).

@@ -83,8 +83,6 @@ def test_invalid_values_name_their_key_path(tmp_path, text, where):
     assert any(line.startswith(where) for line in message.splitlines()[1:]), message
 
 
-@pytest.mark.xfail(strict=True, reason="bug: config.py TerminalSection._consistent (model validator) reports "
-                   "max_amount errors as 'terminal: max_amount: ...', not the key path 'terminal.max_amount'")
 def test_bad_max_amount_names_its_key_path(tmp_path):
     message = _error(tmp_path, '[terminal]\nmax_amount = "lots"\n')
     assert "terminal.max_amount: " in message

@@ -287,8 +287,6 @@ def test_committed_rows_survive_sigkill(tmp_path):
         j.close()
 
 
-@pytest.mark.xfail(strict=True, reason="bug: journal.py Journal.transition keeps final_at when a final "
-                   "payment leaves FINAL (APPROVED -> CANCEL_PENDING) and never updates it on the cancel")
 def test_void_clears_then_sets_final_at(journal):
     tx = _approved(journal)
     approved_at = journal.get(tx.id).final_at
@@ -299,8 +297,6 @@ def test_void_clears_then_sets_final_at(journal):
     assert cancelled.final_at and cancelled.final_at >= approved_at
 
 
-@pytest.mark.xfail(strict=True, reason="bug: journal.py Journal.__init__ chmods the db to 0600 only after "
-                   "PRAGMA journal_mode=WAL created -wal/-shm with the umask (0644) on a fresh journal")
 def test_fresh_journal_side_files_are_private(tmp_path):
     old = os.umask(0o022)
     try:
