@@ -10,9 +10,12 @@ them together stay inside ``budget_ms`` per frame:
    with ``return_errors`` so a symbol that was located but failed its checksum gives a region.
 2. Region fallbacks on that symbol only (a crop, so upscaling is cheap): 2x upscale,
    unsharp mask, global-histogram binarizer.
-3. Frame fallbacks: half-scale (averages noise away), contrast stretch + smoothing (dark
-   frames), fixed-threshold and global-histogram binarizers, a light blur (moire), and
+3. Frame fallbacks: local contrast equalisation + smoothing (dark frames only), half-scale
+   (averages noise away), fixed-threshold and global-histogram binarizers, a light blur (moire), and
    optionally a second backend (pyzbar) as the last resort.
+
+A stage is skipped when its running cost estimate does not fit in what is left of the budget,
+so a frame stays within ``budget_ms`` (give or take one estimate's error).
 
 ``live=True`` (camera use) rotates the starting frame fallback from one frame to the next, so
 a camera at 30 fps tries every fallback within a few frames while each frame stays cheap.
@@ -49,6 +52,7 @@ class DecoderChain:
         self.live = live
         self.last_stage: str | None = None
         self._rotation = 0
+        self._cost: dict[str, float] = {}  # running estimate of each stage's ms
         self._single: Decoder | None = None
         if primary != "zxing":
             self._single = build_decoder(primary)
@@ -62,9 +66,10 @@ class DecoderChain:
         self._zx = zxingcpp
         self._qr = zxingcpp.BarcodeFormat.QRCode
         self._bin = zxingcpp.Binarizer
+        self._clahe = cv2.createCLAHE(clipLimit=4.0, tileGridSize=(8, 8))
         self._frame_stages = [
+            ("dark", self._dark),
             ("half", self._half),
-            ("stretch", self._stretch),
             ("fixed", lambda g: self._read(g, binarizer=self._bin.FixedThreshold)),
             ("smooth", lambda g: self._read(cv2.GaussianBlur(g, (5, 5), 0))),
             ("global", lambda g: self._read(g, binarizer=self._bin.GlobalHistogram)),
@@ -90,9 +95,7 @@ class DecoderChain:
             return text
         for box in regions[:2]:
             for name, stage in self._region_stages():
-                if time.perf_counter() >= deadline:
-                    return self._none()
-                text = stage(self._crop(gray, box))
+                text = self._timed("roi-" + name, stage, self._crop(gray, box), deadline)
                 if text is not None:
                     self.last_stage = "roi-" + name
                     return text
@@ -102,13 +105,23 @@ class DecoderChain:
             self._rotation += 1
             stages = stages[k:] + stages[:k]
         for name, stage in stages:
-            if time.perf_counter() >= deadline:
-                break
-            text = stage(gray)
+            text = self._timed(name, stage, gray, deadline)
             if text is not None:
                 self.last_stage = name
                 return text
         return self._none()
+
+    def _timed(self, name: str, stage: Callable[[Any], "str | None"], image: Any,
+               deadline: float) -> str | None:
+        """Run ``stage`` only if its usual cost fits in what is left of the budget."""
+        now = time.perf_counter()
+        if now + self._cost.get(name, 0.0) / 1000.0 > deadline:
+            return None
+        text = stage(image)
+        ms = (time.perf_counter() - now) * 1000.0
+        old = self._cost.get(name)
+        self._cost[name] = ms if old is None else 0.8 * old + 0.2 * ms
+        return text
 
     # ------------------------------------------------------------------ stages
 
@@ -164,13 +177,11 @@ class DecoderChain:
         return self._read(cv2.resize(gray, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
                           try_downscale=False)
 
-    def _stretch(self, gray: Any) -> str | None:
-        """Dark frames: smooth the sensor noise, then stretch the few grey levels there are."""
+    def _dark(self, gray: Any) -> str | None:
+        """Dark, low-contrast frames: local contrast equalisation (CLAHE), then smoothing of
+        the amplified sensor noise. Skipped (almost free) when the frame has contrast."""
         cv2 = self._cv2
         lo, hi = self._np.percentile(gray[::4, ::4], (1, 99))
-        if hi - lo > 120:  # contrast is fine; a stretch would change nothing
+        if hi - lo > 120:
             return None
-        smooth = cv2.GaussianBlur(gray, (5, 5), 0)
-        scale = 255.0 / max(float(hi - lo), 1.0)
-        stretched = cv2.convertScaleAbs(smooth, alpha=scale, beta=-float(lo) * scale)
-        return self._read(stretched, try_downscale=False)
+        return self._read(cv2.GaussianBlur(self._clahe.apply(gray), (5, 5), 0))
