@@ -129,7 +129,8 @@ class AcquirerClient:
             ok, why = False, "no acquirer signing key configured"
         else:
             ok, why = signing.verify_headers(public_key=self._acquirer_key, path=wire_path,
-                                             headers=response.headers, body=content)
+                                             headers=response.headers, body=content,
+                                             expected_client_id=client_id)
         if not ok:
             log.warning("unverified acquirer response", extra={"path": wire_path, "reason": why, "code": code})
             return AcquirerResult("U", UNVERIFIED, f"response not verified: {why} (said {status}/{code})",

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import time
@@ -67,7 +68,7 @@ class PinVault:
         record = self._load(role)
         left = record["locked_until"] - self._clock()
         if left > 0:
-            raise PinLocked(f"{role} PIN locked after {MAX_TRIES} wrong tries: try again in {int(left) + 1} s")
+            raise PinLocked(f"{role} PIN locked after {MAX_TRIES} wrong tries: try again in {math.ceil(left)} s")
         digest = hashlib.scrypt((pin or "").encode(), salt=bytes.fromhex(record["salt"]), **_SCRYPT)
         if hmac.compare_digest(digest.hex(), record["hash"]):
             if record["failures"]:

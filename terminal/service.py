@@ -17,6 +17,7 @@ from .journal import REFUND_PENDING, Journal, Refund, Transaction
 from .money import Money, parse_amount
 from .payments import PaymentService, SaleRequest
 from .pins import PinVault
+from .printing import ReceiptPrinter
 from .refunds import RefundService
 from .resolution import Progress, Resolver
 from .states import TxState
@@ -32,7 +33,7 @@ class SaleInProgress(BusinessError):
 
 class Terminal:
     def __init__(self, *, config: Config, journal: Journal, payments: PaymentService, resolver: Resolver,
-                 refunds: RefundService, batches: BatchCloser, pins: PinVault,
+                 refunds: RefundService, batches: BatchCloser, pins: PinVault, receipts: ReceiptPrinter,
                  on_close: Callable[[], None] | None = None, info: dict[str, Any] | None = None):
         self.config = config
         self.journal = journal
@@ -41,6 +42,7 @@ class Terminal:
         self.refunds = refunds
         self.batches = batches
         self.pins = pins
+        self.receipts = receipts
         self.info = info or {}
         self.faults: list[str] = []
         self._sale_lock = threading.Lock()

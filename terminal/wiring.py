@@ -20,6 +20,8 @@ from .journal import Journal
 from .keystore import KeyStore
 from .payments import PaymentService
 from .pins import PinVault
+from .printing import ReceiptPrinter, printer_from_config
+from .receipts import ReceiptBuilder
 from .refunds import RefundService
 from .resolution import Resolver
 from .service import Terminal
@@ -121,13 +123,17 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
     refunds = RefundService(journal=journal, client=client, retry_base_s=a.inquiry_interval_s,
                             retry_cap_s=a.cancel_retry_max_s, wait=wait)
 
+    printer, problem = printer_from_config(config)
+    receipts = ReceiptPrinter(printer=printer, builder=ReceiptBuilder(config=config), problem=problem)
+
     def on_close() -> None:
         stop.set()
+        receipts.close()
         if sandbox is not None:
             sandbox.stop()
 
     terminal = Terminal(config=config, journal=journal, payments=payments, resolver=resolver, refunds=refunds,
-                        batches=BatchCloser(journal=journal, client=client), pins=pins, on_close=on_close,
+                        batches=BatchCloser(journal=journal, client=client), pins=pins, receipts=receipts, on_close=on_close,
                         info={"terminalId": a.terminal_id, "serialNumber": config.terminal.serial_number,
                               "version": __version__, "acquirer": endpoint.base_url, "stateDir": str(state_dir)})
     fault_sink.append(terminal)

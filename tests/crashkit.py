@@ -158,14 +158,16 @@ def _receipt_mismatches(workdir: Path, txs: list[dict], sandbox) -> list[str]:
     receipts = workdir / "receipts.txt"
     if not receipts.exists():
         return []
-    text = receipts.read_text(encoding="utf-8")
+    slips = receipts.read_text(encoding="utf-8").split("=" * 32)
     out = []
     for tx in txs:
-        if tx["paymentRequestId"] in text or tx["transactionId"] in text:
+        approved_slips = [s for s in slips if tx["transactionId"] in s and "APPROVED" in s and "SALE" in s]
+        if approved_slips:
             record = acquirer_payment(sandbox, tx["paymentRequestId"])
-            approved_printed = f"APPROVED {tx['transactionId']}" in text.replace("\n", " ")
-            if approved_printed and (record is None or record["status"] != "SUCCESS"):
+            if record is None or record["status"] not in ("SUCCESS", "CANCELLED"):
                 out.append(f"receipt says approved for {tx['transactionId']} but acquirer has {record}")
+            if record and record["status"] == "CANCELLED" and not record["paymentId"]:
+                out.append(f"approved receipt for {tx['transactionId']}, never captured")
     return out
 
 

@@ -17,6 +17,7 @@ def register(sub) -> None:
     p.add_argument("--currency", help="ISO 4217 (default: terminal.currency)")
     p.add_argument("--tip", help='tip as a decimal amount, e.g. "2.00"')
     p.add_argument("--reference", default="", help="merchant/ECR reference")
+    p.add_argument("--no-receipt", action="store_true", help="do not print a receipt")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--code", help="the payment code (digits) as scanned")
     src.add_argument("--scan", action="store_true", help="wait for the configured scanner")
@@ -63,7 +64,8 @@ def cmd_sale(args) -> int:
     with open_terminal(args) as terminal:
         code = args.code if args.code is not None else _wait_for_scan(terminal)
         tx = terminal.sale(amount, code, tip=tip, reference=args.reference)
-        _print_receipt(terminal, tx)
+        if tx.captured and not args.no_receipt:
+            _report_print(terminal.receipts.sale(tx))
         emit(args, tx.to_api(), describe(tx))
         return exit_code_for(tx)
 
@@ -75,10 +77,9 @@ def _wait_for_scan(terminal) -> str:
     return wait_for_scan(terminal.config)
 
 
-def _print_receipt(terminal, tx) -> None:
-    printer = getattr(terminal, "print_receipt", None)
-    if printer is not None:
-        printer(tx)
+def _report_print(result) -> None:
+    if not result.printed and result.message:
+        say(f"receipt not printed: {result.message}")
 
 
 def cmd_transactions(args) -> int:
@@ -107,6 +108,7 @@ def cmd_recover(args) -> int:
 def cmd_cancel(args) -> int:
     with open_terminal(args) as terminal:
         tx = terminal.void(args.tx_id)
+        _report_print(terminal.receipts.sale(tx))
         emit(args, tx.to_api(), describe(tx))
         return 0
 
@@ -127,8 +129,9 @@ def cmd_refund(args) -> int:
         tx = terminal.get(args.tx_id)
         amount = terminal.parse_amount(args.amount, tx.currency) if args.amount else None
         pin = _read_pin(args.pin_file)
-        terminal.refund(args.tx_id, amount, pin=pin)
+        refund = terminal.refund(args.tx_id, amount, pin=pin)
         tx = terminal.get(args.tx_id)
+        _report_print(terminal.receipts.refund(tx, refund))
         emit(args, tx.to_api(), describe(tx))
         return 0
 
@@ -136,6 +139,7 @@ def cmd_refund(args) -> int:
 def cmd_close_batch(args) -> int:
     with open_terminal(args) as terminal:
         report = terminal.close_batch()
+        _report_print(terminal.receipts.batch(report.to_api()))
         lines = [f"batch {report.batch_id}: {'MATCHED' if report.matched else 'DIFFERENCES FOUND'}"]
         for t in report.totals:
             amount = money_from_api({"currency": t["currency"], "value": t["paymentAmount"]})
