@@ -91,7 +91,8 @@ def now_iso() -> str:
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}{uuid.uuid4().hex}"
+    """Short enough to print on one 32-column receipt line; 64 random bits per terminal."""
+    return f"{prefix}{uuid.uuid4().hex[:16]}"
 
 
 @dataclass

@@ -86,7 +86,7 @@ class ReceiptBuilder:
         for refund in tx.refunds:
             if refund.state == REFUND_SUCCESS:
                 doc.columns(L["refunded"], "-" + self._money(refund.amount, locale))
-        doc.separator().text(L.get(tx.state.value, tx.state.value), align="center", bold=True, size="double")
+        doc.separator().text(L.get(tx.state.value, tx.state.value), align="center", bold=True, size="tall")
         doc.qr(tx.id, size=5).text(L["keep"] + " · " + L["thanks"], align="center").feed(2).cut()
         return doc
 
