@@ -63,13 +63,13 @@ class Terminal:
                 log.exception("event listener failed")
 
     def _progress(self, p: Progress) -> None:
-        self._emit({"seq": None, "txId": p.tx_id, "kind": "progress", "detail": {
-            "phase": p.phase, "attempt": p.attempt, "elapsedS": round(p.elapsed_s, 3)}})
+        """Journalled like every event, so the UI and SSE clients see one ordered stream."""
+        self.journal.note(p.tx_id, "progress", phase=p.phase, attempt=p.attempt, elapsedS=round(p.elapsed_s, 3))
 
     def record_fault(self, code: str) -> None:
         if code not in self.faults:
             self.faults.append(code)
-        self._emit({"seq": None, "txId": "", "kind": "fault", "detail": {"code": code}})
+        self.journal.note("", "fault", code=code)
 
     # -- queries ----------------------------------------------------------------------------
     def parse_amount(self, text: str, currency: str | None = None) -> Money:
