@@ -48,6 +48,8 @@ class Terminal:
         self._sale_lock = threading.Lock()
         self._listeners: list[Listener] = []
         self._on_close = on_close
+        self._stopping = threading.Event()
+        self._background: threading.Thread | None = None
         journal.subscribe(self._emit)
 
     # -- events -----------------------------------------------------------------------------
@@ -155,11 +157,35 @@ class Terminal:
                 on_item("resolved", refund)
         return resolved
 
+    def start_background_resolution(self, interval_s: float | None = None) -> None:
+        """For long-running processes (app, control server): a queued cancel or an unconfirmed
+        refund keeps being retried between sales, not only when the next sale starts."""
+        if self._background is not None:
+            return
+        interval = interval_s or self.config.acquirer.inquiry_interval_s
+
+        def loop() -> None:
+            while not self._stopping.wait(interval):
+                if not self.has_pending() or not self._sale_lock.acquire(blocking=False):
+                    continue
+                try:
+                    self.recover()
+                except Exception:
+                    log.exception("background resolution failed; retrying later")
+                finally:
+                    self._sale_lock.release()
+
+        self._background = threading.Thread(target=loop, name="pending-resolution", daemon=True)
+        self._background.start()
+
     def pending_refund_count(self) -> int:
         return sum(1 for r in self.journal.pending_refunds() if r.state == REFUND_PENDING)
 
     def close(self) -> None:
+        self._stopping.set()
         self.resolver.stop()
+        if self._background is not None:
+            self._background.join(timeout=10)
         if self._on_close:
             self._on_close()
         self.journal.close()
