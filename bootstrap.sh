@@ -15,6 +15,7 @@ APT_PACKAGES=(
   libmtdev1 libsdl2-2.0-0                    # Kivy input / SDL runtime
   fonts-wqy-microhei                         # CJK glyphs for Chinese receipts and UI
   gettext                                    # msgfmt for the UI catalogs
+  gcc linux-libc-dev                         # build python-evdev (keyboard-wedge scanner; sdist only)
 )
 
 need_apt() {
