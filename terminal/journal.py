@@ -342,6 +342,11 @@ class Journal:
         return [{"seq": r["seq"], "txId": r["tx_id"], "at": r["at"], "kind": r["kind"], "from": r["from_state"],
                  "to": r["to_state"], "detail": json.loads(r["detail"])} for r in rows]
 
+    def last_seq(self) -> int:
+        """The newest event's sequence number (0 when none): where a live-only stream starts."""
+        with self._lock:
+            return self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+
     # -- refunds ----------------------------------------------------------------------------
     def create_refund(self, refund: Refund) -> Refund:
         refund.created_at = now_iso()
