@@ -37,8 +37,9 @@ def build_scanner(kind: str = "virtual", **options: Any) -> Scanner:
               NONE), max_length, gap_s (inter-character timeout for suffix NONE)
     camera:   camera (index, /dev/videoN, video file, image pattern), decoder (zxing|pyzbar|
               opencv), backend (opencv|picamera2), budget_ms
-    keyboard: input (auto|evdev|app), port ("auto" or /dev/input/... for evdev), suffix,
-              max_interkey_s, min_length
+    keyboard: input (auto|evdev|app: auto = evdev when a scanner input device is found or
+              port names one, else fed by the app), port ("auto" or /dev/input/...),
+              suffix, max_interkey_s, min_length
     virtual:  nothing (inject codes with VirtualScanner.inject)
     every kind: debounce_s
     """
@@ -85,8 +86,12 @@ def _build_keyboard(opts: dict[str, Any]) -> Scanner:
     if mode not in ("auto", "evdev", "app"):
         raise DeviceConfigError(f"scanner.input '{mode}': use auto, evdev or app",
                                 device="scanner")
-    use_evdev = mode == "evdev" or (mode == "auto" and keyboard_evdev.is_usable()
-                                    and port.startswith("/dev/input/"))
+    # auto: read the device headlessly through evdev when it is there (then the app does not
+    # see the keys: the device is grabbed); otherwise the app feeds its keyboard events.
+    use_evdev = mode == "evdev" or (
+        mode == "auto" and keyboard_evdev.is_usable()
+        and (port.startswith("/dev/input/")
+             or (port in ("", "auto") and keyboard_evdev.EvdevWedgeScanner.find_device())))
     if use_evdev:
         return keyboard_evdev.EvdevWedgeScanner(device=port, grab=grab, **opts)
     return KeyboardWedgeScanner(**opts)

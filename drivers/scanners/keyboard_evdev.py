@@ -88,6 +88,16 @@ class EvdevWedgeScanner(KeyboardWedgeScanner):
         return self.device_path
 
     def _find(self) -> str:
+        path = self.find_device()
+        if path is None:
+            raise DeviceNotFound("no keyboard-wedge scanner found in /dev/input: plug it in or "
+                                 "set scanner.port to its /dev/input/by-id/...-event-kbd path",
+                                 device="scanner", where="auto")
+        return path
+
+    @classmethod
+    def find_device(cls) -> str | None:
+        """The first input device whose name says it is a barcode scanner, or None."""
         import evdev
 
         for path in evdev.list_devices():
@@ -97,11 +107,9 @@ class EvdevWedgeScanner(KeyboardWedgeScanner):
                 continue
             name = (dev.name or "").lower()
             dev.close()
-            if any(h in name for h in self.NAME_HINTS):
+            if any(h in name for h in cls.NAME_HINTS):
                 return path
-        raise DeviceNotFound("no keyboard-wedge scanner found in /dev/input: plug it in or "
-                             "set scanner.port to its /dev/input/by-id/...-event-kbd path",
-                             device="scanner", where="auto")
+        return None
 
     def _run(self) -> None:
         delay = 0.5

@@ -157,3 +157,57 @@ def test_import_drivers_pulls_no_hardware_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_evdev_scanner_reads_a_grabbed_device(monkeypatch):
+    """EvdevWedgeScanner against a stand-in input device (no /dev/input here): key events
+    in, a scan out, the device grabbed and released."""
+    evdev = pytest.importorskip("evdev")
+    import os
+    import types
+
+    from drivers.scanners.keyboard_evdev import EvdevWedgeScanner
+
+    keycodes = {"2": 3, "8": 9, "1": 2, "0": 11, "3": 4, "4": 5, "5": 6, "6": 7, "7": 8, "9": 10}
+    t0 = 1000.0
+    events = []
+    for i, ch in enumerate(CODE):
+        events.append(types.SimpleNamespace(type=evdev.ecodes.EV_KEY, code=keycodes[ch],
+                                            value=1, timestamp=lambda i=i: t0 + i * 0.004))
+    events.append(types.SimpleNamespace(type=evdev.ecodes.EV_KEY, code=28, value=1,
+                                        timestamp=lambda: t0 + 0.08))
+    r, w = os.pipe()
+    calls = []
+
+    class FakeDevice:
+        def __init__(self, path):
+            self.path, self.fd, self.name = path, r, "Honeywell Scanner"
+
+        def grab(self):
+            calls.append("grab")
+
+        def ungrab(self):
+            calls.append("ungrab")
+
+        def read(self):
+            os.read(r, 1)
+            batch = list(events)
+            events.clear()
+            return batch
+
+        def close(self):
+            calls.append("close")
+
+    monkeypatch.setattr(evdev, "InputDevice", FakeDevice)
+    sc = EvdevWedgeScanner(device="/dev/input/event7")
+    col = Collector()
+    sc.start(col.on_scan, col.on_state)
+    try:
+        col.wait_state(ScannerState.READY)
+        os.write(w, b"x")
+        assert col.next_scan() == CODE
+    finally:
+        sc.stop()
+        os.close(w)
+        os.close(r)
+    assert calls[0] == "grab" and "ungrab" in calls
