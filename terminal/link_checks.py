@@ -101,6 +101,15 @@ def describe_tls_failure(base_url: str, ca_bundle: str | None) -> str:
             f"{expected_cas(ca_bundle)}: check --ca-bundle / acquirer.ca_bundle and the acquirer URL")
 
 
+def _cause(message: str) -> str:
+    for needle, cause in (("refused", "connection refused"), ("Name or service not known", "host name not found"),
+                          ("getaddrinfo", "host name not found"), ("unreachable", "network unreachable"),
+                          ("timed out", "timed out")):
+        if needle in message:
+            return cause
+    return "no connection"
+
+
 def explain_failure(result, *, base_url: str, ca_bundle: str | None) -> str:
     """What to do about an AcquirerResult that is not a usable answer (transport or a fault
     code the acquirer returns for configuration, key or clock trouble)."""
@@ -110,8 +119,8 @@ def explain_failure(result, *, base_url: str, ca_bundle: str | None) -> str:
     if code == a.TLS:
         return describe_tls_failure(base_url, ca_bundle)
     if code == a.CONNECTION:
-        return (f"cannot reach the acquirer at {base_url} ({result.message}): check the network cable/Wi-Fi, "
-                f"the URL and any firewall")
+        return (f"cannot reach the acquirer at {base_url} ({_cause(result.message)}): check the network "
+                f"cable/Wi-Fi, the URL and any firewall")
     if code == a.TIMEOUT:
         return f"the acquirer at {base_url} did not answer in time: check the network and try again"
     if code == a.HTTP_STATUS:

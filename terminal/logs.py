@@ -1,12 +1,46 @@
-"""Structured logs: JSON lines on stderr (journald picks them up). Payment codes never appear:
-the core only ever has masked codes in hand when it logs."""
+"""Structured logs: JSON lines on stderr (journald picks them up), plus a rotating file in the
+state directory (journald on a Raspberry Pi is often volatile). Payment codes never appear: the
+core only ever has masked codes in hand when it logs, and as a last line of defence every
+handler masks any run of 16-24 digits (first 6 + stars + last 2)."""
 from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
+import re
 import sys
+from pathlib import Path
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+_CODE_RUN = re.compile(r"(?<![0-9])[0-9]{16,24}(?![0-9])")
+LOG_DIR = "logs"
+LOG_FILE = "terminal.log"
+LOG_MAX_BYTES = 1_000_000
+LOG_BACKUPS = 5
+
+
+def mask_digit_runs(text: str) -> str:
+    """281012345678901234 -> 281012**********34: any 16-24 digit run, wherever it appears."""
+    return _CODE_RUN.sub(lambda m: m.group()[:6] + "*" * (len(m.group()) - 8) + m.group()[-2:], text)
+
+
+class MaskingFilter(logging.Filter):
+    """Masks digit runs in the message, its arguments and extra fields (installed on handlers,
+    so records propagated from any logger pass through it)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_digit_runs(record.getMessage())
+        record.args = None
+        for key, value in list(vars(record).items()):
+            if key not in _STANDARD and isinstance(value, str):
+                setattr(record, key, mask_digit_runs(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_digit_runs(record.exc_text)
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -14,17 +48,41 @@ class JsonFormatter(logging.Formatter):
         out = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}",
                "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
         out.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
-        if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=str, ensure_ascii=False)
+        if record.exc_text or record.exc_info:
+            out["exc"] = record.exc_text or self.formatException(record.exc_info)
+        return mask_digit_runs(json.dumps(out, default=str, ensure_ascii=False))
 
 
 def setup_logging(verbosity: int = 0, stream=None) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(MaskingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for noisy in ("urllib3", "uvicorn", "uvicorn.access", "uvicorn.error", "kivy"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def add_file_fallback(state_dir: Path) -> Path | None:
+    """Also write the logs to <state_dir>/logs/terminal.log (rotated: 5 x 1 MB), once per process.
+    Returns the file's path, or None when it cannot be opened (stderr still works)."""
+    path = Path(state_dir) / LOG_DIR / LOG_FILE
+    root = logging.getLogger()
+    for h in root.handlers:
+        if isinstance(h, logging.handlers.RotatingFileHandler) and Path(h.baseFilename) == path.resolve():
+            return path
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS,
+                                                       encoding="utf-8")
+        path.chmod(0o600)
+    except OSError as exc:
+        logging.getLogger("terminal.logs").warning("log file unavailable", extra={"path": str(path),
+                                                                                   "reason": exc.strerror})
+        return None
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(MaskingFilter())
+    root.addHandler(handler)
+    return path

@@ -18,15 +18,18 @@ from .config import Config
 from .errors import FaultError
 from .journal import Journal
 from .keystore import KeyStore
+from .logs import add_file_fallback
 from .payments import PaymentService
 from .pins import PinVault
 from .printing import ReceiptPrinter, printer_from_config
 from .receipts import ReceiptBuilder
 from .refunds import RefundService
 from .resolution import Resolver
+from .rotation import finish_confirmed_rotation
 from .service import Terminal
 from .signing import load_public_key, public_key_pem
 from .tokenise import CredentialEncrypter
+from .watchdog import attach as attach_watchdog
 
 DEMO_MANAGER_PIN = "1234"
 DEMO_TECHNICIAN_PIN = "4321"
@@ -86,6 +89,7 @@ def _read_key(path: Path, what: str):
 
 def build_terminal(config: Config, *, wait=None) -> Terminal:
     state_dir = prepare_state_dir(config)
+    add_file_fallback(state_dir)
     keystore = KeyStore(state_dir=state_dir)
     pins = PinVault(state_dir=state_dir)
     sandbox = None
@@ -96,11 +100,12 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
                 pins.set_pin(role, pin)
     else:
         endpoint = configured_endpoint(config)
+        config = finish_confirmed_rotation(config, state_dir=state_dir)  # a rotation cut short after its S
     signing_key = keystore.signing_key(create=config.acquirer.embedded)
     a = config.acquirer
-    credentials = Credentials(a.client_id, a.key_version, signing_key)
+    credentials = [Credentials(a.client_id, a.key_version, signing_key)]  # replaced by a live key rotation
     client = AcquirerClient(
-        base_url=endpoint.base_url, credentials=lambda: credentials,
+        base_url=endpoint.base_url, credentials=lambda: credentials[0],
         acquirer_public_key=_read_key(endpoint.signing_public_key, "acquirer signing key"),
         ca_bundle=endpoint.ca_bundle or None, connect_timeout_s=a.connect_timeout_s,
         pay_read_timeout_s=a.read_timeout_s, read_timeout_s=a.other_read_timeout_s,
@@ -127,6 +132,8 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
     receipts = ReceiptPrinter(printer=printer, builder=ReceiptBuilder(config=config), problem=problem)
 
     def on_close() -> None:
+        if watchdog is not None:
+            watchdog.stopping()
         stop.set()
         receipts.close()
         if sandbox is not None:
@@ -140,4 +147,6 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
     terminal.sandbox = sandbox
     terminal.client = client
     terminal.keystore = keystore
+    terminal.use_credentials = lambda c: credentials.__setitem__(0, c)   # rotation.rotate_key(on_rotated=)
+    watchdog = attach_watchdog(terminal)   # under systemd only (NOTIFY_SOCKET): READY=1, WATCHDOG=1
     return terminal

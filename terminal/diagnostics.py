@@ -1,0 +1,291 @@
+"""`pos-terminal diagnose`: one line per check, PASS or FAIL with the fix (SKIP when a check does
+not apply, e.g. no camera configured, or cannot run because an earlier one failed).
+
+Checks: configuration, keys (and their file modes), journal integrity (PRAGMA integrity_check,
+read only), acquirer reachability plus a signed round trip (an inquiry for a random id must come
+back verified with ORDER_NOT_EXIST), clock (device vs the acquirer's Response-Time), scanner,
+camera, printer. Nothing here changes the device's state.
+"""
+from __future__ import annotations
+
+import sqlite3
+import stat
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import signing
+from .errors import TerminalError
+
+PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+DEVICE_WAIT_S = 3.0       # bounded wait for a scanner/camera to report READY or FAULT
+
+
+@dataclass
+class Check:
+    name: str
+    status: str
+    detail: str = ""
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"{self.status:<4}  {self.name:<13} {self.detail}".rstrip()
+        return text + (f"\n      fix: {self.fix}" if self.fix else "")
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != FAIL for c in self.checks)
+
+    def to_api(self) -> dict:
+        return {"ok": self.ok, "checks": [asdict(c) for c in self.checks]}
+
+
+def format_report(report: Report) -> str:
+    lines = [c.line() for c in report.checks]
+    failed = sum(c.status == FAIL for c in report.checks)
+    lines.append("all checks passed" if not failed else f"{failed} check(s) failed: apply the fixes above")
+    return "\n".join(lines)
+
+
+def run_diagnostics(config_path: str, *, network: bool = True) -> Report:
+    from .config import load_config
+
+    report = Report()
+    try:
+        config = load_config(config_path)
+    except TerminalError as exc:
+        report.checks.append(Check("configuration", FAIL, exc.message.splitlines()[0],
+                                   "; ".join(exc.message.splitlines()[1:]) or f"fix {config_path}"))
+        for name in ("keys", "journal", "acquirer", "clock", "scanner", "camera", "printer"):
+            report.checks.append(Check(name, SKIP, "configuration invalid"))
+        return report
+    where = "embedded demo acquirer" if config.acquirer.embedded else config.acquirer.base_url
+    report.checks.append(Check("configuration", PASS, f"{config.source} ({where})"))
+    report.checks.append(check_keys(config))
+    report.checks.append(check_journal(config))
+    if network:
+        report.checks.extend(check_acquirer(config, keys_ok=report.checks[1].status == PASS))
+    else:
+        report.checks += [Check("acquirer", SKIP, "not checked (--no-network)"),
+                          Check("clock", SKIP, "not checked (--no-network)")]
+    report.checks.append(check_scanner(config))
+    report.checks.append(check_camera(config))
+    report.checks.append(check_printer(config))
+    return report
+
+
+# -- keys ------------------------------------------------------------------------------------
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def check_keys(config) -> Check:
+    from .keystore import CONTROL_TOKEN, HMAC_KEY, SIGNING_KEY
+
+    state_dir = config.state_dir()
+    if not state_dir.is_dir():
+        if config.acquirer.embedded:
+            return Check("keys", PASS, f"demo: generated at first use in {state_dir}")
+        return Check("keys", FAIL, f"state directory {state_dir} does not exist",
+                     "provision the terminal (`pos-terminal provision`) or fix storage.state_dir")
+    if _mode(state_dir) & 0o077:
+        return Check("keys", FAIL, f"state directory {state_dir} is open to other users (mode {oct(_mode(state_dir))})",
+                     f"chmod 700 {state_dir}")
+    key_path = state_dir / SIGNING_KEY
+    if not key_path.exists():
+        if config.acquirer.embedded:
+            return Check("keys", PASS, "demo: the terminal key is generated at first use")
+        return Check("keys", FAIL, f"no terminal signing key at {key_path}", "provision the terminal again")
+    for name in (SIGNING_KEY, HMAC_KEY, CONTROL_TOKEN, "terminal_key.next.pem", "technician_pin.json",
+                 "manager_pin.json"):
+        path = state_dir / name
+        if path.exists() and _mode(path) & 0o077:
+            return Check("keys", FAIL, f"{path} is readable by other users (mode {oct(_mode(path))})",
+                         f"chmod 600 {path}")
+    try:
+        signing.load_private_key(key_path.read_bytes())
+    except (OSError, ValueError) as exc:
+        return Check("keys", FAIL, f"{key_path} is not a usable RSA-2048 key ({exc})",
+                     "restore it from the backup or factory-reset and provision again")
+    if (state_dir / "rotation.json").exists():
+        return Check("keys", FAIL, "a key rotation was interrupted",
+                     "run `pos-terminal rotate-key` to finish it (the current key stays valid meanwhile)")
+    if not config.acquirer.embedded:
+        for what, value in (("acquirer.signing_public_key", config.acquirer.signing_public_key),
+                            ("acquirer.encryption_public_key", config.acquirer.encryption_public_key)):
+            path = config.resolve(value) if value else None
+            try:
+                signing.load_public_key(path.read_bytes()) if path else None
+            except (OSError, ValueError) as exc:
+                return Check("keys", FAIL, f"{what} {path} cannot be read ({exc})",
+                             f"fix {what} or provision again")
+            if path is None:
+                return Check("keys", FAIL, f"{what} is not set", "provision the terminal (`pos-terminal provision`)")
+    return Check("keys", PASS, f"terminal key version {config.acquirer.key_version}, files mode 0600 in {state_dir}")
+
+
+# -- journal ---------------------------------------------------------------------------------
+
+def check_journal(config) -> Check:
+    path = config.state_dir() / "journal.sqlite"
+    if not path.exists():
+        return Check("journal", PASS, "no journal yet (created at the first sale)")
+    fix = (f"stop the service, copy {path} aside for support (`pos-terminal export-logs`), then restore it from "
+           f"backup or factory-reset after the batch is closed")
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            result = db.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        return Check("journal", FAIL, f"{path} cannot be read ({exc})", fix)
+    if result != "ok":
+        return Check("journal", FAIL, f"integrity_check: {result}", fix)
+    return Check("journal", PASS, f"integrity_check ok ({path})")
+
+
+# -- acquirer and clock ----------------------------------------------------------------------
+
+def check_acquirer(config, *, keys_ok: bool) -> list[Check]:
+    from .acquirer import INQUIRY, Credentials
+    from .keystore import KeyStore
+    from .link_checks import MAX_CLOCK_SKEW_S, ResponseClock, explain_failure
+
+    if not keys_ok and not config.acquirer.embedded:
+        return [Check("acquirer", SKIP, "keys not usable (see above)"), Check("clock", SKIP, "needs the acquirer")]
+    sandbox = None
+    try:
+        if config.acquirer.embedded:
+            from .wiring import prepare_state_dir, start_embedded_sandbox
+
+            state_dir = prepare_state_dir(config)
+            sandbox, endpoint = start_embedded_sandbox(config, KeyStore(state_dir=state_dir), state_dir)
+            client = _client(config, endpoint.base_url, endpoint.ca_bundle, endpoint.signing_public_key)
+        else:
+            from .rotation import client_for
+
+            client = client_for(config)
+        clock = ResponseClock().attach(client.session)
+        creds = Credentials(config.acquirer.client_id, config.acquirer.key_version,
+                            KeyStore(state_dir=config.state_dir()).signing_key())
+        result = client.call(INQUIRY, {"paymentRequestId": f"DIAG-{uuid.uuid4().hex}"}, credentials=creds)
+    except TerminalError as exc:
+        return [Check("acquirer", FAIL, exc.message, "fix the configuration named above"),
+                Check("clock", SKIP, "needs the acquirer")]
+    finally:
+        if sandbox is not None:
+            sandbox.stop()
+    checks = []
+    ca = str(config.resolve(config.acquirer.ca_bundle)) if config.acquirer.ca_bundle else ""
+    if result.verified and result.code == "ORDER_NOT_EXIST":
+        checks.append(Check("acquirer", PASS, f"{client.base_url} reachable; signed round trip verified"))
+    else:
+        why = explain_failure(result, base_url=client.base_url, ca_bundle=ca)
+        detail, _, fix = why.rpartition(": ")
+        checks.append(Check("acquirer", FAIL, detail if fix else why, fix or "see the detail"))
+    if clock.skew_s is None:
+        checks.append(Check("clock", SKIP, "the acquirer did not answer with a Response-Time"))
+    elif clock.off:
+        checks.append(Check("clock", FAIL, f"device clock {abs(clock.skew_s):.0f} s off the acquirer's "
+                                           f"(limit {MAX_CLOCK_SKEW_S} s)",
+                            "set the time: `timedatectl set-ntp true` (or `sudo date -s ...`)"))
+    else:
+        checks.append(Check("clock", PASS, f"within {abs(clock.skew_s):.1f} s of the acquirer"))
+    return checks
+
+
+def _client(config, base_url: str, ca_bundle: str, signing_key_path):
+    from .acquirer import AcquirerClient
+
+    a = config.acquirer
+    return AcquirerClient(base_url=base_url, credentials=lambda: None,
+                          acquirer_public_key=signing.load_public_key(Path(signing_key_path).read_bytes()),
+                          ca_bundle=ca_bundle or None, connect_timeout_s=a.connect_timeout_s,
+                          pay_read_timeout_s=a.read_timeout_s, read_timeout_s=a.other_read_timeout_s)
+
+
+# -- devices ---------------------------------------------------------------------------------
+
+def _scanner_options(config) -> dict:
+    s = config.scanner
+    return {"port": s.port, "baudrate": s.baudrate, "suffix": s.suffix, "camera": s.camera, "decoder": s.decoder}
+
+
+def _probe_scanner(config) -> tuple[str, str]:
+    """Start the configured scanner, wait (bounded, on its state callback) for READY or FAULT."""
+    from drivers.scanners import ScannerState, build_scanner
+
+    scanner = build_scanner(kind=config.scanner.kind, **_scanner_options(config))
+    settled = threading.Event()
+
+    def on_state(state) -> None:
+        if state in (ScannerState.READY, ScannerState.FAULT):
+            settled.set()
+    try:
+        scanner.start(lambda _code: None, on_state)
+        if scanner.health().state not in (ScannerState.READY, ScannerState.FAULT):
+            settled.wait(DEVICE_WAIT_S)
+        health = scanner.health()
+    finally:
+        scanner.stop()
+    if health.state is ScannerState.READY or config.scanner.kind == "virtual":
+        return PASS, f"{config.scanner.kind} scanner ready {health.where}".rstrip()
+    return FAIL, health.message or f"{config.scanner.kind} scanner is {health.state.value}"
+
+
+def check_scanner(config) -> Check:
+    kind = config.scanner.kind
+    try:
+        if kind == "camera":   # the camera check opens the device; here: can it be built (decoder present)?
+            from drivers.scanners import build_scanner
+
+            build_scanner(kind=kind, **_scanner_options(config))
+            return Check("scanner", PASS, f"camera scanner with the {config.scanner.decoder} decoder")
+        if kind == "virtual":
+            return Check("scanner", PASS, "virtual scanner (codes typed or injected)")
+        status, detail = _probe_scanner(config)
+    except Exception as exc:   # DeviceError, DependencyMissing: their messages say what to do
+        return Check("scanner", FAIL, str(exc), f"check the {kind} scanner's cable and scanner.* settings "
+                                                "(`pos-terminal scan-test`)")
+    fix = "" if status == PASS else f"check the cable and scanner.port/baudrate (`pos-terminal scan-test`)"
+    return Check("scanner", status, detail, fix)
+
+
+def check_camera(config) -> Check:
+    if config.scanner.kind != "camera":
+        return Check("camera", SKIP, "no camera configured (scanner.kind is not camera)")
+    try:
+        status, detail = _probe_scanner(config)
+    except Exception as exc:
+        return Check("camera", FAIL, str(exc), "check the camera cable/ribbon and scanner.camera")
+    return Check("camera", status, detail, "" if status == PASS else "check the camera and scanner.camera "
+                                                                      "(`pos-terminal scan-test --camera N`)")
+
+
+def check_printer(config) -> Check:
+    from .printing import printer_from_config
+
+    printer, problem = printer_from_config(config)
+    if problem:
+        return Check("printer", FAIL, problem, "fix printer.* in the configuration")
+    try:
+        status, message = printer.health()
+    finally:
+        printer.close()
+    name = getattr(status, "value", str(status))
+    if name in ("READY", "UNKNOWN", "PAPER_LOW", "DISABLED"):
+        if config.printer.kind == "file":
+            parent = config.state_path(config.printer.path).parent
+            if not parent.is_dir():
+                return Check("printer", FAIL, f"receipt file directory {parent} does not exist",
+                             f"create it or fix printer.path")
+        return Check("printer", PASS, f"{config.printer.kind} printer {name}" + (f" ({message})" if message else ""))
+    return Check("printer", FAIL, f"{config.printer.kind} printer {name}", message or "check the printer")
