@@ -1,0 +1,271 @@
+"""The control API application (terminal-interfaces.md §2): `create_app(...)`.
+
+Handlers are plain `def` functions, so FastAPI runs them in its threadpool: the core's blocking
+calls (a void can take the whole inquiry window) never block the event loop. Only the event
+stream is async, and it reads the journal through the threadpool too.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from typing import Any, Callable
+
+from fastapi import FastAPI, Header, Query, Request
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from .. import __version__
+from ..checkout import Checkout, PendingSale, TerminalState
+from ..codes import PaymentCodeError
+from ..errors import InputError, TerminalError, UnknownResultError
+from ..journal import Transaction
+from ..money import Money, money_from_api
+from ..service import Terminal
+from . import models as m
+from .auth import BearerAuth, FailureLimiter
+from .errors import ApiError, error_response, install_error_handlers, status_for
+from .events import EventStream
+
+API_VERSION = "1.0.0"
+_SINCE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+Z?)?$")
+_ABORTED_KEPT = 100
+
+_E = {"model": m.ErrorResponse}
+_COMMON = {400: _E, 401: {"model": m.ErrorResponse, "description": "missing or wrong bearer token"},
+           429: {"model": m.ErrorResponse, "description": "too many wrong tokens from this address"},
+           503: {"model": m.ErrorResponse, "description": "terminal fault: a technician must act"}}
+
+
+def _amount(obj: m.Amount | None, what: str) -> Money | None:
+    if obj is None:
+        return None
+    try:
+        money = money_from_api(obj.model_dump())
+    except ValueError as exc:
+        raise ApiError(400, "BAD_AMOUNT", f"{what}: {exc}") from None
+    if money.minor <= 0 and what == "amount":
+        raise ApiError(400, "BAD_AMOUNT", "amount: must be more than zero")
+    return money
+
+
+class ControlApi:
+    """State the handlers share: the core objects, and the sales aborted before a scan (kept in
+    memory, the last few, so `GET /v1/transactions/{id}` can still say what became of them)."""
+
+    def __init__(self, *, terminal: Terminal, checkout: Checkout, scans_enabled: bool,
+                 sandbox: dict | None, devices: Callable[[], dict[str, dict]] | None):
+        self.terminal, self.checkout, self.scans_enabled = terminal, checkout, scans_enabled
+        self.sandbox, self._devices = sandbox, devices
+        self._aborted: OrderedDict[str, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember_aborted(self, sale: PendingSale) -> dict:
+        view = {**sale.to_api(), "state": "CANCELLED", "awaitingScan": False, "aborted": True}
+        with self._lock:
+            self._aborted[sale.tx_id] = view
+            while len(self._aborted) > _ABORTED_KEPT:
+                self._aborted.popitem(last=False)
+        return view
+
+    def transaction(self, tx_id: str) -> dict:
+        pending = self.checkout.pending
+        if pending is not None and pending.tx_id == tx_id:
+            return pending.to_api()
+        with self._lock:
+            if tx_id in self._aborted:
+                return self._aborted[tx_id]
+        return self.terminal.get(tx_id).to_api()
+
+    def devices(self) -> dict[str, dict]:
+        out = dict(self._devices()) if self._devices else {}
+        status, message = self.terminal.receipts.health()
+        out["printer"] = {"kind": self.terminal.config.printer.kind, "status": status,
+                          "ok": status not in ("PAPER_OUT", "OFFLINE"), "message": message}
+        return out
+
+
+def _same_request(found: PendingSale | Transaction, total: Money) -> bool:
+    have = found.total if isinstance(found, PendingSale) else found.amount
+    return have == total
+
+
+def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enabled: bool,
+               sandbox: dict | None = None, devices: Callable[[], dict[str, dict]] | None = None,
+               limiter: FailureLimiter | None = None, heartbeat_s: float = 10.0,
+               event_queue_size: int = 1000) -> FastAPI:
+    """The control API over one terminal and its checkout.
+
+    sandbox: {"adminUrl", "caBundle"} of the embedded sandbox acquirer (rig profile), shown in
+    GET /v1/status. devices: a callable giving extra device health (the scanner).
+    """
+    api = ControlApi(terminal=terminal, checkout=checkout, scans_enabled=scans_enabled, sandbox=sandbox,
+                     devices=devices)
+    app = FastAPI(title="pos-terminal control API", version=API_VERSION,
+                  description="Local control API for cash registers (ECR) and test rigs: "
+                              "terminal-interfaces.md section 2. Every /v1 request needs "
+                              "`Authorization: Bearer <token>` (file control_token in the state directory).",
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    app.state.control = api
+    install_error_handlers(app)
+
+    @app.get("/v1/status", response_model=None, responses={200: {"model": m.StatusOut}, **_COMMON},
+             summary="what the terminal is doing, devices and their health")
+    def status() -> dict:
+        current = checkout.status()
+        devices_now = api.devices()
+        state = current["state"]
+        if state == TerminalState.IDLE.value and (terminal.faults or any(
+                d.get("status") == "FAULT" for d in devices_now.values())):
+            state = TerminalState.FAULT.value
+        out: dict[str, Any] = {
+            "state": state, "transactionId": current["transactionId"],
+            "terminalId": terminal.info.get("terminalId", ""), "serialNumber": terminal.info.get("serialNumber", ""),
+            "version": terminal.info.get("version", __version__), "devices": devices_now,
+            "faults": list(terminal.faults), "scansEnabled": scans_enabled,
+            "lastEventSeq": terminal.journal.last_seq(),
+        }
+        if sandbox:
+            out["sandbox"] = sandbox
+        return out
+
+    @app.post("/v1/sales", status_code=201, response_model=None,
+              responses={201: {"model": m.TransactionOut, "description": "started: waiting for the scan"},
+                         200: {"model": m.TransactionOut, "description": "the sale of this idempotencyKey"},
+                         409: _E, **_COMMON},
+              summary="start a sale; the terminal then waits for a scan")
+    def start_sale(body: m.SaleRequest):
+        amount = _amount(body.amount, "amount")
+        tip = _amount(body.tip, "tip")
+        if tip is not None and tip.currency != amount.currency:
+            raise ApiError(400, "BAD_AMOUNT", "tip: currency must be the amount's currency")
+        if tip is not None and tip.minor == 0:
+            tip = None
+        total = amount + tip if tip else amount
+        before = checkout.pending
+        found = checkout.begin(amount, tip=tip, reference=body.reference, idempotency_key=body.idempotencyKey)
+        if found is before or isinstance(found, Transaction):   # an earlier sale with this key
+            if not _same_request(found, total):
+                raise ApiError(409, "IDEMPOTENCY_KEY_REUSED",
+                               "this idempotencyKey was used for a sale of another amount: use a new key")
+            return JSONResponse(found.to_api(), status_code=200)
+        return JSONResponse(found.to_api(), status_code=201)
+
+    @app.post("/v1/scans", status_code=202, response_model=None,
+              responses={202: {"model": m.ScanAccepted}, 403: _E, 409: _E, **_COMMON},
+              summary="inject a scan as if read by the scanner (virtual scanner only)")
+    def scan(body: m.ScanRequest):
+        if not scans_enabled:
+            raise ApiError(403, "SCANS_DISABLED", "scans come from the configured scanner on this terminal: "
+                                                  "POST /v1/scans needs scanner.kind = \"virtual\" (rig profile)")
+        try:
+            tx_id = checkout.scan(body.code)
+        except PaymentCodeError as exc:
+            raise ApiError(400, exc.code, exc.message) from None
+        return {"transactionId": tx_id, "state": "PROCESSING"}
+
+    @app.get("/v1/transactions/{tx_id}", response_model=None,
+             responses={200: {"model": m.TransactionOut}, 404: _E, **_COMMON}, summary="one transaction")
+    def get_transaction(tx_id: str):
+        return api.transaction(tx_id)
+
+    @app.get("/v1/transactions", response_model=None, responses={200: {"model": m.TransactionList}, **_COMMON},
+             summary="transactions, newest first")
+    def list_transactions(since: str | None = Query(None, max_length=40, description="ISO date or time"),
+                          limit: int = Query(200, ge=1, le=1000)):
+        if since is not None and not _SINCE.match(since):
+            raise ApiError(400, "BAD_REQUEST", "since: an ISO date or time such as 2026-11-24 or 2026-11-24T18:00:00Z")
+        return {"transactions": [t.to_api() for t in terminal.transactions(since=since, limit=limit)]}
+
+    @app.post("/v1/transactions/{tx_id}/cancel", response_model=None,
+              responses={200: {"model": m.TransactionOut}, 202: {"model": m.UnknownResult}, 404: _E, 409: _E,
+                         422: _E, **_COMMON},
+              summary="abort a sale awaiting scan, or void an approved one")
+    def cancel(tx_id: str):
+        pending = checkout.pending
+        if pending is not None and pending.tx_id == tx_id and checkout.cancel(tx_id):
+            return api.remember_aborted(pending)
+        if checkout.state == TerminalState.PROCESSING and checkout.status()["transactionId"] == tx_id:
+            raise ApiError(409, "SALE_PROCESSING", "the payment is being processed: wait for its result, then void it")
+        try:
+            tx = terminal.void(tx_id)
+        except UnknownResultError as exc:
+            return error_response(202, exc.code, exc.message, **terminal.get(tx_id).to_api())
+        terminal.receipts.sale(tx)   # the void slip
+        return tx.to_api()
+
+    @app.post("/v1/transactions/{tx_id}/refunds", response_model=None,
+              responses={200: {"model": m.RefundResult}, 202: {"model": m.UnknownResult}, 403: _E, 404: _E,
+                         409: _E, 422: _E, **_COMMON},
+              summary="full or partial refund (manager PIN)")
+    def refund(tx_id: str, body: m.RefundRequest):
+        tx = terminal.get(tx_id)
+        amount = _amount(body.amount, "amount")
+        if amount is not None and amount.currency != tx.currency:
+            raise ApiError(400, "BAD_AMOUNT", f"amount: the payment is in {tx.currency}")
+        try:
+            result = terminal.refund(tx_id, amount, pin=body.managerPin)
+        except UnknownResultError as exc:
+            return error_response(202, exc.code, exc.message, **terminal.get(tx_id).to_api())
+        tx = terminal.get(tx_id)
+        terminal.receipts.refund(tx, result)
+        return {"refund": result.to_api(), "transaction": tx.to_api()}
+
+    @app.post("/v1/batches/close", response_model=None,
+              responses={200: {"model": m.BatchReportOut}, 409: _E, 422: _E, **_COMMON},
+              summary="batch close with the acquirer, with the reconciliation")
+    def close_batch():
+        if checkout.state in (TerminalState.PROCESSING,):
+            raise ApiError(409, "SALE_PROCESSING", "a payment is being processed: close the batch after its result")
+        report = terminal.close_batch()
+        terminal.receipts.batch(report.to_api())
+        return report.to_api()
+
+    @app.get("/v1/events", response_model=None,
+             responses={200: {"description": "text/event-stream: `id: <seq>` and `data: <event JSON>` per event; "
+                                             "comments as heartbeats",
+                              "content": {"text/event-stream": {"schema": {"type": "string"}}}}, **_COMMON},
+             summary="Server-Sent Events: every state change with its sequence number")
+    async def events(request: Request,
+                     after: int | None = Query(None, ge=0, description="send events after this sequence number"),
+                     last_event_id: str | None = Header(None, alias="Last-Event-ID")):
+        start = after
+        if last_event_id is not None and last_event_id.strip():
+            if not last_event_id.strip().isdigit():
+                raise ApiError(400, "BAD_REQUEST", "Last-Event-ID: a sequence number")
+            start = int(last_event_id.strip())     # a reconnecting EventSource: the header wins
+        stream = EventStream(journal=terminal.journal, subscribe=terminal.subscribe, after=start,
+                             heartbeat_s=heartbeat_s, queue_size=event_queue_size)
+        return StreamingResponse(stream.stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearerAuth": {"type": "http", "scheme": "bearer"}}
+            schema["security"] = [{"bearerAuth": []}]
+            _drop_validation_422(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi
+    app.add_middleware(BearerAuth, token=token, limiter=limiter or FailureLimiter())
+    return app
+
+
+def _drop_validation_422(schema: dict) -> None:
+    """FastAPI documents a 422 'Validation Error' on every operation that takes input; this API
+    answers validation errors with 400 instead. A 422 a route declared itself (a business
+    refusal) stays."""
+    for path in schema.get("paths", {}).values():
+        for op in path.values():
+            responses = op.get("responses", {})
+            if responses.get("422", {}).get("description") == "Validation Error":
+                del responses["422"]
+    text = repr(schema.get("paths"))
+    schemas = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{name}" not in text:
+            schemas.pop(name, None)

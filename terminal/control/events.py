@@ -1,0 +1,96 @@
+"""Server-Sent Events over the journal's event rows (terminal-interfaces.md §2 `GET /v1/events`).
+
+Every event (state change, checkout state, progress, fault) is a journal row with a persistent,
+monotonic `seq`, sent as the SSE `id`, so a client that reconnects with `Last-Event-ID` (or
+`?after=`) gets exactly what it missed, from the journal, then the live stream.
+
+Live events reach a connection through a bounded queue fed from the core's threads. Order and
+completeness never depend on that queue: an event that is not the next expected one (a slow
+consumer overflowed the queue, or two threads notified out of order) makes the stream catch up
+from the journal instead, and anything already sent is skipped.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import AsyncIterator, Callable
+
+from starlette.concurrency import run_in_threadpool
+
+log = logging.getLogger("terminal.control.events")
+
+PAGE = 500
+
+
+def encode(event: dict) -> str:
+    return f"id: {event['seq']}\ndata: {json.dumps(event, separators=(',', ':'), sort_keys=True)}\n\n"
+
+
+class EventStream:
+    """One SSE connection: catch-up from the journal after `after`, then live events."""
+
+    def __init__(self, *, journal, subscribe: Callable[[Callable[[dict], None]], Callable[[], None]],
+                 after: int | None, heartbeat_s: float, queue_size: int):
+        self.journal = journal
+        self._subscribe = subscribe
+        self._after = after
+        self.heartbeat_s = heartbeat_s
+        self._queue: asyncio.Queue = asyncio.Queue(maxsize=queue_size)
+        self._overflowed = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _offer(self, event: dict) -> None:   # on the event loop
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self._overflowed = True           # dropped: the journal has it; catch up from there
+
+    def _listener(self, event: dict) -> None:  # on a core thread
+        try:
+            self._loop.call_soon_threadsafe(self._offer, event)
+        except RuntimeError:                  # the connection's loop is gone
+            pass
+
+    async def _from_journal(self, last: int) -> AsyncIterator[dict]:
+        while True:
+            page = await run_in_threadpool(self.journal.events_since, last, PAGE)
+            for event in page:
+                yield event
+                last = event["seq"]
+            if len(page) < PAGE:
+                return
+
+    async def stream(self) -> AsyncIterator[str]:
+        self._loop = asyncio.get_running_loop()
+        unsubscribe = self._subscribe(self._listener)   # before reading the journal: nothing falls between
+        try:
+            last = self._after if self._after is not None else await run_in_threadpool(self.journal.last_seq)
+            # A comment first: once a client has read it, it is subscribed (no event can be missed).
+            yield f"retry: 2000\n: stream open after {last}\n\n"
+            async for event in self._from_journal(last):
+                yield encode(event)
+                last = event["seq"]
+            while True:
+                try:
+                    event = await asyncio.wait_for(self._queue.get(), timeout=self.heartbeat_s)
+                except asyncio.TimeoutError:
+                    yield ": keepalive\n\n"
+                    continue
+                if event["seq"] <= last:
+                    continue
+                if event["seq"] == last + 1 and not self._overflowed:
+                    yield encode(event)
+                    last = event["seq"]
+                    continue
+                self._overflowed = False
+                self._drain()
+                async for missed in self._from_journal(last):
+                    yield encode(missed)
+                    last = missed["seq"]
+        finally:
+            unsubscribe()
+
+    def _drain(self) -> None:
+        while not self._queue.empty():
+            self._queue.get_nowait()

@@ -1,0 +1,143 @@
+"""Request and response shapes of the control API (terminal-interfaces.md §2).
+
+Requests are strict: unknown fields, wrong types and malformed amounts are refused (400) before
+any handler runs. Response models only document the answers (the handlers return the core's
+own `to_api()` dicts), so the published OpenAPI document says what a client gets.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Amount(_Request):
+    """Minor units as a decimal string, as in the acquirer contract: USD 12.50 is "1250"."""
+
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["USD"])
+    value: str = Field(pattern=r"^[0-9]{1,13}$", examples=["1250"])
+
+
+class SaleRequest(_Request):
+    amount: Amount
+    tip: Amount | None = None
+    reference: str = Field(max_length=64, description="the ECR's order reference (may be empty)")
+    idempotencyKey: str = Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$",
+                                description="the same key returns the same sale, also after a restart")
+
+
+class ScanRequest(_Request):
+    code: str = Field(min_length=1, max_length=512, description="the scanned text, as a scanner delivers it")
+
+
+class RefundRequest(_Request):
+    amount: Amount | None = Field(None, description="default: all that is left to refund")
+    managerPin: str = Field(pattern=r"^[0-9]{4,12}$")
+
+
+# -- answers (documentation) ---------------------------------------------------------------------
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class AmountOut(_Answer):
+    currency: str
+    value: str
+
+
+class ErrorBody(_Answer):
+    code: str
+    message: str
+
+
+class ErrorResponse(_Answer):
+    error: ErrorBody
+
+
+class RefundOut(_Answer):
+    refundId: str
+    refundRequestId: str
+    state: Literal["PENDING", "SUCCESS", "FAIL"]
+    amount: AmountOut
+    resultCode: str
+    createdAt: str
+    finalAt: str
+
+
+TxStateName = Literal["CREATED", "SENT", "UNKNOWN", "INQUIRING", "CANCEL_PENDING", "APPROVED", "DECLINED",
+                      "CANCELLED", "PARTIALLY_REFUNDED", "REFUNDED"]
+
+
+class TransactionOut(_Answer):
+    transactionId: str
+    paymentRequestId: str = Field(description='"" while the sale waits for its scan')
+    state: TxStateName
+    amount: AmountOut
+    tip: AmountOut
+    wallet: str
+    maskedCode: str
+    paymentId: str
+    resultCode: str
+    resultMessage: str
+    reference: str
+    createdAt: str
+    finalAt: str
+    refunds: list[RefundOut]
+    awaitingScan: bool | None = Field(None, description="true: started, waiting for the customer's code")
+    aborted: bool | None = Field(None, description="true: cancelled before a code was scanned (nothing sent)")
+    customerAmount: AmountOut | None = None
+    exchangeRate: str | None = None
+
+
+class TransactionList(_Answer):
+    transactions: list[TransactionOut]
+
+
+class ScanAccepted(_Answer):
+    transactionId: str
+    state: Literal["PROCESSING"]
+
+
+class UnknownResult(TransactionOut):
+    """202: the outcome is not known yet; the terminal keeps resolving it (watch /v1/events)."""
+
+    error: ErrorBody
+
+
+class RefundResult(_Answer):
+    refund: RefundOut
+    transaction: TransactionOut
+
+
+class DeviceHealth(_Answer):
+    kind: str
+    status: str
+    ok: bool
+    message: str
+
+
+class SandboxAccess(_Answer):
+    adminUrl: str
+    caBundle: str
+
+
+class StatusOut(_Answer):
+    state: Literal["IDLE", "AWAITING_SCAN", "PROCESSING", "RESULT", "FAULT"]
+    transactionId: str | None
+    terminalId: str
+    serialNumber: str
+    version: str
+    devices: dict[str, DeviceHealth]
+    faults: list[str]
+    scansEnabled: bool
+    lastEventSeq: int
+    sandbox: SandboxAccess | None = None
+
+
+class BatchReportOut(_Answer):
+    batchId: str
+    matched: bool

@@ -1,0 +1,155 @@
+"""Serving the control API with uvicorn: loopback by default, TLS required anywhere else.
+
+    server = ControlServer(app, host="127.0.0.1", port=0).start()   # a daemon thread
+    server.url; server.stop()
+    serve(config, terminal=terminal)                                  # foreground (CLI)
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+from pathlib import Path
+from typing import Callable
+
+import uvicorn
+
+from ..config import Config
+from ..errors import FaultError
+from ..service import Terminal
+
+log = logging.getLogger("terminal.control")
+START_TIMEOUT_S = 20.0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(config: Config) -> tuple[str, str]:
+    """The TLS files to serve with ("" when on loopback without them); a clear error when a
+    non-loopback address is configured without TLS."""
+    c = config.control
+    cert = str(config.resolve(c.tls_cert)) if c.tls_cert else ""
+    key = str(config.resolve(c.tls_key)) if c.tls_key else ""
+    if bool(cert) != bool(key):
+        raise FaultError("control.tls_cert and control.tls_key go together: set both (PEM files) or neither",
+                         code="CONFIG")
+    if not is_loopback(c.host) and not cert:
+        raise FaultError(f"control.host = {c.host!r} is not a loopback address: the control API is served there "
+                         f"only over TLS; set control.tls_cert and control.tls_key (PEM certificate and key), "
+                         f"or use control.host = \"127.0.0.1\"", code="CONFIG")
+    for name, path in (("control.tls_cert", cert), ("control.tls_key", key)):
+        if path and not Path(path).is_file():
+            raise FaultError(f"{name}: {path} not found: fix the path", code="CONFIG")
+    return cert, key
+
+
+def bind(host: str, port: int) -> socket.socket:
+    host = "127.0.0.1" if host == "localhost" else host
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise FaultError(f"control API cannot listen on {host}:{port} ({exc.strerror}): "
+                         f"set control.port to a free port", code="CONTROL_BIND") from None
+    sock.listen(128)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]):
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self._on_ready()
+
+
+class ControlServer:
+    def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0, tls_cert: str = "", tls_key: str = "",
+                 log_level: str = "warning"):
+        if not is_loopback(host) and not tls_cert:
+            raise FaultError(f"control API on {host}: non-loopback addresses need TLS (control.tls_cert, "
+                             f"control.tls_key)", code="CONFIG")
+        self.host, self.tls = host, bool(tls_cert)
+        self._socket = bind(host, port)
+        self.port = self._socket.getsockname()[1]
+        self.ready = threading.Event()
+        config = uvicorn.Config(app, lifespan="off", log_level=log_level, access_log=False, ws="none",
+                                timeout_graceful_shutdown=1, ssl_certfile=tls_cert or None,
+                                ssl_keyfile=tls_key or None)
+        self._server = _Server(config, on_ready=self.ready.set)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host == "localhost" else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    def run(self) -> None:
+        """Foreground: until SIGINT/SIGTERM (uvicorn's handlers, in the main thread)."""
+        try:
+            self._server.run(sockets=[self._socket])
+        finally:
+            self._socket.close()
+
+    def start(self) -> "ControlServer":
+        self._thread = threading.Thread(target=self.run, name=f"control-api-{self.port}", daemon=True)
+        self._thread.start()
+        waited = 0.0
+        while not self.ready.wait(0.05):       # the server's own readiness signal, bounded
+            waited += 0.05
+            if not self._thread.is_alive() or waited >= START_TIMEOUT_S:
+                self.stop()
+                raise FaultError(f"control API did not start on {self.url}", code="CONTROL_START")
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+        self._thread = None
+
+    def __enter__(self) -> "ControlServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def serve(config: Config, *, terminal: Terminal, event_log: Path | None = None,
+          on_ready: Callable[[ControlServer, str], None] | None = None) -> None:
+    """Serve the control API for `terminal` (already recovered) until SIGINT/SIGTERM.
+
+    on_ready(server, token_path) is called once it listens.
+    """
+    from .wiring import build_control
+
+    cert, key = check_bind(config)
+    token = terminal.keystore.control_token(create=True)
+    token_path = str(terminal.keystore.path("control_token"))
+    control = build_control(terminal, token=token, event_log=event_log)
+    terminal.start_background_resolution()
+    try:
+        server = ControlServer(control.app, host=config.control.host, port=config.control.port,
+                               tls_cert=cert, tls_key=key)
+        if on_ready is not None:
+            threading.Thread(target=lambda: server.ready.wait() and on_ready(server, token_path),
+                             name="control-ready", daemon=True).start()
+        server.run()
+    finally:
+        control.close()

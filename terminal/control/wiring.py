@@ -1,0 +1,161 @@
+"""What the control API needs around the core: the checkout, the configured scanner feeding
+it, the event log and receipt printing. `build_control(terminal)` returns them with the app."""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from fastapi import FastAPI
+
+from ..checkout import Checkout, NoSaleAwaitingScan
+from ..codes import PaymentCodeError
+from ..service import Terminal
+from .app import create_app
+from .auth import FailureLimiter
+
+log = logging.getLogger("terminal.control")
+events_log = logging.getLogger("terminal.events")
+
+CAPTURED = {"APPROVED", "PARTIALLY_REFUNDED", "REFUNDED"}
+# Progress events carry timings and retry counts that differ from run to run: the diffable
+# event log leaves them out (they are still in the journal and on /v1/events).
+UNDIFFABLE = {"progress"}
+
+
+class EventLog:
+    """Every journal event as a structured log record (logger `terminal.events`, INFO), and,
+    when given a file, as one JSON line without timestamps, keys sorted, so a rig can diff two
+    runs after replacing ids."""
+
+    def __init__(self, path: Path | None = None):
+        self._lock = threading.Lock()
+        self._file = open(path, "a", encoding="utf-8") if path else None
+
+    def __call__(self, event: dict) -> None:
+        record = {"seq": event["seq"], "txId": event["txId"], "kind": event["kind"], "from": event["from"],
+                  "to": event["to"], "detail": event["detail"]}
+        events_log.info("%s %s %s->%s", event["kind"], event["txId"] or "-", event["from"] or "-",
+                        event["to"] or "-", extra=record)
+        if self._file is not None and event["kind"] not in UNDIFFABLE:
+            with self._lock:
+                self._file.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
+                self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class ScannerFeed:
+    """The configured (non-virtual) scanner delivering into the checkout. A scan with no sale
+    waiting, or that is not a payment code, is logged (never the code) and ignored."""
+
+    def __init__(self, terminal: Terminal, checkout: Checkout):
+        self.checkout = checkout
+        s = terminal.config.scanner
+        self.kind = s.kind
+        self.problem = ""
+        self.scanner = None
+        try:
+            from drivers.scanners import build_scanner
+
+            self.scanner = build_scanner(kind=s.kind, port=s.port, baudrate=s.baudrate, suffix=s.suffix,
+                                         camera=s.camera, decoder=s.decoder)
+        except Exception as exc:   # DeviceError & co: the API still serves status and the journal
+            self.problem = str(exc)
+            log.warning("scanner unavailable", extra={"reason": self.problem})
+
+    def start(self) -> None:
+        if self.scanner is not None:
+            self.scanner.start(self._on_scan)
+
+    def _on_scan(self, code: str) -> None:
+        try:
+            self.checkout.scan(code)
+        except NoSaleAwaitingScan:
+            log.info("scan ignored: no sale is waiting for a scan")
+        except PaymentCodeError as exc:
+            log.info("scan refused", extra={"reason": exc.reason})
+
+    def health(self) -> dict:
+        if self.scanner is None:
+            return {"kind": self.kind, "status": "FAULT", "ok": False, "message": self.problem}
+        h = self.scanner.health()
+        return {"kind": h.kind, "status": h.state.value, "ok": h.ok, "message": h.message}
+
+    def stop(self) -> None:
+        if self.scanner is not None:
+            self.scanner.stop()
+
+
+@dataclass
+class Control:
+    app: FastAPI
+    checkout: Checkout
+    token: str
+    scanner: ScannerFeed | None = None
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in reversed(self._closers):
+            try:
+                close()
+            except Exception:
+                log.exception("closing the control API")
+        self._closers.clear()
+
+
+def sandbox_access(terminal: Terminal) -> dict | None:
+    """The embedded sandbox's admin API (fault switches), for rigs: only with base_url = embedded."""
+    sandbox = getattr(terminal, "sandbox", None)
+    if sandbox is None:
+        return None
+    return {"adminUrl": sandbox.admin_url, "caBundle": str(sandbox.ca_bundle_path)}
+
+
+def build_control(terminal: Terminal, *, token: str, checkout: Checkout | None = None, wire_scanner: bool = True,
+                  event_log: Path | None = None, print_receipts: bool = True, limiter: FailureLimiter | None = None,
+                  heartbeat_s: float = 10.0) -> Control:
+    """The app and its surroundings. With `checkout` given (the touchscreen app's), its scanner
+    is the app's business: pass wire_scanner=False."""
+    checkout = checkout or Checkout(terminal=terminal)
+    virtual = terminal.config.scanner.kind == "virtual"
+    feed = ScannerFeed(terminal, checkout) if wire_scanner and not virtual else None
+    devices = (lambda: {"scanner": feed.health()}) if feed else (
+        lambda: {"scanner": {"kind": "virtual", "status": "READY", "ok": True,
+                             "message": "scans come from POST /v1/scans"}}) if virtual else None
+    app = create_app(terminal=terminal, checkout=checkout, token=token, scans_enabled=virtual,
+                     sandbox=sandbox_access(terminal), devices=devices, limiter=limiter, heartbeat_s=heartbeat_s)
+    control = Control(app=app, checkout=checkout, token=token, scanner=feed)
+
+    logger = EventLog(event_log)
+    control._closers.append(logger.close)
+    control._closers.append(terminal.subscribe(logger))
+    if print_receipts:
+        printer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receipts")
+
+        def on_result(event: dict) -> None:   # runs under the checkout's lock: hand it over
+            d = event["detail"]
+            if event["kind"] == "checkout" and d.get("state") == "RESULT" and d.get("txState") in CAPTURED:
+                printer.submit(_print_sale, terminal, event["txId"])
+        control._closers.append(lambda: printer.shutdown(wait=True))
+        control._closers.append(terminal.subscribe(on_result))
+    if feed is not None:
+        feed.start()
+        control._closers.append(feed.stop)
+    return control
+
+
+def _print_sale(terminal: Terminal, tx_id: str) -> None:
+    try:
+        result = terminal.receipts.sale(terminal.get(tx_id))
+        if not result.printed and result.message:
+            log.warning("receipt not printed", extra={"txId": tx_id, "reason": result.message})
+    except Exception:
+        log.exception("receipt printing failed")
