@@ -122,6 +122,7 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
             "state": state, "transactionId": current["transactionId"],
             "terminalId": terminal.info.get("terminalId", ""), "serialNumber": terminal.info.get("serialNumber", ""),
             "version": terminal.info.get("version", __version__), "devices": devices_now,
+            "currency": terminal.config.terminal.currency, "currencies": list(terminal.config.terminal.currencies),
             "faults": list(terminal.faults), "scansEnabled": scans_enabled,
             "lastEventSeq": terminal.journal.last_seq(),
         }

@@ -131,6 +131,8 @@ class StatusOut(_Answer):
     terminalId: str
     serialNumber: str
     version: str
+    currency: str = Field(description="the default currency of a sale")
+    currencies: list[str]
     devices: dict[str, DeviceHealth]
     faults: list[str]
     scansEnabled: bool
