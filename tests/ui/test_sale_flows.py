@@ -1,0 +1,113 @@
+"""Whole sale flows through touches, against the embedded sandbox."""
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.helpers import present, sell, start_sale
+
+pytestmark = pytest.mark.ui
+
+
+def test_approved_sale_then_receipt_print_and_reprint(ui):
+    app = ui.app
+    result = sell(ui, "1250", "0000")
+    assert result.kind == "approved" and result.headline == "Approved"
+    assert result.amount_text == "$12.50"
+    assert result.tx.state.value == "APPROVED"
+    ui.tap(result.ids.receipt_btn)
+    ui.screen("receipt")
+    ui.settle()
+    receipt = app.screens["receipt"]
+    assert result.tx.masked_code in receipt.preview and "APPROVED" in receipt.preview
+    ui.tap(receipt.ids.print_btn)
+    ui.settle()
+    assert receipt.printed and receipt.prints == 1
+    ui.tap(receipt.ids.reprint_btn)
+    ui.settle()
+    assert receipt.prints == 2
+    slips = (app.config_.state_path(app.config_.printer.path)).read_text(encoding="utf-8")
+    assert result.tx.masked_code in slips and "COPY" in slips
+    ui.tap(receipt.ids.done_btn)
+    ui.screen("sale")
+    ui.settle()
+    assert app.checkout.state.value == "IDLE"
+    assert app.screens["sale"].digits == ""
+
+
+def test_declined_sale_shows_the_reason_the_cashier_can_act_on(ui):
+    result = sell(ui, "800", "0051")
+    assert result.kind == "declined" and result.headline == "Declined"
+    assert "insufficient balance" in result.reason_text
+    assert "Ask for another payment method" in result.reason_text
+    assert result.colour[0] > result.colour[1]     # red
+    ui.tap(result.ids.new_sale_btn)
+    ui.screen("sale")
+
+
+def test_unknown_then_approved_shows_checking_with_the_acquirer_never_early_result(ui):
+    app = ui.app
+    seen: list[tuple[str, str]] = []
+
+    def watch():
+        if app.current == "processing":
+            seen.append((app.current, app.screens["processing"].status_text))
+    result = sell(ui, "2375", "0091", watch=watch)
+    statuses = [s for _, s in seen]
+    assert any(s.startswith("Checking with the acquirer") for s in statuses), statuses
+    assert result.kind == "approved"
+    assert result.tx.state.value == "APPROVED"
+
+
+def test_cancel_while_scanning_returns_to_sale_and_charges_nothing(ui):
+    app = ui.app
+    before = len(app.terminal.transactions())
+    start_sale(ui, "999")
+    ui.tap(app.screens["scan"].ids.cancel_btn)
+    ui.screen("sale")
+    ui.settle()
+    assert app.checkout.state.value == "IDLE"
+    assert app.screens["sale"].digits == "999"       # kept for another try
+    assert len(app.terminal.transactions()) == before
+
+
+def test_slow_acquirer_does_not_freeze_frames(ui):
+    app = ui.app
+    processing = app.screens["processing"]
+    frames_while_processing: list[int] = []
+
+    def watch():
+        if app.current == "processing":
+            frames_while_processing.append(processing.frames)
+    result = sell(ui, "420", "0098", watch=watch)
+    assert result.kind == "approved"
+    # The sandbox holds the answer for seconds; the UI thread kept drawing meanwhile.
+    assert frames_while_processing and max(frames_while_processing) >= 10
+
+
+def test_scan_of_a_code_after_cancel_is_ignored(ui):
+    app = ui.app
+    start_sale(ui, "100")
+    ui.tap(app.screens["scan"].ids.cancel_btn)
+    ui.screen("sale")
+    app.worker.run(app.scanner_link.present, "281012345678900000")
+    ui.settle()
+    ui.frames(5)
+    assert app.current == "sale" and app.checkout.state.value == "IDLE"
+
+
+def test_tip_preset_adds_to_the_total(ui):
+    app = ui.app
+    sale = app.screens["sale"]
+    from tests.ui.helpers import type_amount
+
+    type_amount(ui, "1000")
+    ui.tap(sale.tip_buttons["15"])
+    assert "Total $11.50" in sale.tip_line
+    ui.tap(sale.ids.charge_btn)
+    ui.screen("scan")
+    ui.settle()
+    assert app.screens["scan"].total_text == "$11.50"
+    present(ui, "0000")
+    ui.screen("result")
+    ui.settle()
+    assert app.screens["result"].tx.tip_minor == 150

@@ -1,0 +1,184 @@
+"""The cashier's touchscreen app: one ScreenManager, one controller per screen.
+
+Composition comes from the caller (``terminal/cli/cmd_app.py``, tests, the screenshot script):
+a Terminal, its Checkout, an optional scanner. The app never builds core objects itself and
+never calls them on the UI thread: ``self.worker`` runs them, ``CoreEvents`` brings the
+terminal's events back through the Clock, and the checkout's states drive the sale screens.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from . import i18n
+from .events import CoreEvent, CoreEvents
+from .fonts import register_default_font
+from .scanning import ScannerLink
+from .worker import Worker
+
+log = logging.getLogger("ui.app")
+HERE = Path(__file__).resolve().parent
+SCREENS = ("sale", "scan", "processing", "result", "receipt", "history", "detail", "refund", "pin",
+           "batch", "lock", "technician")
+SALE_FLOW = {"scan", "processing", "result"}
+
+
+class PosApp(App):
+    lang = StringProperty("en")
+    demo = BooleanProperty(False)
+    title = "POS terminal"
+
+    def __init__(self, *, terminal, checkout, scanner=None, demo: bool = False, lang: str | None = None,
+                 worker: Worker | None = None, clock=time.monotonic, **kwargs):
+        super().__init__(**kwargs)
+        self.terminal = terminal
+        self.checkout = checkout
+        self.config_ = terminal.config
+        self.demo = demo
+        self.worker = worker or Worker()
+        self.scanner_link = ScannerLink(scanner=scanner, checkout=checkout, on_rejected=self._scan_rejected,
+                                        on_health=self._scanner_health)
+        self.checkout_state = "IDLE"
+        self._clock = clock
+        self._last_touch = clock()
+        self._initial_lang = lang or i18n.language_for_locale(terminal.config.terminal.locale)
+        self.events: CoreEvents | None = None
+        self.screens: dict = {}
+        self.startup_problems: list[tuple[str, str]] = []   # (banner key, message) known before start
+
+    # -- building ---------------------------------------------------------------------------
+    def build(self):
+        register_default_font()
+        i18n.compile_catalogs()
+        self.set_language(self._initial_lang)
+        Builder.load_file(str(HERE / "widgets" / "common.kv"))
+        from .root import PosRoot
+        from .screens import load_screen
+
+        self.root_widget = PosRoot()
+        self.sm: ScreenManager = self.root_widget.ids.sm
+        self.sm.transition = NoTransition()
+        self.banners = self.root_widget.ids.banners
+        for name in SCREENS:
+            screen = load_screen(name, app=self)
+            self.screens[name] = screen
+            self.sm.add_widget(screen)
+        self.sm.current = "sale"
+        self.events = CoreEvents(terminal=self.terminal, checkout=self.checkout, on_event=self.on_core_event)
+        self.worker.run(self.scanner_link.start)
+        self.scanner_link.bind_keyboard(Window)
+        Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
+        if self.config_.ui.idle_lock_s:
+            Clock.schedule_interval(lambda _dt: self.check_idle(), 1.0)
+        for key, message in self.startup_problems:
+            self.banners.show(key, message, "error")
+        self.worker.run(self._startup_checks, on_done=self._show_startup_checks)
+        return self.root_widget
+
+    def on_stop(self):
+        if self.events:
+            self.events.close()
+        self.scanner_link.stop()
+        self.worker.shutdown()
+
+    # -- navigation and language --------------------------------------------------------------
+    def go(self, name: str, **kwargs) -> None:
+        screen = self.screens[name]
+        if hasattr(screen, "prepare"):
+            screen.prepare(**kwargs)
+        self.sm.current = name
+
+    @property
+    def current(self) -> str:
+        return self.sm.current
+
+    def set_language(self, lang: str) -> None:
+        self.lang = i18n.set_language(lang)
+
+    def money(self, money) -> str:
+        from terminal.money import format_money
+
+        return format_money(money, i18n.money_locale(self.lang, self.config_.terminal.locale))
+
+    # -- core events ----------------------------------------------------------------------------
+    def on_core_event(self, ev: CoreEvent) -> None:
+        if ev.kind == "checkout":
+            self.checkout_state = ev.state
+            if ev.state == "AWAITING_SCAN":
+                self.go("scan", pending=ev.pending)
+            elif ev.state == "PROCESSING":
+                self.go("processing", tx_id=ev.tx_id)
+            elif ev.state == "RESULT":
+                self.go("result", tx=ev.result, error=ev.error)
+            elif ev.state == "IDLE" and ev.detail.get("aborted") and self.current in SALE_FLOW:
+                self.go("sale")
+        elif ev.kind == "progress":
+            self.screens["processing"].on_progress(ev.tx_id, ev.detail)
+        elif ev.kind == "fault":
+            from terminal.reasons import reason
+
+            code = ev.detail.get("code", "")
+            self.banners.show("fault", i18n._(reason(code, f"Terminal fault ({code}). Call a technician.")),
+                              "error")
+        elif ev.detail.get("to"):
+            self.screens["history"].core_changed()
+
+    def _scan_rejected(self, message: str) -> None:
+        self.banners.show("scan", i18n._(message), "warning", timeout=8)
+
+    def _scanner_health(self, state: str, message: str) -> None:
+        if state in ("FAULT", "DISCONNECTED"):
+            self.banners.show("scanner", i18n._("Scanner problem: ") + (message or state), "error")
+        elif state == "READY":
+            self.banners.clear("scanner")
+
+    def show_print_result(self, result) -> None:
+        """A PrintResult: a fixable banner when the slip did not print."""
+        if result is None or result.printed:
+            self.banners.clear("printer")
+            return
+        self.banners.show("printer", i18n._("Receipt not printed: ") + (result.message or result.status.value),
+                          "error")
+
+    def _startup_checks(self) -> dict:
+        """Every start resolves what a crash left open, then checks the printer (worker thread)."""
+        unresolved = 0
+        if self.terminal.has_pending():
+            try:
+                self.terminal.recover()
+            except Exception:
+                log.exception("recovery at start failed")
+            unresolved = len(self.terminal.journal.pending())
+        status, message = self.terminal.receipts.health()
+        return {"printer": (status, message), "unresolved": unresolved}
+
+    def _show_startup_checks(self, checks: dict) -> None:
+        status, message = checks["printer"]
+        if status in ("OFFLINE", "PAPER_OUT"):
+            self.banners.show("printer", i18n._("Printer problem: ") + message, "error")
+        if checks["unresolved"]:
+            self.banners.show("recovery", i18n._("Earlier payments are still unresolved: check the network. "
+                                                 "The terminal keeps trying."), "warning")
+
+    # -- idle lock --------------------------------------------------------------------------------
+    def _touched(self, *_args) -> None:
+        self._last_touch = self._clock()
+
+    def check_idle(self, now: float | None = None) -> bool:
+        """Lock after ui.idle_lock_s without a touch, never in the middle of a sale."""
+        limit = self.config_.ui.idle_lock_s
+        now = self._clock() if now is None else now
+        if not limit or now - self._last_touch < limit:
+            return False
+        if self.checkout_state != "IDLE" or self.current in SALE_FLOW or self.current == "lock":
+            return False
+        self.go("lock", back_to=self.current)
+        return True

@@ -1,0 +1,74 @@
+"""The technician's status report: versions, terminal identity, device health, faults, journal.
+
+Gathered on a worker thread (it touches the journal and the drivers). Each check is a row
+(label, value, ok) with ok None for plain information; a check that raises becomes a failed row
+with the error's message, never a traceback.
+"""
+from __future__ import annotations
+
+import platform
+import sys
+from dataclasses import dataclass
+
+from terminal.reasons import reason
+
+
+@dataclass(frozen=True)
+class Row:
+    section: str
+    label: str
+    value: str
+    ok: bool | None = None
+
+
+def gather(terminal, scanner) -> list[Row]:
+    rows: list[Row] = []
+    info = terminal.info
+    cfg = terminal.config
+
+    def check(section: str, label: str, fn) -> None:
+        try:
+            value, ok = fn()
+        except Exception as exc:  # a failing probe is a finding, not a crash
+            value, ok = getattr(exc, "message", str(exc)), False
+        rows.append(Row(section, label, value, ok))
+
+    import kivy
+
+    rows += [Row("Versions", "Terminal software", str(info.get("version", "?"))),
+             Row("Versions", "Python", platform.python_version()),
+             Row("Versions", "Kivy", kivy.__version__),
+             Row("Versions", "System", f"{platform.system()} {platform.release()} {platform.machine()}")]
+    rows += [Row("Terminal", "Serial number", cfg.terminal.serial_number),
+             Row("Terminal", "Terminal ID", str(info.get("terminalId", ""))),
+             Row("Terminal", "Merchant", f"{cfg.merchant.id} {cfg.merchant.name}"),
+             Row("Terminal", "Acquirer", str(info.get("acquirer", ""))),
+             Row("Terminal", "Locale / currencies", f"{cfg.terminal.locale} / {', '.join(cfg.terminal.currencies)}"),
+             Row("Terminal", "State directory", str(info.get("stateDir", "")))]
+
+    def scanner_health():
+        if scanner is None:
+            return "none configured", False
+        h = scanner.health()
+        text = f"{h.kind} {h.state.value} {h.where}".strip() + f" · scans {h.scans}, dropped {h.dropped}"
+        return (text + (f" · {h.message}" if h.message else "")), h.ok
+    check("Devices", "Scanner", scanner_health)
+
+    def printer_health():
+        status, message = terminal.receipts.health()
+        return f"{cfg.printer.kind} {status}" + (f" · {message}" if message else ""), status in ("READY", "UNKNOWN",
+                                                                                                "PAPER_LOW")
+    check("Devices", "Printer", printer_health)
+
+    check("Journal", "Integrity", lambda: (lambda r: (r, r == "ok"))(terminal.journal.integrity_check()))
+    check("Journal", "Unresolved payments", lambda: (lambda n: (str(n), n == 0))(len(terminal.journal.pending())))
+    check("Journal", "Unconfirmed refunds", lambda: (lambda n: (str(n), n == 0))(terminal.pending_refund_count()))
+
+    faults = list(terminal.faults)
+    if faults:
+        for code in faults:
+            rows.append(Row("Faults", code, reason(code, "Terminal fault: call a technician."), False))
+    else:
+        rows.append(Row("Faults", "Recorded faults", "none", True))
+    rows.append(Row("Versions", "Runtime", sys.implementation.name))
+    return rows

@@ -1,0 +1,117 @@
+"""Running the real app without a display (tests, screenshots, benchmark).
+
+Kivy reads its environment at import: ``prepare_environment`` must run before anything imports
+kivy. ``AppDriver`` advances frames instead of sleeping (kivy.tests.common style), taps
+widgets through the same dispatch a touch uses, and takes screenshots from ``Window.on_flip``
+after ``canvas.ask_update()`` (a screenshot from a plain Clock callback is black).
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+
+def prepare_environment(*, width: int = 800, height: int = 480, home: str | None = None,
+                        maxfps: int = 60) -> None:
+    os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+    os.environ["KIVY_NO_ARGS"] = "1"
+    os.environ["KIVY_NO_CONFIG"] = "1"
+    os.environ["KIVY_NO_FILELOG"] = "1"
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_HOME", home or tempfile.mkdtemp(prefix="kivy-home-"))
+    from kivy.config import Config
+
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("graphics", "maxfps", str(maxfps))   # tests use 0: frames as fast as they render
+
+
+class Timeout(AssertionError):
+    pass
+
+
+class AppDriver:
+    def __init__(self, app):
+        self.app = app
+
+    def start(self):
+        self.app._run_prepare()
+        self.frames(2)
+        return self
+
+    def stop(self) -> None:
+        from kivy.base import stopTouchApp
+
+        self.app.stop()
+        stopTouchApp()
+
+    @staticmethod
+    def frames(n: int = 1) -> None:
+        from kivy.base import EventLoop
+
+        for _ in range(n):
+            EventLoop.idle()
+
+    def idle_until(self, condition: Callable[[], bool], *, max_frames: int = 200_000,
+                   timeout_s: float = 30.0, what: str = "condition") -> None:
+        """Advance frames until ``condition()``. Bounded (frames, and a generous wall-clock
+        guard) so a bug fails with a message instead of hanging; never a timing assertion."""
+        deadline = time.monotonic() + timeout_s
+        for _ in range(max_frames):
+            if condition():
+                return
+            if time.monotonic() > deadline:
+                break
+            self.frames(1)
+        raise Timeout(f"{what} not reached (screen {self.app.current})")
+
+    def settle(self) -> None:
+        """Let background jobs finish and their results reach the UI."""
+        self.idle_until(lambda: self.app.worker.busy == 0, what="worker idle")
+        self.frames(2)
+
+    def screen(self, name: str) -> None:
+        self.idle_until(lambda: self.app.current == name, what=f"screen {name}")
+
+    @staticmethod
+    def tap(widget) -> None:
+        """Press and release through the widget's own touch handling."""
+        from kivy.tests.common import UnitTestTouch
+
+        assert not widget.disabled, f"{widget} is disabled"
+        x, y = widget.to_window(*widget.center)
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        touch.touch_up()
+
+    def screenshot(self, path: Path) -> Path:
+        from kivy.core.window import Window
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        taken: list[str] = []
+
+        def on_flip(*_a):
+            if not taken:
+                taken.append(Window.screenshot(name=str(path.with_suffix("")) + "%(counter)s.png"))
+
+        Window.bind(on_flip=on_flip)
+        try:
+            Window.canvas.ask_update()
+            self.idle_until(lambda: bool(taken), max_frames=50, what="screenshot")
+        finally:
+            Window.unbind(on_flip=on_flip)
+        os.replace(taken[0], path)
+        return path
+
+
+def wait_worker(app, timeout_s: float = 30.0) -> None:
+    """For scripts: bounded wait for background jobs while still pumping frames."""
+    deadline = time.monotonic() + timeout_s
+    driver = AppDriver(app)
+    while app.worker.busy and time.monotonic() < deadline:
+        driver.frames(1)

@@ -1,0 +1,96 @@
+"""UI languages through gettext catalogs: ui/locale/<lang>/LC_MESSAGES/pos.po.
+
+The .po files are the source; they are compiled to .mo (Babel's writer, no msgfmt needed) in
+a cache directory at start when missing or older than the .po, so no binary is committed.
+In .kv files: ``text: _("Charge", app.lang)`` — the second argument only makes Kivy re-evaluate
+the expression when the language changes.
+"""
+from __future__ import annotations
+
+import gettext
+import logging
+import os
+from pathlib import Path
+
+log = logging.getLogger("ui.i18n")
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+DOMAIN = "pos"
+LANGUAGES = ("en", "fr_CA", "zh_Hans")
+LANGUAGE_NAMES = {"en": "English", "fr_CA": "Français", "zh_Hans": "中文"}
+CACHE_ENV = "POS_TERMINAL_UI_CACHE"
+
+_current: gettext.NullTranslations = gettext.NullTranslations()
+_current_lang = "en"
+
+
+def cache_dir() -> Path:
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("pos-terminal", appauthor=False)) / "locale"
+
+
+def compile_catalogs(target: Path | None = None) -> Path:
+    """Compile every pos.po to <target>/<lang>/LC_MESSAGES/pos.mo when stale."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    target = target or cache_dir()
+    for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        lang = po.parent.parent.name
+        mo = target / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=lang)
+        tmp = mo.with_suffix(".tmp")
+        with tmp.open("wb") as f:
+            write_mo(f, catalog)
+        os.replace(tmp, mo)
+    return target
+
+
+def set_language(lang: str, mo_dir: Path | None = None) -> str:
+    global _current, _current_lang
+    if lang not in LANGUAGES:
+        lang = "en"
+    if lang == "en":
+        _current = gettext.NullTranslations()
+    else:
+        mo_dir = mo_dir or compile_catalogs()
+        try:
+            _current = gettext.translation(DOMAIN, localedir=str(mo_dir), languages=[lang])
+        except OSError:
+            log.warning("no catalog for %s: showing English", lang)
+            _current = gettext.NullTranslations()
+    _current_lang = lang
+    return lang
+
+
+def current_language() -> str:
+    return _current_lang
+
+
+def _(message: str, *_deps: object) -> str:
+    """Translate ``message``; extra arguments are ignored (they are Kivy binding triggers)."""
+    return _current.gettext(message)
+
+
+def language_for_locale(locale: str) -> str:
+    """The UI language for a terminal.locale (en_US | en_CA | fr_CA | zh_Hans)."""
+    if locale.startswith("fr"):
+        return "fr_CA"
+    if locale.startswith("zh"):
+        return "zh_Hans"
+    return "en"
+
+
+def money_locale(lang: str, terminal_locale: str) -> str:
+    """The Babel locale for money: the terminal's own English variant, or the language's."""
+    if lang == "en":
+        return terminal_locale if terminal_locale.startswith("en") else "en_US"
+    return lang

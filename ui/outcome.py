@@ -1,0 +1,44 @@
+"""What a sale's outcome means to a cashier: approved, declined/not charged, or unknown.
+
+Only a transaction in APPROVED (or later refunded) state is ever shown as approved; an error
+without a final transaction is "not confirmed", never a decline that might be wrong.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from terminal.money import money_from_api
+from terminal.reasons import reason
+
+APPROVED_STATES = {"APPROVED", "PARTIALLY_REFUNDED", "REFUNDED"}
+NOT_CHARGED_STATES = {"DECLINED", "CANCELLED"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str          # "approved" | "declined" | "unknown"
+    headline: str      # msgid
+    reason: str        # msgid (English cashier text from terminal.reasons, or the core's message)
+    customer_amount: object = None   # Money the customer paid in their currency, when given
+    rate: str = ""
+
+
+def outcome_of(tx, error=None) -> Outcome:
+    state = tx.state.value if tx is not None else ""
+    if state in APPROVED_STATES:
+        customer = None
+        if tx.customer_amount:
+            try:
+                customer = money_from_api(json.loads(tx.customer_amount))
+            except (ValueError, TypeError):
+                customer = None
+        return Outcome("approved", "Approved", "", customer, tx.exchange_rate)
+    if state == "DECLINED":
+        return Outcome("declined", "Declined", reason(tx.result_code or "", tx.result_message or ""))
+    if state == "CANCELLED":
+        return Outcome("declined", "Not charged", reason("CANCELLED"))
+    message = getattr(error, "message", "") if error is not None else ""
+    return Outcome("unknown", "Not confirmed",
+                   message or "The acquirer has not confirmed this payment yet. Do not hand over goods: "
+                              "the terminal keeps checking; see History.")

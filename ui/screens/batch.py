@@ -1,0 +1,90 @@
+"""Batch close: closes the day with the acquirer, then shows the totals per currency and every
+difference between the terminal's journal and the acquirer's records."""
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from terminal.money import Money
+
+from .base import PosScreen
+
+DIFFERENCE_TEXT = {
+    "ONLY_ON_TERMINAL": "Only on the terminal",
+    "ONLY_AT_ACQUIRER": "Only at the acquirer",
+    "AMOUNT_DIFFERS": "Amounts differ",
+    "TOTALS_DIFFER": "Totals differ",
+}
+
+
+class BatchScreen(PosScreen):
+    body = StringProperty("")
+    status = StringProperty("")
+    busy = BooleanProperty(False)
+    closed = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.report = None
+        self._status: tuple[str, dict] = ("", {})
+
+    def on_pre_enter(self, *args) -> None:
+        if self.closed and not self.busy:   # a new visit starts a new close
+            self.closed, self.report = False, None
+            self._status = ("", {})
+        self.refresh()
+
+    def refresh(self) -> None:
+        msgid, values = self._status
+        self.status = self.t(msgid, **values) if msgid else ""
+        if self.report is None:
+            self.body = self.t("Closing the batch sends today's totals to the acquirer and starts a new batch. "
+                               "Payments still being checked are resolved first.")
+            return
+        r = self.report
+        head = self.t("Matched with the acquirer") if r.matched else self.t("Differences with the acquirer")
+        colour = "4cd07d" if r.matched else "ff7a70"
+        lines = [f"[b][color={colour}]{head}[/color][/b]", self.t("Batch %(id)s", id=r.batch_id), ""]
+        if not r.totals:
+            lines.append(self.t("No payments in this batch."))
+        for t in r.totals:
+            cur = t["currency"]
+            lines.append(f"[b]{cur}[/b]")
+            lines.append("  " + self.t("Payments: %(n)s, %(amount)s", n=t["paymentCount"],
+                                       amount=self.app.money(Money(cur, int(t["paymentAmount"])))))
+            lines.append("  " + self.t("Refunds: %(n)s, %(amount)s", n=t["refundCount"],
+                                       amount=self.app.money(Money(cur, int(t["refundAmount"])))))
+        if r.differences:
+            lines += ["", "[b]" + self.t("Differences") + "[/b]"]
+            for d in r.differences:
+                lines.append(f"  {self.t(DIFFERENCE_TEXT.get(d.kind, d.kind))}: {d.reference}  "
+                             f"{d.terminal or '—'} / {d.acquirer or '—'}")
+        self.body = "\n".join(lines)
+
+    def close_batch(self) -> None:
+        self.busy = True
+        self._status = ("Closing the batch…", {})
+        self.refresh()
+        self.app.worker.run(self.app.terminal.close_batch, on_done=self._closed, on_error=self._failed)
+
+    def _closed(self, report) -> None:
+        self.busy, self.closed, self.report = False, True, report
+        self._status = ("Batch closed.", {})
+        self.refresh()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.busy = False
+        self._status = (getattr(exc, "message", "") or "The batch could not be closed.", {})
+        self.refresh()
+
+    def print_report(self) -> None:
+        self.busy = True
+        self.app.worker.run(self.app.terminal.receipts.batch, self.report.to_api(), on_done=self._printed)
+
+    def _printed(self, result) -> None:
+        self.busy = False
+        self.app.show_print_result(result)
+        self._status = ("Printed.", {}) if result.printed else ("Not printed: check the printer.", {})
+        self.refresh()
+
+
+SCREEN = BatchScreen

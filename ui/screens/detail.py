@@ -1,0 +1,119 @@
+"""Transaction detail with its refunds; void and refund behind the manager PIN; reprint."""
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from terminal.money import Money
+
+from ..outcome import outcome_of
+from .base import PosScreen
+from .history import when_text
+
+REFUNDABLE = {"APPROVED", "PARTIALLY_REFUNDED"}
+
+
+class DetailScreen(PosScreen):
+    tx_id = StringProperty("")
+    body = StringProperty("")
+    message = StringProperty("")
+    message_level = StringProperty("info")
+    can_void = BooleanProperty(False)
+    can_refund = BooleanProperty(False)
+    can_reprint = BooleanProperty(False)
+    busy = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.tx = None
+        self._message: tuple[str, dict] = ("", {})
+
+    def prepare(self, tx_id: str = "", message: tuple[str, dict] | None = None, level: str = "info", **_kw) -> None:
+        if tx_id != self.tx_id:
+            self.tx = None
+            self.body = ""
+        self.tx_id = tx_id
+        self._message, self.message_level = message or ("", {}), level
+        self.reload()
+
+    def reload(self) -> None:
+        self.app.worker.run(self.app.terminal.get, self.tx_id, on_done=self._loaded)
+
+    def _loaded(self, tx) -> None:
+        self.tx = tx
+        self.refresh()
+
+    def refresh(self) -> None:
+        msgid, values = self._message
+        self.message = self.t(msgid, **values) if msgid else ""
+        tx = self.tx
+        if tx is None:
+            return
+        state = tx.state.value
+        self.can_void = state == "APPROVED" and not tx.refunds
+        self.can_refund = state in REFUNDABLE and self.remaining().minor > 0
+        self.can_reprint = True
+        o = outcome_of(tx)
+        lines = [f"[b]{self.t(state)}[/b]   {self.app.money(tx.amount)}"]
+        if tx.tip_minor:
+            lines.append(self.t("Tip") + f": {self.app.money(Money(tx.currency, tx.tip_minor))}")
+        lines += [self.t("Date") + f": {when_text(tx.created_at, self.app.lang)}",
+                  self.t("Wallet") + f": {tx.wallet or '—'}   {tx.masked_code}",
+                  self.t("Result") + f": {tx.result_code or '—'}"]
+        if o.reason:
+            lines.append(self.t(o.reason))
+        if o.customer_amount is not None:
+            lines.append(self.t("Customer pays %(amount)s (rate %(rate)s)", amount=self.app.money(o.customer_amount),
+                                rate=o.rate))
+        if tx.payment_id:
+            lines.append(self.t("Payment ID") + f": {tx.payment_id}")
+        if tx.refunds:
+            lines.append("")
+            lines.append("[b]" + self.t("Refunds") + "[/b]")
+            for r in tx.refunds:
+                lines.append(f"  {when_text(r.created_at, self.app.lang)}  {self.app.money(r.amount)}  "
+                             f"{self.t(r.state)}")
+            lines.append(self.t("Left to refund") + f": {self.app.money(self.remaining())}")
+        self.body = "\n".join(lines)
+
+    def remaining(self) -> Money:
+        return self.tx.amount - self.tx.refunded()
+
+    def say(self, msgid: str, level: str = "info", **values) -> None:
+        self._message, self.message_level = (msgid, values), level
+        self.refresh()
+
+    # -- actions --------------------------------------------------------------------------
+    def void(self) -> None:
+        tx_id, terminal = self.tx_id, self.app.terminal
+
+        def action(pin: str):
+            terminal.pins.check("manager", pin)
+            return terminal.void(tx_id)
+        self.app.screens["pin"].ask(role="manager", title=self.t("Void") + f" {tx_id}", action=action,
+                                    on_success=lambda _tx: self.app.go("detail", tx_id=tx_id,
+                                                                       message=("Voided: the customer was not charged.", {})),
+                                    on_error=self._failed, back="detail")
+
+    def refund(self) -> None:
+        self.app.go("refund", tx=self.tx, remaining=self.remaining())
+
+    def _failed(self, exc: BaseException) -> None:
+        self.app.go("detail", tx_id=self.tx_id, message=(getattr(exc, "message", "") or "Something went wrong.", {}),
+                    level="error")
+
+    def reprint(self) -> None:
+        self.busy = True
+        tx = self.tx
+        self.app.worker.run(self.app.terminal.receipts.sale, tx, copy=True, on_done=self._printed,
+                            on_error=lambda _e: self._printed(None))
+
+    def _printed(self, result) -> None:
+        self.busy = False
+        self.app.show_print_result(result)
+        if result is not None and result.printed:
+            self.say("Copy printed.")
+        else:
+            self.say("Not printed: check the printer.", "error")
+
+
+SCREEN = DetailScreen

@@ -1,0 +1,125 @@
+"""Manager / technician PIN entry in front of a protected action.
+
+``ask(role, title, action, on_success)``: ``action(pin)`` runs on the worker (it checks the PIN
+itself, e.g. ``Terminal.refund(..., pin=)``); WrongPin shows the tries left, PinLocked shows a
+countdown read from ``PinVault.locked_for``; any other error goes back to the caller.
+"""
+from __future__ import annotations
+
+import re
+
+from kivy.clock import Clock
+from kivy.properties import BooleanProperty, StringProperty
+
+from terminal.pins import PinLocked, WrongPin
+
+from ..widgets.keypad import Keypad  # noqa: F401
+from .base import PosScreen
+
+MAX_PIN = 12
+
+
+class PinScreen(PosScreen):
+    title = StringProperty("")
+    prompt = StringProperty("")
+    entry = StringProperty("")
+    feedback = StringProperty("")
+    feedback_level = StringProperty("info")
+    busy = BooleanProperty(False)
+    locked = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.role = "manager"
+        self._action = self._on_success = self._on_error = None
+        self._back = "sale"
+        self._locked_left = 0
+        self._countdown = None
+        self._feedback_msg: tuple[str, dict] = ("", {})
+
+    def ask(self, *, role: str, title: str, action, on_success, on_error=None, back: str = "sale") -> None:
+        self.role, self.title = role, title
+        self._action, self._on_success, self._on_error, self._back = action, on_success, on_error, back
+        self.entry = ""
+        self._set_feedback("", "info")
+        self.locked = False
+        self.refresh()
+        self.app.go("pin")
+        self.app.worker.run(self.app.terminal.pins.locked_for, role, on_done=self._lock_state,
+                            on_error=lambda _e: None)
+
+    def refresh(self) -> None:
+        self.prompt = self.t("Enter the manager PIN") if self.role == "manager" else self.t("Enter the technician PIN")
+        msgid, values = self._feedback_msg
+        self.feedback = self.t(msgid, **values) if msgid else ""
+
+    def _set_feedback(self, msgid: str, level: str, **values) -> None:
+        self._feedback_msg = (msgid, values)
+        self.feedback_level = level
+        self.refresh()
+
+    def on_key(self, key: str) -> None:
+        if key == "back":
+            self.entry = self.entry[:-1]
+        elif key == "C":
+            self.entry = ""
+        elif len(self.entry) < MAX_PIN:
+            self.entry += key
+
+    def submit(self) -> None:
+        if self.busy or self.locked or len(self.entry) < 4:
+            return
+        pin, self.entry = self.entry, ""
+        self.busy = True
+        self._set_feedback("Checking…", "info")
+        self.app.worker.run(self._action, pin, on_done=self._done, on_error=self._failed)
+
+    def _done(self, result) -> None:
+        self.busy = False
+        self._set_feedback("", "info")
+        self._on_success(result)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.busy = False
+        if isinstance(exc, WrongPin):
+            match = re.search(r"\((\d+) tries left\)", exc.message)
+            if match:
+                self._set_feedback("Wrong PIN: %(n)s tries left.", "error", n=match.group(1))
+            else:
+                self._set_feedback("Wrong PIN.", "error")
+        elif isinstance(exc, PinLocked):
+            self.app.worker.run(self.app.terminal.pins.locked_for, self.role, on_done=self._lock_state)
+        elif self._on_error is not None:
+            self._set_feedback("", "info")
+            self._on_error(exc)
+        else:
+            self._set_feedback(getattr(exc, "message", "") or "Something went wrong.", "error")
+
+    def _lock_state(self, seconds: float) -> None:
+        self._locked_left = int(seconds + 0.999)
+        self.locked = self._locked_left > 0
+        if self.locked:
+            self._show_lock()
+            if self._countdown is None:
+                self._countdown = Clock.schedule_interval(self._tick, 1.0)
+
+    def _show_lock(self) -> None:
+        m, s = divmod(self._locked_left, 60)
+        self._set_feedback("Too many wrong PINs: locked for %(time)s.", "error", time=f"{m}:{s:02d}")
+
+    def _tick(self, _dt) -> None:
+        self._locked_left -= 1
+        if self._locked_left <= 0:
+            self._countdown.cancel()
+            self._countdown = None
+            self.locked = False
+            self._set_feedback("", "info")
+        else:
+            self._show_lock()
+
+    def back(self) -> None:
+        self.entry = ""
+        self.app.go(self._back)
+
+
+SCREEN = PinScreen

@@ -1,0 +1,78 @@
+"""Result: approved or declined with the reason a cashier can act on, a large icon and colour,
+a sound, and the customer's currency and rate when the wallet paid in another currency."""
+from __future__ import annotations
+
+from kivy.properties import ListProperty, StringProperty
+
+from ..outcome import outcome_of
+from .. import sounds
+from .base import PosScreen
+
+COLOURS = {"approved": (0.09, 0.52, 0.25, 1), "declined": (0.70, 0.14, 0.14, 1),
+           "unknown": (0.78, 0.50, 0.04, 1)}
+GLYPHS = {"approved": "✓", "declined": "✕", "unknown": "?"}
+
+
+class ResultScreen(PosScreen):
+    kind = StringProperty("unknown")
+    headline = StringProperty("")
+    amount_text = StringProperty("")
+    reason_text = StringProperty("")
+    detail_text = StringProperty("")
+    glyph = StringProperty("?")
+    colour = ListProperty(COLOURS["unknown"])
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.tx = None
+        self.error = None
+        self.outcome = outcome_of(None)
+
+    def prepare(self, tx=None, error=None, **_kw) -> None:
+        self.tx, self.error = tx, error
+        self.outcome = outcome_of(tx, error)
+        self.kind = self.outcome.kind
+        self.colour = COLOURS[self.kind]
+        self.glyph = GLYPHS[self.kind]
+        self.refresh()
+        sounds.play(self.kind)
+
+    def refresh(self) -> None:
+        o, tx = self.outcome, self.tx
+        self.headline = self.t(o.headline)
+        self.amount_text = self.app.money(tx.amount) if tx is not None else ""
+        self.reason_text = self.t(o.reason) if o.reason else ""
+        lines = []
+        if tx is not None:
+            if tx.wallet or tx.masked_code:
+                lines.append(f"{tx.wallet}  {tx.masked_code}".strip())
+            if o.customer_amount is not None:
+                lines.append(self.t("Customer pays %(amount)s (rate %(rate)s)",
+                                    amount=self.app.money(o.customer_amount), rate=o.rate))
+            lines.append(self.t("Transaction %(id)s", id=tx.id))
+        self.detail_text = "\n".join(lines)
+
+    def icon_points(self, cx: float, cy: float, unit: float, kind: str, second: bool = False) -> list[float]:
+        """Icon strokes, drawn (not a font glyph): a tick for approved, a cross for declined."""
+        if kind == "approved":
+            pts = [] if second else [-38, 0, -12, -28, 40, 32]
+        elif kind == "declined":
+            pts = [-32, 32, 32, -32] if second else [-32, -32, 32, 32]
+        else:
+            pts = []
+        return [cx + v * unit if i % 2 == 0 else cy + v * unit for i, v in enumerate(pts)]
+
+    def to_receipt(self) -> None:
+        self.app.go("receipt", tx=self.tx)
+
+    def to_history(self) -> None:
+        self.app.worker.run(self.app.checkout.acknowledge)
+        self.app.screens["sale"].clear()
+        self.app.go("history")
+
+    def new_sale(self) -> None:
+        self.app.worker.run(self.app.checkout.acknowledge)
+        self.app.go("sale", clear=True)
+
+
+SCREEN = ResultScreen

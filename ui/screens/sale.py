@@ -1,0 +1,153 @@
+"""Sale: amount keypad (cash-register entry: digits fill from the right), currency switch,
+tip presets and a custom tip, the charge button. Charging calls ``Checkout.begin`` on the
+worker; the checkout's AWAITING_SCAN event then moves the app to the scan screen."""
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, ListProperty, StringProperty
+
+from terminal.money import Money, minor_units
+
+from ..widgets.keypad import Keypad  # noqa: F401  (kv class)
+from .base import PosScreen
+
+MAX_DIGITS = 9
+
+
+def percent_of(amount: Money, percent: int) -> Money:
+    """Tip as a whole percentage, rounded half up in minor units (integers only)."""
+    return Money(amount.currency, (amount.minor * percent + 50) // 100)
+
+
+class SaleScreen(PosScreen):
+    merchant = StringProperty("")
+    currency = StringProperty("USD")
+    currencies = ListProperty([])
+    digits = StringProperty("")
+    tip_digits = StringProperty("")
+    tip_choice = StringProperty("none")     # "none" | "<percent>" | "custom"
+    editing = StringProperty("amount")      # which value the keypad types into
+    amount_text = StringProperty("")
+    tip_line = StringProperty("")
+    charge_text = StringProperty("")
+    message = StringProperty("")
+    busy = BooleanProperty(False)
+    can_charge = BooleanProperty(False)
+    tips_enabled = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        cfg = self.app.config_
+        self.merchant = f"{cfg.merchant.name} · {cfg.merchant.store_name}"
+        self.currencies = list(cfg.terminal.currencies)
+        self.currency = cfg.terminal.currency
+        self.tips_enabled = cfg.ui.tips_enabled
+        self.presets = list(cfg.ui.tip_presets)
+        self._build_tip_row()
+        self.refresh()
+
+    def _build_tip_row(self) -> None:
+        from kivy.factory import Factory
+
+        row = self.ids.tip_row
+        self.tip_buttons = {}
+        for choice in ["none", *[str(p) for p in self.presets], "custom"]:
+            btn = Factory.ChoiceButton(group=f"tip-{id(self)}", allow_no_selection=False)
+            btn.bind(on_release=lambda b, c=choice: self.choose_tip(c))
+            self.tip_buttons[choice] = btn
+            row.add_widget(btn)
+        self.tip_buttons["none"].state = "down"
+
+    # -- values ---------------------------------------------------------------------------
+    def amount(self) -> Money:
+        return Money(self.currency, int(self.digits or "0"))
+
+    def tip(self) -> Money | None:
+        if not self.tips_enabled or self.tip_choice == "none":
+            return None
+        if self.tip_choice == "custom":
+            tip = Money(self.currency, int(self.tip_digits or "0"))
+        else:
+            tip = percent_of(self.amount(), int(self.tip_choice))
+        return tip if tip.minor else None
+
+    def refresh(self) -> None:
+        amount, tip = self.amount(), self.tip()
+        total = amount + tip if tip else amount
+        self.amount_text = self.app.money(amount)
+        for choice, btn in getattr(self, "tip_buttons", {}).items():
+            btn.text = {"none": self.t("No tip"), "custom": self.t("Custom")}.get(choice, f"{choice} %")
+        if tip or self.tip_choice == "custom":
+            shown = tip or Money(self.currency, 0)
+            self.tip_line = self.t("Tip %(tip)s · Total %(total)s", tip=self.app.money(shown),
+                                   total=self.app.money(total))
+        else:
+            self.tip_line = ""
+        self.charge_text = self.t("Charge %(total)s", total=self.app.money(total))
+        self.can_charge = amount.minor > 0
+
+    # -- input ------------------------------------------------------------------------------
+    def on_key(self, key: str) -> None:
+        self.message = ""
+        field = "tip_digits" if self.editing == "tip" else "digits"
+        value = getattr(self, field)
+        if key == "back":
+            value = value[:-1]
+        elif key == "C":
+            value = ""
+        elif len(value + key) <= MAX_DIGITS:
+            value = (value + key).lstrip("0")
+        setattr(self, field, value)
+        self.refresh()
+
+    def edit(self, what: str) -> None:
+        self.editing = what
+        if what == "amount" and self.tip_choice == "custom" and not self.tip_digits:
+            self.choose_tip("none")
+
+    def choose_tip(self, choice: str) -> None:
+        self.tip_choice = choice
+        self.tip_buttons[choice].state = "down"
+        self.editing = "tip" if choice == "custom" else "amount"
+        if choice != "custom":
+            self.tip_digits = ""
+        self.refresh()
+
+    def next_currency(self) -> None:
+        i = self.currencies.index(self.currency)
+        self.currency = self.currencies[(i + 1) % len(self.currencies)]
+        if minor_units(self.currency) != minor_units(self.currencies[i]):
+            self.digits = self.tip_digits = ""
+        self.refresh()
+
+    def clear(self) -> None:
+        self.digits = self.tip_digits = self.message = ""
+        self.choose_tip("none") if self.tips_enabled else None
+        self.editing = "amount"
+        self.refresh()
+
+    def prepare(self, clear: bool = False, **_kw) -> None:
+        if clear:
+            self.clear()
+
+    # -- actions ----------------------------------------------------------------------------
+    def charge(self) -> None:
+        if self.busy or not self.can_charge:
+            return
+        self.busy = True
+        self.app.worker.run(self.app.checkout.begin, self.amount(), tip=self.tip(),
+                            on_done=self._begun, on_error=self._failed)
+
+    def _begun(self, _pending) -> None:
+        self.busy = False
+
+    def _failed(self, exc: BaseException) -> None:
+        self.busy = False
+        self.message = self.t(getattr(exc, "message", "")) or self.t("The sale could not start.")
+
+    def open_technician(self) -> None:
+        self.app.screens["pin"].ask(role="technician", title=self.t("Technician PIN"),
+                                    action=lambda pin: self.app.terminal.pins.check("technician", pin),
+                                    on_success=lambda _r: self.app.go("technician"), back="sale")
+
+
+SCREEN = SaleScreen

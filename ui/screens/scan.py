@@ -1,0 +1,92 @@
+"""Scan: the amount to pay, a live camera preview when a camera is configured (otherwise a clear
+prompt for the serial/keyboard scanner), cancel; in the demo a "customer phone" panel that
+presents the sandbox's test codes to the virtual scanner."""
+from __future__ import annotations
+
+from kivy.clock import Clock
+from kivy.factory import Factory
+from kivy.graphics.texture import Texture
+from kivy.properties import BooleanProperty, StringProperty
+
+from terminal.demo_codes import DEMO_CODES
+
+from .base import PosScreen
+
+PREVIEW_HZ = 10
+
+
+class ScanScreen(PosScreen):
+    total_text = StringProperty("")
+    hint = StringProperty("")
+    has_camera = BooleanProperty(False)
+    cancelling = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.pending = None
+        scanner = self.app.scanner_link.scanner
+        self.has_camera = scanner is not None and hasattr(scanner, "latest_frame")
+        self._preview_ev = None
+        self._last_seq = -1
+        self.phone_buttons = {}
+        if self.app.demo:
+            for label, code, _expected in DEMO_CODES:
+                btn = Factory.PhoneCode()
+                btn.bind(on_release=lambda _b, c=code: self.present(c))
+                self.phone_buttons[label] = btn
+                self.ids.codes.add_widget(btn)
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.pending is not None:
+            self.total_text = self.app.money(self.pending.total)
+        for (label, code, _e), btn in zip(DEMO_CODES, self.phone_buttons.values()):
+            btn.text = f"{self.t(label)}  ·…{code[-4:]}"
+
+    def prepare(self, pending=None, **_kw) -> None:
+        self.pending = pending
+        self.hint = ""
+        self.cancelling = False
+        self.refresh()
+
+    def on_enter(self, *args) -> None:
+        if self.has_camera and self._preview_ev is None:
+            self._preview_ev = Clock.schedule_interval(self._show_frame, 1 / PREVIEW_HZ)
+
+    def on_leave(self, *args) -> None:
+        if self._preview_ev is not None:
+            self._preview_ev.cancel()
+            self._preview_ev = None
+
+    def _show_frame(self, _dt) -> None:
+        # latest_frame() only reads the frame the camera thread already decoded (no I/O).
+        frame = self.app.scanner_link.scanner.latest_frame()
+        if frame is None or frame.seq == self._last_seq:
+            return
+        self._last_seq = frame.seq
+        image = frame.image
+        h, w = image.shape[:2]
+        texture = self.ids.preview.texture
+        if texture is None or texture.size != (w, h):
+            texture = Texture.create(size=(w, h), colorfmt="bgr")
+            texture.flip_vertical()
+        texture.blit_buffer(image.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
+        self.ids.preview.texture = texture
+        self.ids.preview.canvas.ask_update()
+
+    def present(self, code: str) -> None:
+        """The demo phone shows a code to the (virtual) scanner."""
+        self.app.worker.run(self.app.scanner_link.present, code)
+
+    def cancel(self) -> None:
+        self.cancelling = True
+        tx_id = self.pending.tx_id if self.pending else None
+        self.app.worker.run(self.app.checkout.cancel, tx_id, on_done=self._cancelled)
+
+    def _cancelled(self, ok: bool) -> None:
+        self.cancelling = False
+        if not ok:  # the scan arrived first: the checkout's events take over
+            self.hint = self.t("Too late to cancel: the payment is already being processed.")
+
+
+SCREEN = ScanScreen

@@ -1,0 +1,45 @@
+"""Technician area (behind the technician PIN): live status — versions, terminal identity,
+device health, recorded faults, journal integrity. Provisioning joins here when it lands."""
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from .. import diagnostics
+from .base import PosScreen
+
+
+class TechnicianScreen(PosScreen):
+    body = StringProperty("")
+    busy = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.rows: list[diagnostics.Row] = []
+
+    def on_pre_enter(self, *args) -> None:
+        self.load()
+
+    def load(self) -> None:
+        self.busy = True
+        self.app.worker.run(diagnostics.gather, self.app.terminal, self.app.scanner_link.scanner,
+                            on_done=self._loaded, on_error=lambda _e: setattr(self, "busy", False))
+
+    def _loaded(self, rows) -> None:
+        self.busy = False
+        self.rows = rows
+        self.refresh()
+
+    def refresh(self) -> None:
+        lines, section = [], None
+        for row in self.rows:
+            if row.section != section:
+                section = row.section
+                lines.append(f"\n[b]{self.t(section)}[/b]")
+            mark = {True: "[color=4cd07d]OK[/color]  ", False: "[color=ff7a70]FAIL[/color]  ", None: ""}[row.ok]
+            lines.append(f"  {mark}{self.t(row.label)}: {row.value}")
+        lines.append("\n" + self.t("Provisioning and key rotation: not available on the touchscreen yet "
+                                   "(use the command line)."))
+        self.body = "\n".join(lines).strip()
+
+
+SCREEN = TechnicianScreen
