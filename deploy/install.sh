@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Install the POS terminal on Raspberry Pi OS (bookworm/trixie, 64-bit) as a kiosk service.
+#
+#   sudo ./deploy/install.sh [--user pos] [--prefix /opt/pos-terminal] [--no-enable]
+#
+# Idempotent: run it again after `git pull` to upgrade. It does not provision the terminal:
+# afterwards run, as the service user,
+#   sudo -u pos POS_TERMINAL_STATE_DIR=/var/lib/pos-terminal /opt/pos-terminal/venv/bin/pos-terminal \
+#        provision --activation-code CODE --acquirer https://... --acquirer-key acquirer.pem \
+#        --config-out /var/lib/pos-terminal/terminal.toml
+# then `sudo systemctl start pos-terminal`.
+set -euo pipefail
+
+SERVICE_USER=pos
+PREFIX=/opt/pos-terminal
+STATE_DIR=/var/lib/pos-terminal
+ENABLE=1
+SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --user) SERVICE_USER="$2"; shift 2 ;;
+        --prefix) PREFIX="$2"; shift 2 ;;
+        --no-enable) ENABLE=0; shift ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        *) echo "unknown option: $1" >&2; exit 2 ;;
+    esac
+done
+
+if [[ $EUID -ne 0 ]]; then
+    echo "run as root: sudo $0 $*" >&2
+    exit 2
+fi
+
+echo "==> system packages"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+# python3-venv: the virtual environment; libzbar0: pyzbar decoder; Mesa EGL/GL + SDL2 for Kivy;
+# libmtdev1: touchscreens; fonts-noto-cjk: Chinese receipts and UI; chrony: a correct clock
+# (the acquirer refuses requests more than 300 s off).
+apt-get install -y --no-install-recommends \
+    python3 python3-venv python3-pip python3-dev build-essential git \
+    libzbar0 libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1 libgles2 \
+    libsdl2-2.0-0 libsdl2-image-2.0-0 libsdl2-mixer-2.0-0 libsdl2-ttf-2.0-0 libmtdev1 \
+    fonts-noto-cjk chrony sqlite3 ca-certificates
+
+echo "==> service user '$SERVICE_USER' (groups dialout, video, input, render)"
+if ! id "$SERVICE_USER" >/dev/null 2>&1; then
+    useradd --system --home-dir "$STATE_DIR" --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
+fi
+for group in dialout video input render; do
+    if getent group "$group" >/dev/null; then
+        usermod -aG "$group" "$SERVICE_USER"
+    fi
+done
+
+echo "==> application in $PREFIX"
+install -d -m 0755 "$PREFIX"
+if [[ "$SRC" != "$PREFIX/src" ]]; then
+    rm -rf "$PREFIX/src.new"
+    cp -a "$SRC" "$PREFIX/src.new"
+    rm -rf "$PREFIX/src.new/.venv" "$PREFIX/src"
+    mv "$PREFIX/src.new" "$PREFIX/src"
+fi
+if [[ ! -x "$PREFIX/venv/bin/python" ]]; then
+    python3 -m venv "$PREFIX/venv"
+fi
+"$PREFIX/venv/bin/pip" install --upgrade pip wheel
+"$PREFIX/venv/bin/pip" install "$PREFIX/src"
+ln -sfn "$PREFIX/src/deploy" "$PREFIX/deploy"
+
+echo "==> state directory $STATE_DIR (mode 0700, owned by $SERVICE_USER)"
+install -d -m 0700 -o "$SERVICE_USER" -g "$SERVICE_USER" "$STATE_DIR"
+chown -R "$SERVICE_USER:$SERVICE_USER" "$STATE_DIR"
+chmod 0700 "$STATE_DIR"
+find "$STATE_DIR" -maxdepth 1 -type f \( -name '*.pem' -o -name '*.key' -o -name '*_pin.json' \
+     -o -name control_token -o -name 'journal.sqlite*' \) ! -name 'acquirer_*.pem' -exec chmod 0600 {} +
+
+echo "==> systemd unit"
+install -m 0644 "$PREFIX/src/deploy/pos-terminal.service" /etc/systemd/system/pos-terminal.service
+sed -i "s/^User=.*/User=$SERVICE_USER/; s/^Group=.*/Group=$SERVICE_USER/; s#/opt/pos-terminal#$PREFIX#g" \
+    /etc/systemd/system/pos-terminal.service
+if command -v systemd-analyze >/dev/null; then
+    systemd-analyze verify /etc/systemd/system/pos-terminal.service
+fi
+systemctl daemon-reload
+systemctl enable chrony >/dev/null 2>&1 || true
+if [[ $ENABLE -eq 1 ]]; then
+    systemctl enable pos-terminal.service
+fi
+
+if [[ ! -f "$STATE_DIR/terminal.toml" ]]; then
+    cat <<MSG
+
+Installed. The terminal is not provisioned yet: run as $SERVICE_USER
+  sudo -u $SERVICE_USER POS_TERMINAL_STATE_DIR=$STATE_DIR $PREFIX/venv/bin/pos-terminal provision \\
+       --activation-code CODE --acquirer https://ACQUIRER --acquirer-key ACQUIRER_SIGNING_KEY.pem \\
+       [--ca-bundle CA.pem] --config-out $STATE_DIR/terminal.toml
+then: sudo systemctl start pos-terminal   (and see $PREFIX/deploy/KIOSK.md)
+MSG
+else
+    echo "Installed. Restart with: sudo systemctl restart pos-terminal"
+fi

@@ -1,0 +1,52 @@
+"""deploy/: the unit passes systemd-analyze verify (where available), the install script parses,
+the production example is a valid configuration of the shape provisioning writes."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from terminal.config import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+UNIT = ROOT / "deploy" / "pos-terminal.service"
+
+
+def test_unit_has_the_decided_options():
+    text = UNIT.read_text()
+    for line in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict",
+                 "ReadWritePaths=/var/lib/pos-terminal", "PrivateTmp=yes", "SupplementaryGroups=dialout video"):
+        assert line in text, line
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+def test_systemd_analyze_verify(tmp_path):
+    # The ExecStart binary exists only on an installed device: point it at one that exists here.
+    unit = tmp_path / "pos-terminal.service"
+    unit.write_text(UNIT.read_text().replace("/opt/pos-terminal/venv/bin/pos-terminal", shutil.which("true")))
+    proc = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr
+
+
+def test_install_script_parses():
+    script = ROOT / "deploy" / "install.sh"
+    assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
+    text = script.read_text()
+    assert "usermod -aG" in text and "dialout" in text and "video" in text
+    assert "systemctl enable pos-terminal.service" in text
+
+
+def test_production_example_matches_what_provisioning_writes(tmp_path):
+    from terminal.provisioning import production_config
+
+    example = load_config(ROOT / "config" / "production.example.toml")
+    assert not example.acquirer.embedded
+    answer = {"clientId": "C-1", "terminalId": "T-1", "keyVersion": "1", "merchant": {},
+              "acquirerEncryptionKey": {"kid": "k", "publicKey": ""}, "currencies": ["USD"]}
+    written = production_config(example, answer, base_url="https://a.example", state_dir=tmp_path, ca_bundle="",
+                                serial_number="SN")
+    assert set(written["acquirer"]) <= set(tomllib.loads((ROOT / "config" / "production.example.toml")
+                                                         .read_text())["acquirer"]) | {"payment_expiry_s"}
