@@ -76,6 +76,7 @@ class AppDriver:
 
     def screen(self, name: str) -> None:
         self.idle_until(lambda: self.app.current == name, what=f"screen {name}")
+        self.frames(2)   # lay the new screen out before anyone taps on it
 
     @staticmethod
     def tap(widget) -> None:

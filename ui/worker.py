@@ -38,7 +38,8 @@ class Worker:
             except BaseException as exc:  # handed to the UI thread; never lost with the thread
                 if on_error is None:
                     log.exception("background job %s failed", getattr(fn, "__name__", fn))
-                Clock.schedule_once(lambda _dt: self._finish(on_error, exc), 0)
+                error = exc   # `exc` is unbound after the except block; the callback runs later
+                Clock.schedule_once(lambda _dt: self._finish(on_error, error), 0)
                 raise
             Clock.schedule_once(lambda _dt: self._finish(on_done, result), 0)
             return result

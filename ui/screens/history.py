@@ -48,6 +48,11 @@ class HistoryScreen(PosScreen):
         self.query = ""
         self._reload = Clock.create_trigger(lambda _dt: self.load(), 0.3)
 
+    def prepare(self, reset: bool = True, **_kw) -> None:
+        """From the sale screen: a fresh search; back from a detail: keep it."""
+        if reset and self.ids.search.text:
+            self.ids.search.text = ""
+
     def on_enter(self, *args) -> None:
         self.load()
 

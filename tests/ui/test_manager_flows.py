@@ -1,0 +1,177 @@
+"""History, detail, refund and void behind the manager PIN, batch close, technician area,
+idle lock and banners: driven through touches on the running app."""
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.helpers import sell
+
+pytestmark = pytest.mark.ui
+
+
+def enter_pin(ui, pin: str) -> None:
+    pad = ui.app.screens["pin"]
+    for key in pin:
+        ui.tap(next(w for w in pad.keypad.children if w.text == key))
+    ui.tap(pad.ids.ok_btn)
+    ui.settle()
+
+
+def open_in_history(ui, tx_id: str) -> None:
+    app = ui.app
+    ui.tap(app.screens["sale"].ids.history_btn)
+    ui.screen("history")
+    ui.settle()
+    history = app.screens["history"]
+    history.ids.search.text = tx_id
+    ui.frames(3)
+    row = next(w for w in history.ids.rv.layout_manager.children if w.tx_id == tx_id)
+    ui.tap(row)
+    ui.screen("detail")
+    ui.settle()
+
+
+def approved_sale(ui, digits: str):
+    result = sell(ui, digits, "0000")
+    tx = result.tx
+    ui.tap(result.ids.new_sale_btn)
+    ui.screen("sale")
+    ui.settle()
+    return tx
+
+
+def test_refund_with_a_wrong_then_the_right_manager_pin(ui):
+    app = ui.app
+    tx = approved_sale(ui, "2000")
+    open_in_history(ui, tx.id)
+    detail = app.screens["detail"]
+    assert detail.can_refund and detail.can_void
+    ui.tap(detail.ids.refund_btn)
+    ui.screen("refund")
+    refund = app.screens["refund"]
+    assert refund.amount_text == "$20.00"             # prefilled with what is left
+    for _ in range(4):
+        refund.keypad.press("back")
+    for key in "500":
+        refund.keypad.press(key)
+    assert refund.amount_text == "$5.00"
+    ui.tap(refund.ids.continue_btn)
+    ui.screen("pin")
+    pin = app.screens["pin"]
+    enter_pin(ui, "9999")
+    assert app.current == "pin"
+    assert pin.feedback == "Wrong PIN: 4 tries left." and pin.feedback_level == "error"
+    enter_pin(ui, "1234")
+    ui.screen("detail")
+    ui.settle()
+    assert detail.message == "Refunded $5.00."
+    assert detail.tx.state.value == "PARTIALLY_REFUNDED"
+    assert "Left to refund: $15.00" in detail.body
+    assert not detail.can_void                       # refunds exist: refund the rest instead
+
+
+def test_void_behind_the_manager_pin(ui):
+    app = ui.app
+    tx = approved_sale(ui, "310")
+    open_in_history(ui, tx.id)
+    detail = app.screens["detail"]
+    ui.tap(detail.ids.void_btn)
+    ui.screen("pin")
+    enter_pin(ui, "1234")
+    ui.screen("detail")
+    ui.idle_until(lambda: detail.tx is not None and detail.tx.state.value == "CANCELLED", what="voided")
+    assert detail.message.startswith("Voided")
+
+
+def test_history_search_by_amount_and_masked_code(ui):
+    app = ui.app
+    tx = approved_sale(ui, "777")
+    ui.tap(app.screens["sale"].ids.history_btn)
+    ui.screen("history")
+    ui.settle()
+    history = app.screens["history"]
+    assert history.ids.rv.data[0]["tx_id"] == tx.id          # newest first
+    history.ids.search.text = "7.77"
+    assert [r["tx_id"] for r in history.ids.rv.data] == [tx.id]
+    history.ids.search.text = tx.masked_code[-2:]
+    assert tx.id in [r["tx_id"] for r in history.ids.rv.data]
+    history.ids.search.text = "no such thing"
+    assert history.ids.rv.data == []
+
+
+def test_batch_close_shows_totals(ui):
+    app = ui.app
+    approved_sale(ui, "1000")
+    ui.tap(app.screens["sale"].ids.batch_btn)
+    ui.screen("batch")
+    batch = app.screens["batch"]
+    ui.tap(batch.ids.close_btn)
+    ui.settle()
+    assert batch.closed and batch.report is not None
+    assert "USD" in batch.body and "Payments:" in batch.body
+    assert ("Matched with the acquirer" in batch.body) == batch.report.matched
+    ui.tap(batch.ids.print_btn)
+    ui.settle()
+    assert batch.status == "Printed."
+
+
+def test_technician_area_shows_real_status(ui):
+    app = ui.app
+    ui.tap(app.screens["sale"].ids.tech_btn)
+    ui.screen("pin")
+    enter_pin(ui, "4321")
+    ui.screen("technician")
+    ui.settle()
+    body = app.screens["technician"].body
+    for expected in ("Terminal software", "Kivy", "Scanner", "virtual READY", "Printer", "Integrity",
+                     "T-DEMO-0001", "Recorded faults"):
+        assert expected in body, expected
+
+
+def test_idle_lock_and_touch_to_continue(ui):
+    app = ui.app
+    ui.tap(app.screens["sale"].ids.history_btn)
+    ui.screen("history")
+    assert not app.check_idle(now=app._last_touch + 1)
+    assert app.check_idle(now=app._last_touch + app.config_.ui.idle_lock_s + 1)
+    ui.screen("lock")
+    ui.tap(app.screens["lock"].ids.unlock)
+    ui.screen("history")
+
+
+def test_no_idle_lock_during_a_sale(ui):
+    from tests.ui.helpers import start_sale
+
+    app = ui.app
+    start_sale(ui, "100")
+    assert not app.check_idle(now=app._last_touch + 10_000)
+    assert app.current == "scan"
+
+
+def test_scanner_fault_shows_a_banner_with_the_fix_and_clears(ui):
+    app = ui.app
+    scanner = app.scanner_link.scanner
+    scanner.fail("scanner unplugged: check the USB cable")
+    ui.idle_until(lambda: "scanner" in app.banners.texts(), what="banner")
+    assert "check the USB cable" in app.banners.texts()["scanner"]
+    scanner.recover()
+    ui.idle_until(lambda: "scanner" not in app.banners.texts(), what="banner cleared")
+
+
+def test_technician_pin_lockout_is_shown(ui):
+    """Last in this module: it leaves the technician PIN locked for five minutes."""
+    app = ui.app
+    ui.tap(app.screens["sale"].ids.tech_btn)
+    ui.screen("pin")
+    pin = app.screens["pin"]
+    for _ in range(4):
+        enter_pin(ui, "0000")
+    assert pin.feedback == "Wrong PIN: 1 tries left."
+    enter_pin(ui, "0000")
+    ui.settle()
+    assert pin.locked
+    assert pin.feedback.startswith("Too many wrong PINs: locked for 4:") or \
+        pin.feedback.startswith("Too many wrong PINs: locked for 5:")
+    assert pin.ids.ok_btn.disabled and pin.keypad.disabled
+    ui.tap(pin.ids.back_btn)
+    ui.screen("sale")
