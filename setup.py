@@ -22,6 +22,6 @@ setup(
     include_package_data=True,
     package_data={"ui": ["*.kv", "**/*.kv", "locale/*/LC_MESSAGES/*.mo", "fonts/*"]},
     install_requires=requirements("requirements.txt"),
-    entry_points={"console_scripts": ["pos-terminal = terminal.cli.main:main"]},
+    entry_points={"console_scripts": ["pos-terminal = terminal.cli.main:entry"]},
     license="Apache-2.0",
 )

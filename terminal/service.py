@@ -182,10 +182,11 @@ class Terminal:
         return sum(1 for r in self.journal.pending_refunds() if r.state == REFUND_PENDING)
 
     def close(self) -> None:
+        """Stop waiting (schedules, backoff), then devices and the embedded sandbox, then the journal."""
         self._stopping.set()
         self.resolver.stop()
-        if self._background is not None:
-            self._background.join(timeout=10)
         if self._on_close:
             self._on_close()
+        if self._background is not None:
+            self._background.join(timeout=10)
         self.journal.close()
