@@ -5,6 +5,7 @@ sale while anything is unresolved) and the event fan-out (journal events + progr
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from typing import Any, Callable
@@ -25,6 +26,7 @@ from .states import TxState
 log = logging.getLogger("terminal.service")
 S = TxState
 Listener = Callable[[dict], None]
+OPERATION_WAIT_S = 15
 
 
 class SaleInProgress(BusinessError):
@@ -45,6 +47,8 @@ class Terminal:
         self.receipts = receipts
         self.info = info or {}
         self.faults: list[str] = []
+        # One money-moving operation at a time (sale, void, refund, batch close, recovery), so
+        # two threads never drive the same payment's cancel or refund concurrently.
         self._sale_lock = threading.Lock()
         self._listeners: list[Listener] = []
         self._on_close = on_close
@@ -96,7 +100,7 @@ class Terminal:
             raise SaleInProgress("another sale is in progress: wait for its result")
         try:
             if self.has_pending():
-                self.recover()
+                self._recover()
             if self.has_pending():
                 raise UnknownResultError("earlier payments are still unresolved: the acquirer is not reachable; "
                                          "check the network, then run `pos-terminal recover`")
@@ -106,7 +110,20 @@ class Terminal:
             code.drop()
             self._sale_lock.release()
 
+    @contextlib.contextmanager
+    def _exclusive(self):
+        if not self._sale_lock.acquire(timeout=OPERATION_WAIT_S):
+            raise SaleInProgress("the terminal is busy with another payment: try again in a moment")
+        try:
+            yield
+        finally:
+            self._sale_lock.release()
+
     def void(self, tx_id: str) -> Transaction:
+        with self._exclusive():
+            return self._void(tx_id)
+
+    def _void(self, tx_id: str) -> Transaction:
         tx = self.journal.get(tx_id)
         if tx.state != S.APPROVED:
             raise BusinessError(f"transaction {tx_id} is {tx.state.value}: only an approved payment can be voided",
@@ -125,15 +142,21 @@ class Terminal:
 
     def refund(self, tx_id: str, amount: Money | None = None, *, pin: str) -> Refund:
         self.pins.check("manager", pin)
-        return self.refunds.refund(tx_id, amount, deadline_s=self.config.acquirer.inquiry_window_s)
+        with self._exclusive():
+            return self.refunds.refund(tx_id, amount, deadline_s=self.config.acquirer.inquiry_window_s)
 
     def close_batch(self) -> BatchReport:
-        if self.has_pending():
-            self.recover()
-        return self.batches.close()
+        with self._exclusive():
+            if self.has_pending():
+                self._recover()
+            return self.batches.close()
 
     def recover(self, *, on_item: Callable[[str, Transaction | Refund], None] | None = None) -> list[Transaction]:
         """Resolve every non-final transaction and pending refund (at start, and `recover`)."""
+        with self._exclusive():
+            return self._recover(on_item=on_item)
+
+    def _recover(self, *, on_item: Callable[[str, Transaction | Refund], None] | None = None) -> list[Transaction]:
         resolved = []
         window = self.config.acquirer.inquiry_window_s
         for tx in self.journal.pending():
@@ -169,7 +192,7 @@ class Terminal:
                 if not self.has_pending() or not self._sale_lock.acquire(blocking=False):
                     continue
                 try:
-                    self.recover()
+                    self._recover()
                 except Exception:
                     log.exception("background resolution failed; retrying later")
                 finally:
