@@ -37,21 +37,22 @@ class KeyStore:
             )
         return path.read_bytes()
 
-    def signing_key(self, *, create: bool = False) -> rsa.RSAPrivateKey:
-        pem = self._read_secret(SIGNING_KEY)
+    def signing_key(self, *, create: bool = False, name: str = SIGNING_KEY) -> rsa.RSAPrivateKey:
+        """The terminal's signing key (or `name`: the next key during a rotation)."""
+        pem = self._read_secret(name)
         if pem is None:
             if not create:
                 raise FaultError(
-                    f"no terminal signing key at {self.path(SIGNING_KEY)}: run `pos-terminal provision`",
+                    f"no terminal signing key at {self.path(name)}: run `pos-terminal provision`",
                     code="KEY_MISSING",
                 )
             key = signing.generate_private_key()
-            write_atomic(self.path(SIGNING_KEY), signing.private_key_pem(key))
+            write_atomic(self.path(name), signing.private_key_pem(key))
             return key
         try:
             return signing.load_private_key(pem)
         except ValueError as exc:
-            raise FaultError(f"{self.path(SIGNING_KEY)} is not a usable key ({exc}): re-provision", code="KEY_INVALID") from None
+            raise FaultError(f"{self.path(name)} is not a usable key ({exc}): re-provision", code="KEY_INVALID") from None
 
     def store_signing_key(self, key: rsa.RSAPrivateKey, name: str = SIGNING_KEY) -> None:
         write_atomic(self.path(name), signing.private_key_pem(key))

@@ -133,7 +133,7 @@ def rotate_key(config: Config, *, client: AcquirerClient, progress: Callable[[st
     resumed = bool(record and record.get("stage") == "pending" and next_path.exists())
     if resumed:
         new_version = int(record["newKeyVersion"])
-        new_key = signing.load_private_key(keystore._read_secret(NEXT_KEY))
+        new_key = keystore.signing_key(name=NEXT_KEY)
         progress(f"resuming the unconfirmed rotation to key version {new_version} (same new key)")
     else:
         new_version = old_version + 1
