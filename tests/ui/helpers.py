@@ -15,6 +15,7 @@ def start_sale(ui, digits: str = "1250") -> None:
     type_amount(ui, digits)
     ui.tap(ui.app.screens["sale"].ids.charge_btn)
     ui.screen("scan")
+    ui.idle_until(lambda: ui.app.screens["scan"].ready, what="checkout awaiting the scan")
     ui.settle()
 
 

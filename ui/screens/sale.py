@@ -106,7 +106,8 @@ class SaleScreen(PosScreen):
 
     def choose_tip(self, choice: str) -> None:
         self.tip_choice = choice
-        self.tip_buttons[choice].state = "down"
+        for key, btn in self.tip_buttons.items():   # set in code, so keep the group exclusive here
+            btn.state = "down" if key == choice else "normal"
         self.editing = "tip" if choice == "custom" else "amount"
         if choice != "custom":
             self.tip_digits = ""
@@ -134,14 +135,19 @@ class SaleScreen(PosScreen):
         if self.busy or not self.can_charge:
             return
         self.busy = True
-        self.app.worker.run(self.app.checkout.begin, self.amount(), tip=self.tip(),
-                            on_done=self._begun, on_error=self._failed)
+        amount, tip = self.amount(), self.tip()
+        # Show the scan prompt at once (the keypad-to-scan budget is 100 ms); the checkout's
+        # AWAITING_SCAN event completes it, and cancel stays off until then.
+        self.app.go("scan", pending=None, total=amount + tip if tip else amount)
+        self.app.worker.run(self.app.checkout.begin, amount, tip=tip, on_done=self._begun, on_error=self._failed)
 
     def _begun(self, _pending) -> None:
         self.busy = False
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False
+        if self.app.current == "scan":
+            self.app.go("sale")
         self.message = self.t(getattr(exc, "message", "")) or self.t("The sale could not start.")
 
     def open_technician(self) -> None:

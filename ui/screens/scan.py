@@ -20,10 +20,11 @@ class ScanScreen(PosScreen):
     hint = StringProperty("")
     has_camera = BooleanProperty(False)
     cancelling = BooleanProperty(False)
+    ready = BooleanProperty(False)      # the checkout is waiting for this sale's scan
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.pending = None
+        self.pending = self.total = None
         scanner = self.app.scanner_link.scanner
         self.has_camera = scanner is not None and hasattr(scanner, "latest_frame")
         self._preview_ev = None
@@ -38,13 +39,15 @@ class ScanScreen(PosScreen):
         self.refresh()
 
     def refresh(self) -> None:
-        if self.pending is not None:
-            self.total_text = self.app.money(self.pending.total)
+        total = self.pending.total if self.pending is not None else self.total
+        if total is not None:
+            self.total_text = self.app.money(total)
         for (label, code, _e), btn in zip(DEMO_CODES, self.phone_buttons.values()):
             btn.text = f"{self.t(label)}  ·…{code[-4:]}"
 
-    def prepare(self, pending=None, **_kw) -> None:
-        self.pending = pending
+    def prepare(self, pending=None, total=None, **_kw) -> None:
+        self.pending, self.total = pending, total
+        self.ready = pending is not None
         self.hint = ""
         self.cancelling = False
         self.refresh()
