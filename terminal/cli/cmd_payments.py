@@ -73,7 +73,6 @@ def cmd_sale(args) -> int:
 def _wait_for_scan(terminal) -> str:
     from .scan_source import wait_for_scan
 
-    say("scan the customer's payment code…")
     return wait_for_scan(terminal.config)
 
 

@@ -6,13 +6,16 @@ import sys
 
 from ..config import Config
 from ..errors import FaultError, InputError
+from .output import say
 
 SCAN_TIMEOUT_S = 120
+PROMPT = "scanner ready: scan the customer's payment code"
 
 
 def wait_for_scan(config: Config, timeout_s: float = SCAN_TIMEOUT_S) -> str:
     s = config.scanner
     if s.kind == "virtual":
+        say(PROMPT + " (virtual scanner: type or pipe it on stdin)")
         line = sys.stdin.readline()
         if not line:
             raise InputError("no scan: stdin closed (type or pipe the code, or use --code)")
@@ -22,11 +25,21 @@ def wait_for_scan(config: Config, timeout_s: float = SCAN_TIMEOUT_S) -> str:
     scans: queue.Queue[str] = queue.Queue()
     scanner = build_scanner(kind=s.kind, port=s.port, baudrate=s.baudrate, suffix=s.suffix,
                             camera=s.camera, decoder=s.decoder)
-    scanner.start(scans.put)
+    announced = []
+
+    def on_state(state) -> None:
+        # Say "ready" only once the device is open: bytes sent earlier would be flushed.
+        if state.value == "READY" and not announced:
+            announced.append(True)
+            say(PROMPT)
+        elif state.value in ("DISCONNECTED", "FAULT"):
+            say(f"scanner {state.value.lower()}: {scanner.health().message}")
+
+    scanner.start(scans.put, on_state)
     try:
         return scans.get(timeout=timeout_s)
     except queue.Empty:
-        raise FaultError(f"no scan within {timeout_s} s: check the scanner (`pos-terminal scan-test`)",
-                         code="NO_SCAN") from None
+        raise FaultError(f"no scan within {timeout_s:.0f} s: {scanner.health().message or 'check the scanner'}"
+                         " (try `pos-terminal scan-test`)", code="NO_SCAN") from None
     finally:
         scanner.stop()
