@@ -111,3 +111,18 @@ def test_tip_preset_adds_to_the_total(ui):
     ui.screen("result")
     ui.settle()
     assert app.screens["result"].tx.tip_minor == 150
+
+
+def test_keypad_backspace_and_clear(ui):
+    app = ui.app
+    sale = app.screens["sale"]
+    from tests.ui.helpers import type_amount
+
+    type_amount(ui, "1234")
+    assert "12.34" in sale.ids.charge_btn.text
+    sale.keypad.press("back")
+    assert "1.23" in sale.ids.charge_btn.text
+    sale.keypad.press("C")
+    assert sale.can_charge is False
+    type_amount(ui, "50")
+    assert "0.50" in sale.ids.charge_btn.text
