@@ -56,6 +56,7 @@ def run_app(args, demo: bool) -> int:
     from ..wiring import build_terminal
 
     terminal = build_terminal(config)
+    terminal.start_background_resolution()   # queued cancels/refunds keep retrying between sales
     try:
         scanner, scanner_problem = _scanner(config)
         checkout = Checkout(terminal=terminal)
