@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ..journal import Transaction
+from ..money import money_from_api
 from ..reasons import reason
 
 
@@ -26,14 +27,14 @@ def say(message: str) -> None:
 
 def describe(tx: Transaction) -> str:
     lines = [f"{tx.state.value:<18} {tx.amount.plain()} {tx.currency}  {tx.wallet} {tx.masked_code}".rstrip()]
-    if tx.result_code and tx.state.value != "APPROVED":
+    if tx.result_code and not tx.captured:
         lines.append(f"  {reason(tx.result_code, tx.result_message)}")
     lines.append(f"  transaction {tx.id}  payment request {tx.payment_request_id}")
     if tx.payment_id:
         lines.append(f"  payment id {tx.payment_id}")
     if tx.customer_amount:
-        c = json.loads(tx.customer_amount)
-        lines.append(f"  customer pays {c.get('value')} {c.get('currency')} (minor units) at rate {tx.exchange_rate}")
+        customer = money_from_api(json.loads(tx.customer_amount))
+        lines.append(f"  customer pays {customer.plain()} {customer.currency} at rate {tx.exchange_rate}")
     for r in tx.refunds:
         lines.append(f"  refund {r.id} {r.amount.plain()} {r.currency} {r.state} {r.result_code}")
     return "\n".join(lines)
