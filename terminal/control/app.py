@@ -69,12 +69,17 @@ class ControlApi:
         return view
 
     def transaction(self, tx_id: str) -> dict:
-        pending = self.checkout.pending
-        if pending is not None and pending.tx_id == tx_id:
-            return pending.to_api()
         with self._lock:
             if tx_id in self._aborted:
                 return self._aborted[tx_id]
+        pending = self.checkout.pending
+        if pending is not None and pending.tx_id == tx_id:
+            if self.checkout.state == TerminalState.AWAITING_SCAN:
+                return pending.to_api()
+            try:
+                return self.terminal.get(tx_id).to_api()
+            except InputError:   # scanned, not journalled yet: an instant before the pay request
+                return {**pending.to_api(), "awaitingScan": False}
         return self.terminal.get(tx_id).to_api()
 
     def devices(self) -> dict[str, dict]:

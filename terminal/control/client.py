@@ -170,12 +170,14 @@ class TerminalClient:
 
     # -- events --------------------------------------------------------------------------------
     @contextmanager
-    def events(self, *, after: int | None = None, timeout: float = 60.0) -> Iterator[Iterator[Record]]:
+    def events(self, *, after: int | None = None, timeout: float = 60.0,
+               heartbeats: bool = False) -> Iterator[Iterator[Record | None]]:
         """The event stream as an iterator of event Records (seq, txId, kind, from, to, detail).
 
         The context is entered once the server has subscribed this stream, so an action taken
         inside it cannot be missed. Without `after`, only events from now on. Reading raises
-        TimeoutError when nothing (not even a heartbeat) arrives for `timeout` seconds.
+        TimeoutError when nothing (not even a heartbeat) arrives for `timeout` seconds. With
+        heartbeats=True, each server heartbeat comes through as None (to check a deadline).
         """
         params = {"after": after} if after is not None else None
         try:
@@ -191,7 +193,7 @@ class TerminalClient:
             for line in lines:            # the opening comment: subscribed from here on
                 if line == "":
                     break
-            yield _parse_events(lines)
+            yield _parse_events(lines, heartbeats=heartbeats)
         except requests.exceptions.ConnectionError as exc:   # a read timeout on a stream surfaces so
             raise TimeoutError(f"no event within {timeout} s") from exc
         finally:
@@ -202,18 +204,20 @@ class TerminalClient:
         checkout has finished with it, so the next sale can start). Uses the event stream."""
         tx_id = _tx_id(tx)
         deadline = time.monotonic() + timeout
-        with self.events(timeout=timeout) as stream:
+        with self.events(timeout=timeout, heartbeats=True) as stream:
             done = self._settled(tx_id, state)
             if done is not None:
                 return done
             for event in stream:
                 if time.monotonic() > deadline:
                     break
-                if event.txId != tx_id:
+                if event is None or event.txId != tx_id:
                     continue
                 d = event.detail
                 if event.kind == "checkout" and d.get("state") == "RESULT" and not d.get("txState"):
                     raise ControlApiError(0, "SALE_FAILED", d.get("error") or "the sale failed before it was sent")
+                if state is not None and event.kind == "state" and event.to == state:
+                    return self.get(tx_id)    # it passed through `state` (it may have moved on since)
                 if event.kind in ("state", "checkout", "refund"):
                     done = self._settled(tx_id, state)
                     if done is not None:
@@ -276,10 +280,12 @@ class TerminalClient:
         self.close()
 
 
-def _parse_events(lines: Iterator[str]) -> Iterator[Record]:
+def _parse_events(lines: Iterator[str], *, heartbeats: bool = False) -> Iterator[Record | None]:
     data: list[str] = []
     for line in lines:
-        if line == "":
+        if line.startswith(":") and heartbeats:
+            yield None
+        elif line == "":
             if data:
                 yield Record(json.loads("\n".join(data)))
                 data = []

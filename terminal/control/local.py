@@ -1,0 +1,65 @@
+"""A terminal with its control API in this process, for rig suites and benchmarks:
+
+    with LocalTerminal(Path("config/rig.toml"), state_dir=tmp) as local:
+        client = TerminalClient(local.url, local.token)
+
+Like `pos-terminal control`, it resolves what an earlier run left open before it serves.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..config import STATE_DIR_ENV, load_config
+from .server import ControlServer
+from .wiring import build_control
+
+RIG_CONFIG = Path(__file__).resolve().parents[2] / "config" / "rig.toml"
+
+
+class LocalTerminal:
+    def __init__(self, config_path: Path = RIG_CONFIG, *, state_dir: Path, event_log: Path | None = None):
+        self.config_path, self.state_dir, self.event_log = Path(config_path), Path(state_dir), event_log
+        self.url = self.token = ""
+        self.terminal = self.control = self.server = None
+        self._saved_env: str | None = None
+
+    def start(self) -> "LocalTerminal":
+        from ..wiring import build_terminal
+
+        # The state directory of this terminal, whatever the environment says (env wins over
+        # storage.state_dir in Config.state_dir()); restored at stop.
+        self._saved_env = os.environ.get(STATE_DIR_ENV)
+        os.environ[STATE_DIR_ENV] = str(self.state_dir)
+        config = load_config(self.config_path)
+        self.terminal = build_terminal(config)
+        try:
+            self.terminal.recover()
+            self.token = self.terminal.keystore.control_token(create=True)
+            self.control = build_control(self.terminal, token=self.token, event_log=self.event_log)
+            self.terminal.start_background_resolution()
+            self.server = ControlServer(self.control.app, host="127.0.0.1", port=0).start()
+        except BaseException:
+            self.stop()
+            raise
+        self.url = self.server.url
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+        if self.control is not None:
+            self.control.close()
+        if self.terminal is not None:
+            self.terminal.close()
+        self.server = self.control = self.terminal = None
+        if self._saved_env is None:
+            os.environ.pop(STATE_DIR_ENV, None)
+        else:
+            os.environ[STATE_DIR_ENV] = self._saved_env
+
+    def __enter__(self) -> "LocalTerminal":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
