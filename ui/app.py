@@ -36,26 +36,64 @@ class PosApp(App):
     demo = BooleanProperty(False)
     title = "POS terminal"
 
-    def __init__(self, *, terminal, checkout, scanner=None, demo: bool = False, lang: str | None = None,
-                 worker: Worker | None = None, clock=time.monotonic, **kwargs):
+    def __init__(self, *, terminal=None, checkout=None, scanner=None, demo: bool = False, lang: str | None = None,
+                 worker: Worker | None = None, clock=time.monotonic, loader=None, config=None, **kwargs):
+        """Either a built `terminal` + `checkout`, or a `loader()` returning them, run on the
+        worker after a first "starting" frame (cold start: the window shows at once while the
+        journal, keys and acquirer link are prepared)."""
         super().__init__(**kwargs)
-        self.terminal = terminal
-        self.checkout = checkout
-        self.config_ = terminal.config
         self.demo = demo
         self.worker = worker or Worker()
-        self.scanner_link = ScannerLink(scanner=scanner, checkout=checkout, on_rejected=self._scan_rejected,
-                                        on_health=self._scanner_health)
         self.checkout_state = "IDLE"
         self._clock = clock
         self._last_touch = clock()
-        self._initial_lang = lang or i18n.language_for_locale(terminal.config.terminal.locale)
+        self._lang_arg = lang
+        self._scanner = scanner
+        self._loader = loader
+        self.config_ = config if terminal is None else terminal.config
         self.events: CoreEvents | None = None
+        self.scanner_link: ScannerLink | None = None
         self.screens: dict = {}
         self.startup_problems: list[tuple[str, str]] = []   # (banner key, message) known before start
+        if terminal is not None:
+            self._attach(terminal, checkout)
+
+    def _attach(self, terminal, checkout) -> None:
+        self.terminal = terminal
+        self.checkout = checkout
+        self.config_ = terminal.config
+        self.scanner_link = ScannerLink(scanner=self._scanner, checkout=checkout, on_rejected=self._scan_rejected,
+                                        on_health=self._scanner_health)
+        self._initial_lang = self._lang_arg or i18n.language_for_locale(terminal.config.terminal.locale)
 
     # -- building ---------------------------------------------------------------------------
     def build(self):
+        if self._loader is not None and self.scanner_link is None:
+            return self._build_starting()
+        return self._build_till()
+
+    def _build_starting(self):
+        """A first frame at once; the terminal is prepared on the worker, then the till appears."""
+        from kivy.uix.label import Label
+
+        splash = Label(text="Starting the terminal…", font_size="28sp")
+        self.worker.run(self._loader, on_done=self._loaded, on_error=self._load_failed)
+        return splash
+
+    def _loaded(self, built) -> None:
+        terminal, checkout = built
+        self._attach(terminal, checkout)
+        splash = self.root
+        root = self._build_till()
+        Window.remove_widget(splash)
+        self.root = root
+        Window.add_widget(root)
+
+    def _load_failed(self, exc) -> None:
+        self.root.text = f"The terminal cannot start:\n{getattr(exc, 'message', exc)}"
+        self.load_error = exc
+
+    def _build_till(self):
         register_default_font()
         i18n.compile_catalogs()
         self.set_language(self._initial_lang)
@@ -86,7 +124,8 @@ class PosApp(App):
     def on_stop(self):
         if self.events:
             self.events.close()
-        self.scanner_link.stop()
+        if self.scanner_link is not None:
+            self.scanner_link.stop()
         self.worker.shutdown()
 
     # -- navigation and language --------------------------------------------------------------
@@ -99,6 +138,10 @@ class PosApp(App):
     @property
     def current(self) -> str:
         return self.sm.current
+
+    def current_ready(self) -> bool:
+        """The till is up (after a loader start, once the terminal is built)."""
+        return bool(self.screens) and self.sm.current == "sale"
 
     def set_language(self, lang: str) -> None:
         self.lang = i18n.set_language(lang)

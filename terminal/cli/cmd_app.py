@@ -52,23 +52,31 @@ def run_app(args, demo: bool) -> int:
     if config.ui.fullscreen:  # a touchscreen with no keyboard: dock Kivy's keyboard for search
         KivyConfig.set("kivy", "keyboard_mode", "systemanddock")
 
-    from ..checkout import Checkout
-    from ..wiring import build_terminal
+    built = []
 
-    terminal = build_terminal(config)
-    terminal.start_background_resolution()   # queued cancels/refunds keep retrying between sales
+    def load_terminal():
+        """On the app's worker, after the first frame: journal, keys, acquirer link, checkout."""
+        from ..checkout import Checkout
+        from ..wiring import build_terminal
+
+        terminal = build_terminal(config)
+        built.append(terminal)
+        terminal.start_background_resolution()   # queued cancels/refunds keep retrying between sales
+        return terminal, Checkout(terminal=terminal)
+
+    scanner, scanner_problem = _scanner(config)
+    from ui.app import PosApp
+
+    app = PosApp(loader=load_terminal, config=config, scanner=scanner, demo=demo,
+                 lang=getattr(args, "language", None))
+    if scanner_problem:
+        app.startup_problems.append(("scanner", scanner_problem))
     try:
-        scanner, scanner_problem = _scanner(config)
-        checkout = Checkout(terminal=terminal)
-        from ui.app import PosApp
-
-        app = PosApp(terminal=terminal, checkout=checkout, scanner=scanner, demo=demo,
-                     lang=getattr(args, "language", None))
-        if scanner_problem:
-            app.startup_problems.append(("scanner", scanner_problem))
         app.run()
-    except FaultError:
-        raise
     finally:
-        terminal.close()
-    return 0
+        for terminal in built:
+            terminal.close()
+    error = getattr(app, "load_error", None)
+    if isinstance(error, FaultError):
+        raise error
+    return 3 if error is not None else 0

@@ -1,0 +1,71 @@
+"""`pos-terminal run` start-up: a first frame at once, the till once the terminal is built,
+and a clear message (not a traceback) when the terminal cannot start. Runs in a child process:
+Kivy's Window is process-wide and the session's app already owns it."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.ui
+ROOT = Path(__file__).resolve().parents[2]
+
+CHILD = r"""
+import json, os, sys
+sys.path.insert(0, ROOT)
+from ui.headless import prepare_environment, AppDriver
+prepare_environment(maxfps=0)
+os.environ["POS_TERMINAL_STATE_DIR"] = STATE
+os.environ["POS_TERMINAL_UI_CACHE"] = STATE + "-ui"
+from kivy.core.window import Window
+from drivers.scanners import VirtualScanner
+from terminal.config import load_config
+from terminal.errors import FaultError
+from ui.app import PosApp
+config = load_config()
+built, first_roots = [], []
+Window.bind(on_flip=lambda *_: first_roots or first_roots.append(type(app.root).__name__))
+def load():
+    if FAIL:
+        raise FaultError("acquirer.client_id is not set: provision the terminal")
+    from terminal.checkout import Checkout
+    from terminal.wiring import build_terminal
+    built.append(build_terminal(config))
+    return built[0], Checkout(terminal=built[0])
+app = PosApp(loader=load, config=config, scanner=VirtualScanner(), demo=True, lang="en")
+ui = AppDriver(app)
+app._run_prepare()
+if FAIL:
+    ui.idle_until(lambda: hasattr(app, "load_error"), what="load error shown")
+    out = {"first": first_roots[0], "text": app.root.text}
+else:
+    ui.idle_until(lambda: app.current_ready(), what="till ready")
+    out = {"first": first_roots[0], "screen": app.current, "root": type(app.root).__name__}
+print(json.dumps(out))
+ui.stop()
+for t in built:
+    t.close()
+"""
+
+
+def run_child(tmp_path, fail: bool) -> dict:
+    script = (CHILD.replace("ROOT", repr(str(ROOT))).replace("= STATE", f"= {str(tmp_path / 'state')!r}")
+              .replace("FAIL", str(fail)))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    return json.loads(lines[-1])
+
+
+def test_first_frame_comes_before_the_terminal_is_built(tmp_path):
+    out = run_child(tmp_path, fail=False)
+    assert out["first"] == "Label"          # the "starting" frame
+    assert out["root"] == "PosRoot" and out["screen"] == "sale"
+
+
+def test_a_terminal_that_cannot_start_says_what_to_do(tmp_path):
+    out = run_child(tmp_path, fail=True)
+    assert "provision the terminal" in out["text"] and "Traceback" not in out["text"]
