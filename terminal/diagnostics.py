@@ -255,7 +255,7 @@ def check_scanner(config) -> Check:
     except Exception as exc:   # DeviceError, DependencyMissing: their messages say what to do
         return Check("scanner", FAIL, str(exc), f"check the {kind} scanner's cable and scanner.* settings "
                                                 "(`pos-terminal scan-test`)")
-    fix = "" if status == PASS else f"check the cable and scanner.port/baudrate (`pos-terminal scan-test`)"
+    fix = "" if status == PASS else "check the cable and scanner.port/baudrate (`pos-terminal scan-test`)"
     return Check("scanner", status, detail, fix)
 
 
@@ -286,6 +286,6 @@ def check_printer(config) -> Check:
             parent = config.state_path(config.printer.path).parent
             if not parent.is_dir():
                 return Check("printer", FAIL, f"receipt file directory {parent} does not exist",
-                             f"create it or fix printer.path")
+                             "create it or fix printer.path")
         return Check("printer", PASS, f"{config.printer.kind} printer {name}" + (f" ({message})" if message else ""))
     return Check("printer", FAIL, f"{config.printer.kind} printer {name}", message or "check the printer")

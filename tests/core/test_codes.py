@@ -6,11 +6,11 @@ import logging
 import pickle
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from terminal.codes import (
-    MAX_DIGITS, MIN_DIGITS, PaymentCode, PaymentCodeError, Wallet, mask, normalise,
+    MAX_DIGITS, MIN_DIGITS, PaymentCodeError, Wallet, mask, normalise,
     parse_payment_code, recognise,
 )
 from terminal.errors import InputError

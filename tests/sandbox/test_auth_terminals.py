@@ -6,10 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from terminal.signing import generate_private_key, load_public_key, public_key_pem, utc_timestamp, verify_headers
+from terminal.signing import generate_private_key, load_public_key, public_key_pem, utc_timestamp
 
 from .conftest import make_terminal
-from .helpers import Terminal, code, new_id
+from .helpers import Terminal, code
 
 PAY = "/v1/payments/pay"
 INQ = "/v1/payments/inquiryPayment"
