@@ -450,18 +450,34 @@ class _Txn:
 
     def __enter__(self) -> "_Txn":
         self.journal._lock.acquire()
-        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            self.journal._lock.release()
+            raise _write_failed(self.journal, exc) from exc
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
-                self.db.execute("COMMIT")
+                try:
+                    self.db.execute("COMMIT")
+                except sqlite3.Error as commit_error:
+                    self.db.execute("ROLLBACK")
+                    exc_type, exc = type(commit_error), commit_error
             else:
                 self.db.execute("ROLLBACK")
         finally:
             self.journal._lock.release()
         if exc_type is None:
             self.journal._notify(self.events)
+        elif issubclass(exc_type, sqlite3.Error):
+            # Nothing was committed, so nothing that depends on this write has happened yet.
+            raise _write_failed(self.journal, exc) from exc
+
+
+def _write_failed(journal: Journal, exc: BaseException) -> FaultError:
+    return FaultError(f"journal {journal.path} could not be written ({exc}): check free disk space and "
+                      "the state directory, then run `pos-terminal diagnose`", code="JOURNAL")
 
 

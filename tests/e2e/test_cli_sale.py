@@ -82,3 +82,22 @@ def test_raw_code_never_written_anywhere(config_path, sandbox, tmp_path):
     for text in outputs:
         for code in codes:
             assert code not in text
+
+
+def test_no_request_leaves_when_the_journal_cannot_be_written(config_path, sandbox):
+    """The journal row is the durable intent: if it cannot be committed, nothing is sent."""
+    import tomllib
+
+    from terminal.errors import FaultError
+    from tests.support import admin, build
+
+    client_id = tomllib.loads(config_path.read_text())["acquirer"]["client_id"]
+    terminal = build(config_path)
+    try:
+        terminal.journal._db.execute("PRAGMA query_only = ON")
+        with pytest.raises(FaultError):
+            terminal.sale(terminal.parse_amount("3.00"), code_for("0000"))
+    finally:
+        terminal.journal._db.execute("PRAGMA query_only = OFF")
+        terminal.close()
+    assert admin(sandbox, "GET", f"/payments?client_id={client_id}")["payments"] == []
