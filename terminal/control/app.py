@@ -275,3 +275,9 @@ def _drop_validation_422(schema: dict) -> None:
     for name in ("HTTPValidationError", "ValidationError"):
         if f"#/components/schemas/{name}" not in text:
             schemas.pop(name, None)
+
+
+def openapi_document() -> dict:
+    """The published OpenAPI document (docs/control-api.openapi.json), from the app itself."""
+    app = create_app(terminal=None, checkout=None, token="-", scans_enabled=True)  # routes only: nothing is called
+    return app.openapi()

@@ -49,7 +49,7 @@ class LocalTerminal:
         if self.server is not None:
             self.server.stop()
         if self.control is not None:
-            self.control.close()
+            self.control.close(terminal_closing=True)
         if self.terminal is not None:
             self.terminal.close()
         self.server = self.control = self.terminal = None

@@ -152,4 +152,4 @@ def serve(config: Config, *, terminal: Terminal, event_log: Path | None = None,
                              name="control-ready", daemon=True).start()
         server.run()
     finally:
-        control.close()
+        control.close(terminal_closing=True)

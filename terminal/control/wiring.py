@@ -12,7 +12,7 @@ from typing import Callable
 
 from fastapi import FastAPI
 
-from ..checkout import Checkout, NoSaleAwaitingScan
+from ..checkout import Checkout, NoSaleAwaitingScan, TerminalState
 from ..codes import PaymentCodeError
 from ..service import Terminal
 from .app import create_app
@@ -21,6 +21,7 @@ from .auth import FailureLimiter
 log = logging.getLogger("terminal.control")
 events_log = logging.getLogger("terminal.events")
 
+SALE_STOP_TIMEOUT_S = 15.0
 CAPTURED = {"APPROVED", "PARTIALLY_REFUNDED", "REFUNDED"}
 # Progress events carry timings and retry counts that differ from run to run: the diffable
 # event log leaves them out (they are still in the journal and on /v1/events).
@@ -102,7 +103,13 @@ class Control:
     scanner: ScannerFeed | None = None
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
-    def close(self) -> None:
+    def close(self, *, terminal_closing: bool = False) -> None:
+        """Stop the scanner, listeners and printer. With terminal_closing=True (the process is
+        going down), a sale in flight has its waits cut short and its worker is let finish
+        writing (the unresolved payment is resolved at the next start) before the journal closes."""
+        if terminal_closing and self.checkout.state == TerminalState.PROCESSING:
+            self.checkout.terminal.resolver.stop()
+            self.checkout.wait(SALE_STOP_TIMEOUT_S)
         for close in reversed(self._closers):
             try:
                 close()
