@@ -6,7 +6,9 @@
 """
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import signal
 import logging
 import socket
 import threading
@@ -150,6 +152,23 @@ def serve(config: Config, *, terminal: Terminal, event_log: Path | None = None,
         if on_ready is not None:
             threading.Thread(target=lambda: server.ready.wait() and on_ready(server, token_path),
                              name="control-ready", daemon=True).start()
-        server.run()
+        with _stop_signals_end_quietly():
+            server.run()
     finally:
         control.close(terminal_closing=True)
+
+
+@contextlib.contextmanager
+def _stop_signals_end_quietly():
+    """uvicorn handles SIGINT/SIGTERM while it runs, then re-raises them once it has stopped;
+    here that second delivery is a no-op, so the terminal is closed properly and the process
+    exits 0 (a requested stop is not an interruption)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, lambda *_: None) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
