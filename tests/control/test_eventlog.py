@@ -1,0 +1,57 @@
+"""The diffable event log: every state change with its transaction id and sequence number."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from terminal.control.wiring import EventLog
+
+from .conftest import code_for, serve_terminal, stop_served
+
+
+def run_once(config_path, log_path):
+    served = serve_terminal(config_path, event_log=log_path)
+    try:
+        client = served.client()
+        for suffix in ("0000", "0051", "0091"):
+            tx = client.sale("3.00")
+            client.scan(code_for(suffix))
+            client.wait(tx)
+    finally:
+        stop_served(served)
+    return [json.loads(line) for line in log_path.read_text().splitlines()]
+
+
+def normalise(records):
+    ids = {}
+    text = json.dumps(records, sort_keys=True)
+    return re.sub(r"\b(T|PR|O|B)[0-9a-f]{16,32}\b|SBXPAY[0-9]+",
+                  lambda m: ids.setdefault(m.group(0), f"<id{len(ids)}>"), text)
+
+
+def test_event_log_is_ordered_and_two_runs_diff_equal(tmp_path, sandbox):
+    from tests.support import write_terminal_config
+
+    a = run_once(write_terminal_config(tmp_path / "a", sandbox, control={"enabled": True}), tmp_path / "a.jsonl")
+    b = run_once(write_terminal_config(tmp_path / "b", sandbox, control={"enabled": True}), tmp_path / "b.jsonl")
+    for records in (a, b):
+        seqs = [r["seq"] for r in records]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+        assert all(set(r) == {"seq", "txId", "kind", "from", "to", "detail"} for r in records)
+        assert not any(r["kind"] == "progress" for r in records)
+    state_changes = [r for r in a if r["kind"] == "state"]
+    assert [r["to"] for r in state_changes][:3] == ["CREATED", "SENT", "APPROVED"]
+    assert all(r["txId"] for r in state_changes)
+    # Same scenario, same log once ids are replaced (sequence numbers restart in a new state dir).
+    assert normalise(a) == normalise(b)
+
+
+def test_state_changes_are_logged_with_id_and_seq(caplog):
+    log = EventLog()
+    with caplog.at_level(logging.INFO, logger="terminal.events"):
+        log({"seq": 7, "txId": "Tabc", "at": "x", "kind": "state", "from": "SENT", "to": "APPROVED",
+             "detail": {"resultCode": "SUCCESS"}})
+    record = caplog.records[-1]
+    assert record.seq == 7 and record.txId == "Tabc" and record.to == "APPROVED"
+    assert "Tabc" in record.getMessage()
