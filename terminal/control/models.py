@@ -10,21 +10,31 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..money import MINOR_UNITS
+
 
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-class Amount(_Request):
-    """Minor units as a decimal string, as in the acquirer contract: USD 12.50 is "1250"."""
+Currency = Literal[tuple(sorted(MINOR_UNITS))]
 
-    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["USD"])
-    value: str = Field(pattern=r"^[0-9]{1,13}$", examples=["1250"])
+
+class Amount(_Request):
+    """Minor units as a decimal string, as in the acquirer contract: USD 12.50 is "1250".
+    The terminal accepts only its configured currencies, up to its configured maximum."""
+
+    currency: Currency = Field(examples=["USD"])
+    value: str = Field(pattern=r"^[1-9][0-9]{0,12}$", examples=["1250"])
+
+
+class Tip(Amount):
+    value: str = Field(pattern=r"^(0|[1-9][0-9]{0,12})$", examples=["200"])
 
 
 class SaleRequest(_Request):
     amount: Amount
-    tip: Amount | None = None
+    tip: Tip | None = None
     reference: str = Field(max_length=64, description="the ECR's order reference (may be empty)")
     idempotencyKey: str = Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$",
                                 description="the same key returns the same sale, also after a restart")
