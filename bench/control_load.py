@@ -1,0 +1,121 @@
+"""Sales back to back through the control API against the embedded sandbox acquirer.
+
+    python bench/control_load.py                 # 300 sales: a quick look
+    python bench/control_load.py --sales 10000   # the full run
+
+The terminal runs as `pos-terminal --config config/rig.toml control` in its own process with a
+fresh state directory; this script is the ECR: POST /v1/sales, POST /v1/scans, then the
+sale's RESULT on one long-lived event stream (no polling). Prints throughput, latency
+percentiles (sale request to result event) and the terminal process's RSS at the start (after
+a warm-up) and at checkpoints, so growth without bound shows.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import selectors
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from terminal.control.client import TerminalClient  # noqa: E402
+from terminal.demo_codes import code_for  # noqa: E402
+
+WARMUP = 50
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def start_terminal(state_dir: str) -> tuple[subprocess.Popen, str, str]:
+    env = {**os.environ, "POS_TERMINAL_STATE_DIR": state_dir}
+    proc = subprocess.Popen([sys.executable, "-m", "terminal.cli.main", "--config", str(ROOT / "config" / "rig.toml"),
+                             "--json", "control", "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ)
+    if not selector.select(timeout=60):
+        proc.kill()
+        raise SystemExit("the terminal did not start within 60 s")
+    ready = json.loads(proc.stdout.readline())
+    return proc, ready["url"], Path(ready["tokenFile"]).read_text().strip()
+
+
+def percentile(sorted_values: list[float], p: float) -> float:
+    index = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sales", type=int, default=300)
+    parser.add_argument("--checkpoints", type=int, default=5, help="RSS readings during the run")
+    args = parser.parse_args()
+
+    state_dir = tempfile.mkdtemp(prefix="control-load-")
+    proc, url, token = start_terminal(state_dir)
+    client = TerminalClient(url, token)
+    code = code_for("0000")
+    latencies: list[float] = []
+    rss: list[tuple[int, int]] = []
+    every = max(1, args.sales // args.checkpoints)
+    try:
+        with client.events(timeout=60) as stream:
+            def one_sale() -> float:
+                t0 = time.perf_counter()
+                tx = client.sale("1.00")
+                client.scan(code)
+                for event in stream:
+                    if (event.txId == tx.id and event.kind == "checkout"
+                            and event.detail.get("state") == "RESULT"):
+                        if event.detail.get("txState") != "APPROVED":
+                            raise SystemExit(f"sale {tx.id} ended {event.detail}")
+                        return time.perf_counter() - t0
+                raise SystemExit("event stream ended")
+
+            for _ in range(WARMUP):
+                one_sale()
+            rss.append((0, rss_kib(proc.pid)))
+            started = time.perf_counter()
+            for i in range(1, args.sales + 1):
+                latencies.append(one_sale())
+                if i % every == 0 or i == args.sales:
+                    rss.append((i, rss_kib(proc.pid)))
+            elapsed = time.perf_counter() - started
+    finally:
+        client.close()
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+    ms = sorted(v * 1000 for v in latencies)
+    print(f"sales: {args.sales} (after {WARMUP} warm-up), approved, through the control API + embedded sandbox")
+    print(f"throughput: {args.sales / elapsed:.1f} sales/s  ({elapsed:.1f} s)")
+    print(f"latency ms (sale request -> RESULT event): p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  "
+          f"p99 {percentile(ms, 99):.1f}  max {ms[-1]:.1f}  mean {statistics.fmean(ms):.1f}")
+    print("terminal RSS (MiB) after N sales: " + ", ".join(f"{n}: {kib / 1024:.1f}" for n, kib in rss))
+    first, last = rss[0][1], rss[-1][1]
+    half = next(kib for n, kib in rss if n >= args.sales // 2)
+    print(f"RSS growth: start->end {(last - first) / 1024:+.1f} MiB; second half {(last - half) / 1024:+.1f} MiB "
+          f"({(last - half) / max(1, args.sales - args.sales // 2) :.2f} KiB/sale)")
+    print(f"journal: {sum(p.stat().st_size for p in Path(state_dir).glob('journal.sqlite*')) / 1e6:.1f} MB "
+          f"in {state_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
