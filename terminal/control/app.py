@@ -18,13 +18,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from .. import __version__
 from ..checkout import Checkout, PendingSale, TerminalState
 from ..codes import PaymentCodeError
-from ..errors import InputError, TerminalError, UnknownResultError
+from ..errors import InputError, UnknownResultError
 from ..journal import Transaction
 from ..money import Money, money_from_api
 from ..service import Terminal
 from . import models as m
 from .auth import BearerAuth, FailureLimiter
-from .errors import ApiError, error_response, install_error_handlers, status_for
+from .errors import ApiError, error_response, install_error_handlers
 from .events import EventStream
 
 API_VERSION = "1.0.0"

@@ -133,7 +133,7 @@ def test_unknown_result_resolved_approved_and_the_wait_sees_inquiries(client):
 def test_receipt_printed_for_an_approved_sale(served, client):
     tx = client.sale("3.30")
     client.scan(code_for("0000"))
-    done = client.wait(tx)
+    assert client.wait(tx).state == "APPROVED"
     served.control.close()          # drains the receipt printer's queue
     receipts = served.config_path.parent / "receipts.txt"
     assert "3.30" in receipts.read_text(encoding="utf-8")
