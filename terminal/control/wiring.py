@@ -63,6 +63,7 @@ class ScannerFeed:
         self.kind = s.kind
         self.problem = ""
         self.scanner = None
+        self.ready = threading.Event()     # set while the scanner reads (tests wait on it)
         try:
             from drivers.scanners import build_scanner
 
@@ -74,7 +75,13 @@ class ScannerFeed:
 
     def start(self) -> None:
         if self.scanner is not None:
-            self.scanner.start(self._on_scan)
+            self.scanner.start(self._on_scan, self._on_state)
+
+    def _on_state(self, state) -> None:
+        if state.value == "READY":
+            self.ready.set()
+        else:
+            self.ready.clear()
 
     def _on_scan(self, code: str) -> None:
         try:
