@@ -31,6 +31,31 @@ API_VERSION = "1.0.0"
 _SINCE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?Z?)?$")
 _ABORTED_KEPT = 100
 
+_DESCRIPTION = """Local control API for cash registers (ECR) and test rigs (terminal-interfaces.md section 2).
+
+Every /v1 request needs `Authorization: Bearer <token>` (the file `control_token` in the terminal's
+state directory). Five wrong tokens from one address within a minute: every request from it is
+answered 429 with `Retry-After` until the oldest failure is a minute old.
+
+A sale: `POST /v1/sales` (201, the terminal waits for the customer's code; 200 with the same
+transaction for a repeated `idempotencyKey`, also after a restart), then the scan (a scanner, or
+`POST /v1/scans` on a rig), then the result on `GET /v1/events` or `GET /v1/transactions/{id}`.
+
+Errors are `{"error": {"code", "message"}}`: 400 bad input (`BAD_JSON`, `UNKNOWN_FIELD`,
+`BAD_AMOUNT`, `BAD_PAYMENT_CODE`, `BAD_REQUEST`, ...), 401 token, 403 manager PIN wrong or locked,
+or scans not enabled, 404 no such transaction, 409 not possible in the current state
+(`SALE_IN_PROGRESS`, `NO_SALE_AWAITING_SCAN`, `SALE_PROCESSING`, `NOT_VOIDABLE`,
+`IDEMPOTENCY_KEY_REUSED`, ...), 422 refused by the acquirer (e.g. a refund), 429 too many wrong
+tokens, 503 terminal fault (configuration, keys, journal: a technician must act). 202 on a void or
+refund: the outcome is not confirmed yet (the body is the transaction plus `error`); the terminal
+keeps resolving it and the event stream shows the result.
+
+Events: `id: <seq>` and `data: <JSON>` per journal event (`seq, txId, at, kind, from, to,
+detail`; kinds `state`, `checkout`, `refund`, `progress`, `fault`, `scan_rejected`), in sequence
+order; reconnect with `Last-Event-ID` (or `?after=`) to get exactly what was missed. Comment
+lines are heartbeats.
+"""
+
 _E = {"model": m.ErrorResponse}
 _COMMON = {400: _E, 401: {"model": m.ErrorResponse, "description": "missing or wrong bearer token"},
            429: {"model": m.ErrorResponse, "description": "too many wrong tokens from this address"},
@@ -107,9 +132,7 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
     api = ControlApi(terminal=terminal, checkout=checkout, scans_enabled=scans_enabled, sandbox=sandbox,
                      devices=devices)
     app = FastAPI(title="pos-terminal control API", version=API_VERSION,
-                  description="Local control API for cash registers (ECR) and test rigs: "
-                              "terminal-interfaces.md section 2. Every /v1 request needs "
-                              "`Authorization: Bearer <token>` (file control_token in the state directory).",
+                  description=_DESCRIPTION,
                   docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.control = api
     install_error_handlers(app)
