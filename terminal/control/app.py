@@ -93,10 +93,14 @@ class ControlApi:
                 self._aborted.popitem(last=False)
         return view
 
-    def transaction(self, tx_id: str) -> dict:
+    def aborted(self, tx_id: str) -> dict | None:
         with self._lock:
-            if tx_id in self._aborted:
-                return self._aborted[tx_id]
+            return self._aborted.get(tx_id)
+
+    def transaction(self, tx_id: str) -> dict:
+        aborted = self.aborted(tx_id)
+        if aborted is not None:
+            return aborted
         pending = self.checkout.pending
         if pending is not None and pending.tx_id == tx_id:
             if self.checkout.state == TerminalState.AWAITING_SCAN:
@@ -213,6 +217,9 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
         pending = checkout.pending
         if pending is not None and pending.tx_id == tx_id and checkout.cancel(tx_id):
             return api.remember_aborted(pending)
+        aborted = api.aborted(tx_id)
+        if aborted is not None:       # cancelling it again: the same answer
+            return aborted
         if checkout.state == TerminalState.PROCESSING and checkout.status()["transactionId"] == tx_id:
             raise ApiError(409, "SALE_PROCESSING", "the payment is being processed: wait for its result, then void it")
         try:

@@ -53,6 +53,7 @@ def test_cancel_awaiting_scan_aborts_without_sending(served, client):
     aborted = client.cancel(tx)
     assert aborted.state == "CANCELLED" and aborted.aborted is True
     assert client.get(tx).aborted is True
+    assert client.cancel(tx) == aborted          # cancelling again: the same answer
     assert client.status().state == "IDLE"
     assert client.transactions() == []
 
