@@ -22,17 +22,21 @@ class LocalTerminal:
         self.config_path, self.state_dir, self.event_log = Path(config_path), Path(state_dir), event_log
         self.url = self.token = ""
         self.terminal = self.control = self.server = None
-        self._saved_env: str | None = None
 
     def start(self) -> "LocalTerminal":
         from ..wiring import build_terminal
 
-        # The state directory of this terminal, whatever the environment says (env wins over
-        # storage.state_dir in Config.state_dir()); restored at stop.
-        self._saved_env = os.environ.get(STATE_DIR_ENV)
+        # This terminal's state directory whatever the environment says (the variable wins
+        # over storage.state_dir); paths are resolved while building, then it is put back.
+        saved = os.environ.get(STATE_DIR_ENV)
         os.environ[STATE_DIR_ENV] = str(self.state_dir)
-        config = load_config(self.config_path)
-        self.terminal = build_terminal(config)
+        try:
+            self.terminal = build_terminal(load_config(self.config_path))
+        finally:
+            if saved is None:
+                os.environ.pop(STATE_DIR_ENV, None)
+            else:
+                os.environ[STATE_DIR_ENV] = saved
         try:
             self.terminal.recover()
             self.token = self.terminal.keystore.control_token(create=True)
@@ -53,10 +57,6 @@ class LocalTerminal:
         if self.terminal is not None:
             self.terminal.close()
         self.server = self.control = self.terminal = None
-        if self._saved_env is None:
-            os.environ.pop(STATE_DIR_ENV, None)
-        else:
-            os.environ[STATE_DIR_ENV] = self._saved_env
 
     def __enter__(self) -> "LocalTerminal":
         return self.start()
