@@ -69,7 +69,10 @@ class Checkout:
 
     def _set(self, state: TerminalState, tx_id: str, **detail) -> None:
         self.state = state
-        self.terminal.journal.note(tx_id, "checkout", state=state.value, **detail)
+        try:
+            self.terminal.journal.note(tx_id, "checkout", state=state.value, **detail)
+        except TerminalError as exc:   # shutting down (journal closed): the payment itself is journalled
+            log.warning("checkout event not journalled", extra={"txId": tx_id, "reason": exc.message})
 
     def status(self) -> dict:
         with self._lock:

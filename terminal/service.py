@@ -205,11 +205,18 @@ class Terminal:
         return sum(1 for r in self.journal.pending_refunds() if r.state == REFUND_PENDING)
 
     def close(self) -> None:
-        """Stop waiting (schedules, backoff), then devices and the embedded sandbox, then the journal."""
+        """Stop waiting (schedules, backoff); let an operation in flight finish writing (what it
+        leaves unresolved is resolved at the next start); then devices and the embedded
+        sandbox; then the journal."""
         self._stopping.set()
         self.resolver.stop()
-        if self._on_close:
-            self._on_close()
-        if self._background is not None:
-            self._background.join(timeout=10)
-        self.journal.close()
+        idle = self._sale_lock.acquire(timeout=OPERATION_WAIT_S)
+        try:
+            if self._on_close:
+                self._on_close()
+            if self._background is not None:
+                self._background.join(timeout=10)
+            self.journal.close()
+        finally:
+            if idle:
+                self._sale_lock.release()

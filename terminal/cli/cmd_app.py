@@ -35,6 +35,55 @@ def _scanner(config):
         return None, str(exc)
 
 
+class AppServices:
+    """What the app's loader builds on the worker (journal, keys, acquirer link, checkout and,
+    with control.enabled, the control API driving the same checkout), and how it is stopped."""
+
+    def __init__(self, config):
+        self.config = config
+        self.terminals: list = []
+        self.stops: list = []
+        self.control_url = ""
+
+    def load(self):
+        from ..checkout import Checkout
+        from ..wiring import build_terminal
+
+        terminal = build_terminal(self.config)
+        self.terminals.append(terminal)
+        terminal.start_background_resolution()   # queued cancels/refunds keep retrying between sales
+        checkout = Checkout(terminal=terminal)
+        if self.config.control.enabled:
+            stop, self.control_url = _start_control(self.config, terminal, checkout)
+            self.stops.append(stop)
+        return terminal, checkout
+
+    def close(self) -> None:
+        for stop in self.stops:
+            stop()
+        for terminal in self.terminals:
+            terminal.close()
+
+
+def _start_control(config, terminal, checkout):
+    """The control API inside the app: same checkout, the app owns the scanner and receipts."""
+    from ..control.server import ControlServer, check_bind
+    from ..control.wiring import build_control
+
+    cert, key = check_bind(config)
+    control = build_control(terminal, token=terminal.keystore.control_token(create=True), checkout=checkout,
+                            wire_scanner=False, print_receipts=False)
+    server = ControlServer(control.app, host=config.control.host, port=config.control.port,
+                           tls_cert=cert, tls_key=key).start()
+    log.info("control API listening", extra={"url": server.url})
+
+    def stop() -> None:
+        control.close(terminal_closing=True)
+        server.stop()
+
+    return stop, server.url
+
+
 def run_app(args, demo: bool) -> int:
     config = config_of(args)
     if demo and not config.acquirer.embedded:
@@ -52,30 +101,22 @@ def run_app(args, demo: bool) -> int:
     if config.ui.fullscreen:  # a touchscreen with no keyboard: dock Kivy's keyboard for search
         KivyConfig.set("kivy", "keyboard_mode", "systemanddock")
 
-    built = []
+    if config.control.enabled:
+        from ..control.server import check_bind
 
-    def load_terminal():
-        """On the app's worker, after the first frame: journal, keys, acquirer link, checkout."""
-        from ..checkout import Checkout
-        from ..wiring import build_terminal
-
-        terminal = build_terminal(config)
-        built.append(terminal)
-        terminal.start_background_resolution()   # queued cancels/refunds keep retrying between sales
-        return terminal, Checkout(terminal=terminal)
-
+        check_bind(config)                       # a bad control address fails before the window opens
+    services = AppServices(config)
     scanner, scanner_problem = _scanner(config)
     from ui.app import PosApp
 
-    app = PosApp(loader=load_terminal, config=config, scanner=scanner, demo=demo,
+    app = PosApp(loader=services.load, config=config, scanner=scanner, demo=demo,
                  lang=getattr(args, "language", None))
     if scanner_problem:
         app.startup_problems.append(("scanner", scanner_problem))
     try:
         app.run()
     finally:
-        for terminal in built:
-            terminal.close()
+        services.close()
     error = getattr(app, "load_error", None)
     if isinstance(error, FaultError):
         raise error

@@ -25,6 +25,7 @@ def test_sale_scan_approve_then_get_and_list(served, client):
     accepted = client.scan(code_for("0000"))
     assert accepted.transactionId == started.id and accepted.state == "PROCESSING"
     done = client.wait(started)
+    assert done.state == "APPROVED", (done.resultCode, done.resultMessage)
     assert done.state == "APPROVED" and done.amount.to_dict() == {"currency": "USD", "value": "1250"}
     assert done.maskedCode == "281012**********00" and done.paymentId
     assert client.status().state == "RESULT"

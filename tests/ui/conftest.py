@@ -15,7 +15,10 @@ SLOW_S = 2.0   # the sandbox's 0098 answer delay: long enough to count frames du
 
 @pytest.fixture(scope="session")
 def ui(tmp_path_factory):
-    os.environ["POS_TERMINAL_STATE_DIR"] = str(tmp_path_factory.mktemp("state"))
+    # The state directory goes in the configuration, not the environment: the environment
+    # would leak into every test that runs after this session fixture in the same process.
+    state_dir = str(tmp_path_factory.mktemp("state"))
+    saved_cache = os.environ.get("POS_TERMINAL_UI_CACHE")
     os.environ["POS_TERMINAL_UI_CACHE"] = str(tmp_path_factory.mktemp("ui-cache"))
     from drivers.scanners import VirtualScanner
     from terminal.checkout import Checkout
@@ -27,6 +30,7 @@ def ui(tmp_path_factory):
     data = load_config().model_dump(mode="json")
     data["acquirer"].update(inquiry_interval_s=0.1, inquiry_window_s=10)
     data["sandbox"]["slow_response_s"] = SLOW_S
+    data["storage"]["state_dir"] = state_dir
     config = parse_config(data)
     terminal = build_terminal(config)
     checkout = Checkout(terminal=terminal)
@@ -37,6 +41,10 @@ def ui(tmp_path_factory):
     yield driver
     driver.stop()
     terminal.close()
+    if saved_cache is None:
+        os.environ.pop("POS_TERMINAL_UI_CACHE", None)
+    else:
+        os.environ["POS_TERMINAL_UI_CACHE"] = saved_cache
 
 
 @pytest.fixture(autouse=True)

@@ -22,19 +22,21 @@ os.environ["POS_TERMINAL_STATE_DIR"] = STATE
 os.environ["POS_TERMINAL_UI_CACHE"] = STATE + "-ui"
 from kivy.core.window import Window
 from drivers.scanners import VirtualScanner
+from terminal.cli.cmd_app import AppServices
 from terminal.config import load_config
 from terminal.errors import FaultError
 from ui.app import PosApp
-config = load_config()
-built, first_roots = [], []
+data = load_config().model_dump(mode="json")
+data["control"].update(enabled=True, port=0)      # as `pos-terminal run` with control.enabled
+from terminal.config import parse_config
+config = parse_config(data)
+services = AppServices(config)
+first_roots = []
 Window.bind(on_flip=lambda *_: first_roots or first_roots.append(type(app.root).__name__))
 def load():
     if FAIL:
         raise FaultError("acquirer.client_id is not set: provision the terminal")
-    from terminal.checkout import Checkout
-    from terminal.wiring import build_terminal
-    built.append(build_terminal(config))
-    return built[0], Checkout(terminal=built[0])
+    return services.load()
 app = PosApp(loader=load, config=config, scanner=VirtualScanner(), demo=True, lang="en")
 ui = AppDriver(app)
 app._run_prepare()
@@ -44,10 +46,19 @@ if FAIL:
 else:
     ui.idle_until(lambda: app.current_ready(), what="till ready")
     out = {"first": first_roots[0], "screen": app.current, "root": type(app.root).__name__}
+    # A cash register starts a sale through the control API: the touchscreen follows it.
+    from terminal.control.client import TerminalClient
+    token = services.terminals[0].keystore.control_token(create=False)
+    api = TerminalClient(services.control_url, token)
+    started = api.sale("4.00")
+    ui.idle_until(lambda: app.current == "scan", what="scan screen after an API sale")
+    out["after_api_sale"] = app.current
+    api.scan("281012345678900000")
+    ui.idle_until(lambda: app.current == "result", what="result screen")
+    out["api_result"] = api.wait(started).state
 print(json.dumps(out))
 ui.stop()
-for t in built:
-    t.close()
+services.close()
 """
 
 
@@ -60,10 +71,11 @@ def run_child(tmp_path, fail: bool) -> dict:
     return json.loads(lines[-1])
 
 
-def test_first_frame_comes_before_the_terminal_is_built(tmp_path):
+def test_first_frame_then_till_then_a_control_api_sale_on_screen(tmp_path):
     out = run_child(tmp_path, fail=False)
     assert out["first"] == "Label"          # the "starting" frame
     assert out["root"] == "PosRoot" and out["screen"] == "sale"
+    assert out["after_api_sale"] == "scan" and out["api_result"] == "APPROVED"   # control API in the app
 
 
 def test_a_terminal_that_cannot_start_says_what_to_do(tmp_path):
