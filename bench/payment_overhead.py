@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from terminal import signing  # noqa: E402
 from terminal.codes import parse_payment_code  # noqa: E402
 from terminal.demo_codes import code_for  # noqa: E402
-from terminal.journal import Journal, Transaction, new_id  # noqa: E402
+from terminal.journal import Journal  # noqa: E402
+from terminal.records import Transaction, new_id  # noqa: E402
 from terminal.states import TxState  # noqa: E402
 
 

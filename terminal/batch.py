@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from . import acquirer as api
 from .errors import BusinessError, FaultError, UnknownResultError
-from .journal import Journal, now_iso
+from .journal import Journal
 from .money import Money
+from .records import now_iso
 from .states import CAPTURED
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from .codes import PaymentCodeError, parse_payment_code
 from .errors import BusinessError, TerminalError
-from .journal import Transaction, new_id, now_iso
 from .money import Money
+from .records import Transaction, new_id, now_iso
 from .service import SaleInProgress, Terminal
 
 log = logging.getLogger("terminal.checkout")

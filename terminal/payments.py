@@ -17,11 +17,12 @@ from .codes import PaymentCode
 from .config import Config
 from .crashpoints import crashpoint
 from .errors import InputError
-from .journal import Journal, Transaction, new_id
+from .journal import Journal
 from .money import Money
 from .reasons import FAULT_CODES
-from .signing import utc_timestamp
+from .records import Transaction, new_id
 from .resolution import ProgressListener, Resolver, approved_fields
+from .signing import utc_timestamp
 from .states import TxState
 from .tokenise import CredentialEncrypter
 

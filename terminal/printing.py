@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from drivers.printers import PrintResult, PrinterStatus, build_printer
+from drivers.printers import PrinterStatus, PrintResult, build_printer
 from drivers.printers.base import NullPrinter, Printer
 
 from .config import Config
-from .journal import Refund, Transaction
 from .receipts import ReceiptBuilder
+from .records import Refund, Transaction
 
 log = logging.getLogger("terminal.printing")
 

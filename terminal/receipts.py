@@ -10,8 +10,8 @@ from babel.dates import format_datetime
 from drivers.printers.document import ReceiptDocument
 
 from .config import Config
-from .journal import REFUND_SUCCESS, Refund, Transaction
 from .money import Money, format_money, money_from_api
+from .records import REFUND_SUCCESS, Refund, Transaction
 
 LABELS = {
     "en": {"sale": "SALE", "refund": "REFUND", "void": "VOID", "terminal": "Terminal", "date": "Date",

@@ -10,9 +10,17 @@ from typing import Callable
 from . import acquirer as api
 from .crashpoints import crashpoint
 from .errors import BusinessError, InputError, UnknownResultError
-from .journal import REFUND_FAIL, REFUND_PENDING, REFUND_SUCCESS, Journal, Refund, Transaction, new_id
+from .journal import Journal
 from .money import Money
 from .reasons import reason
+from .records import (
+    REFUND_FAIL,
+    REFUND_PENDING,
+    REFUND_SUCCESS,
+    Refund,
+    Transaction,
+    new_id,
+)
 from .resolution import backoff_delay
 from .states import TxState
 

@@ -18,8 +18,9 @@ from typing import Callable
 
 from . import acquirer as api
 from .crashpoints import crashpoint
-from .journal import Journal, Transaction, now_iso
+from .journal import Journal
 from .reasons import FAULT_CODES
+from .records import Transaction, now_iso
 from .states import TxState
 
 log = logging.getLogger("terminal.resolution")

@@ -14,11 +14,12 @@ from .batch import BatchCloser, BatchReport
 from .codes import parse_payment_code
 from .config import Config
 from .errors import BusinessError, UnknownResultError
-from .journal import REFUND_PENDING, Journal, Refund, Transaction
+from .journal import Journal
 from .money import Money, parse_amount
 from .payments import PaymentService, SaleRequest
 from .pins import PinVault
 from .printing import ReceiptPrinter
+from .records import REFUND_PENDING, Refund, Transaction
 from .refunds import RefundService
 from .resolution import Progress, Resolver
 from .states import TxState

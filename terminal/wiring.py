@@ -56,7 +56,9 @@ def prepare_state_dir(config: Config) -> Path:
 
 
 def start_embedded_sandbox(config: Config, keystore: KeyStore, state_dir: Path):
-    from sandbox.embedded import EmbeddedSandbox  # demo wiring only: the core never needs it
+    from sandbox.embedded import (
+        EmbeddedSandbox,  # demo wiring only: the core never needs it
+    )
 
     sandbox = EmbeddedSandbox(state_dir=state_dir / "sandbox", slow_response_s=config.sandbox.slow_response_s)
     sandbox.start()

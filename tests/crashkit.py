@@ -20,8 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from terminal.demo_codes import code_for
-from tests.support import MANAGER_PIN, acquirer_payment, assert_consistent, cli_env, cli_json, run_cli, \
-    write_terminal_config
+from tests.support import (
+    MANAGER_PIN,
+    acquirer_payment,
+    assert_consistent,
+    cli_env,
+    cli_json,
+    run_cli,
+    write_terminal_config,
+)
 
 SALE_POINTS = ["after_intent", "in_flight", "after_pay_response"]
 UNKNOWN_POINTS = ["after_inquiry_response", "before_cancel", "after_cancel_response"]

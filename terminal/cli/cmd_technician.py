@@ -89,7 +89,7 @@ def _state_dir_for(args, base: Config) -> Path:
 
 def cmd_provision(args) -> int:
     from ..pins import PinVault
-    from ..provisioning import ProvisionRequest, Provisioner, device_serial_number
+    from ..provisioning import Provisioner, ProvisionRequest, device_serial_number
 
     if not args.acquirer.startswith("https://"):
         raise InputError("--acquirer must be an https:// URL (TLS is always verified)")

@@ -6,9 +6,9 @@ import json
 import sys
 from typing import Any
 
-from ..journal import Transaction
 from ..money import money_from_api
 from ..reasons import reason
+from ..records import Transaction
 
 
 def emit(args, payload: dict[str, Any], text: str) -> None:

@@ -19,8 +19,8 @@ from .. import __version__
 from ..checkout import Checkout, PendingSale, TerminalState
 from ..codes import PaymentCodeError
 from ..errors import InputError, UnknownResultError
-from ..journal import Transaction
 from ..money import Money, money_from_api
+from ..records import Transaction
 from ..service import Terminal
 from . import models as m
 from .auth import BearerAuth, FailureLimiter

@@ -9,7 +9,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import BusinessError, FaultError, InputError, TerminalError, UnknownResultError
+from ..errors import (
+    BusinessError,
+    FaultError,
+    InputError,
+    TerminalError,
+    UnknownResultError,
+)
 from ..service import SaleInProgress
 
 log = logging.getLogger("terminal.control")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import signal
 import logging
+import signal
 import socket
 import threading
 from pathlib import Path

@@ -81,8 +81,8 @@ def test_live_stream_then_reconnect_misses_nothing(served, client):
 
 def test_a_slow_reader_overflowing_its_queue_still_gets_everything_in_order(config_path):
     """A queue of 2 and a burst of 50 events posted before the loop can forward them."""
-    from terminal.control import ControlServer, create_app
     from terminal.checkout import Checkout
+    from terminal.control import ControlServer, create_app
     from tests.support import build
 
     terminal = build(config_path)

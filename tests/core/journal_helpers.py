@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 
-from terminal.journal import Refund, Transaction, new_id
+from terminal.records import Refund, Transaction, new_id
 from terminal.states import TxState
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from terminal.batch import _differences, batch_totals
-from terminal.journal import REFUND_FAIL, REFUND_SUCCESS, Journal
+from terminal.journal import Journal
 from terminal.money import Money
+from terminal.records import REFUND_FAIL, REFUND_SUCCESS
 from terminal.states import TxState
 
 from .journal_helpers import make_refund, make_tx

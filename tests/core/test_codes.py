@@ -10,8 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from terminal.codes import (
-    MAX_DIGITS, MIN_DIGITS, PaymentCodeError, Wallet, mask, normalise,
-    parse_payment_code, recognise,
+    MAX_DIGITS,
+    MIN_DIGITS,
+    PaymentCodeError,
+    Wallet,
+    mask,
+    normalise,
+    parse_payment_code,
+    recognise,
 )
 from terminal.errors import InputError
 

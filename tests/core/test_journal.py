@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from terminal.errors import FaultError, InputError
-from terminal.journal import REFUND_FAIL, REFUND_PENDING, REFUND_SUCCESS, Journal
+from terminal.journal import Journal
+from terminal.records import REFUND_FAIL, REFUND_PENDING, REFUND_SUCCESS
 from terminal.states import IllegalTransition, TxState
 
 from .journal_helpers import make_refund, make_tx

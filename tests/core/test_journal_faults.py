@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from terminal.errors import FaultError
-from terminal.journal import Journal, Transaction
+from terminal.journal import Journal
+from terminal.records import Transaction
 from terminal.states import TxState
 
 

@@ -11,9 +11,16 @@ from pathlib import Path
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+)
 
-from terminal.journal import REFUND_FAIL, REFUND_SUCCESS, Journal
+from terminal.journal import Journal
+from terminal.records import REFUND_FAIL, REFUND_SUCCESS
 from terminal.states import FINAL, TRANSITIONS, IllegalTransition, TxState
 
 from .journal_helpers import make_refund, make_tx

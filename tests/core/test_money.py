@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from terminal.errors import InputError
-from terminal.money import MINOR_UNITS, Money, format_money, minor_units, money_from_api, parse_amount
+from terminal.money import (
+    MINOR_UNITS,
+    Money,
+    format_money,
+    minor_units,
+    money_from_api,
+    parse_amount,
+)
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,14 @@ import itertools
 import pytest
 
 from terminal.errors import FaultError
-from terminal.states import CAPTURED, FINAL, TRANSITIONS, IllegalTransition, TxState, check_transition
+from terminal.states import (
+    CAPTURED,
+    FINAL,
+    TRANSITIONS,
+    IllegalTransition,
+    TxState,
+    check_transition,
+)
 
 S = TxState
 ALL_PAIRS = list(itertools.product(TxState, TxState))

@@ -1,7 +1,6 @@
 """JWE of the payment code (acquirer-api.md §3), decrypted with jwcrypto as the acquirer would."""
 from __future__ import annotations
 
-
 import pytest
 from jwcrypto import jwe, jwk
 from jwcrypto.common import json_decode

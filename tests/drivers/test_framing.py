@@ -1,6 +1,6 @@
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import pytest
 
 from drivers.scanners.framing import Framer
 

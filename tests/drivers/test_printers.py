@@ -5,8 +5,14 @@ import pytest
 from escpos.printer import Dummy
 
 from drivers.errors import DeviceConfigError
-from drivers.printers import (PrinterStatus, ReceiptDocument, VirtualPrinter, build_printer,
-                              render_escpos, render_text)
+from drivers.printers import (
+    PrinterStatus,
+    ReceiptDocument,
+    VirtualPrinter,
+    build_printer,
+    render_escpos,
+    render_text,
+)
 from drivers.printers.document import column_lines, display_width, wrap
 from drivers.printers.escpos_printer import EscposPrinter
 

@@ -5,8 +5,8 @@ import json
 import cv2
 import pytest
 
-from terminal.cli import cmd_scan_test
 from drivers.scanners.virtual_serial import VirtualSerialDevice
+from terminal.cli import cmd_scan_test
 
 from .frames import frame_with, write_video
 

@@ -7,7 +7,12 @@ import uuid
 import requests
 
 from terminal.codes import parse_payment_code
-from terminal.signing import load_public_key, signed_headers, utc_timestamp, verify_headers
+from terminal.signing import (
+    load_public_key,
+    signed_headers,
+    utc_timestamp,
+    verify_headers,
+)
 from terminal.tokenise import CredentialEncrypter
 
 APPROVE = "281012345678900000"     # 18 digits: Alipay HK range, settles in the payment currency

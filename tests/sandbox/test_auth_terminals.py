@@ -6,7 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from terminal.signing import generate_private_key, load_public_key, public_key_pem, utc_timestamp
+from terminal.signing import (
+    generate_private_key,
+    load_public_key,
+    public_key_pem,
+    utc_timestamp,
+)
 
 from .conftest import make_terminal
 from .helpers import Terminal, code
@@ -110,6 +115,7 @@ def test_base_path_prefix_is_signed_as_on_the_wire(tmp_path, terminal_key):
         term = make_terminal(sb, terminal_key)
         assert term.pay(code("0000"))["result"]["resultCode"] == "SUCCESS"  # signs /api/v1/payments/pay
         import requests
+
         from terminal.signing import signed_headers
         body = b'{"paymentRequestId":"x"}'
         hdrs = signed_headers(private_key=terminal_key, key_version=1, path=INQ, client_id=term.client_id, body=body)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import code, cn_code, new_id
+from .helpers import cn_code, code, new_id
 
 
 def test_approval_returns_signed_success_with_token(term):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from sandbox.embedded import EmbeddedSandbox
-from terminal.provisioning import ProvisionRequest, Provisioner
 from terminal.config import parse_config
+from terminal.provisioning import Provisioner, ProvisionRequest
 
 TECH_PIN, MANAGER_PIN = "1357", "2468"
 FAST = {"connect_timeout_s": 2, "read_timeout_s": 1.5, "other_read_timeout_s": 1.5,

@@ -50,7 +50,8 @@ def test_after_batch_close_no_force_needed(provisioned):
 def test_refused_while_a_payment_is_unresolved(sandbox, provisioned):
     from terminal.config import load_config
     from terminal.factory_reset import plan_reset
-    from terminal.journal import Journal, Transaction, new_id, now_iso
+    from terminal.journal import Journal
+    from terminal.records import Transaction, new_id, now_iso
     from terminal.states import TxState
 
     journal = Journal(provisioned.parent / "journal.sqlite")

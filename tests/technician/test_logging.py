@@ -6,7 +6,12 @@ import io
 import logging
 import tarfile
 
-from terminal.logs import JsonFormatter, MaskingFilter, add_file_fallback, mask_digit_runs
+from terminal.logs import (
+    JsonFormatter,
+    MaskingFilter,
+    add_file_fallback,
+    mask_digit_runs,
+)
 from tests.support import files_under, run_cli
 from tests.technician.conftest import RAW_CODE
 
