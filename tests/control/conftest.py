@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.embedded import EmbeddedSandbox
 from terminal.control import ControlServer, build_control
 from terminal.control.auth import FailureLimiter
 from terminal.control.client import TerminalClient
@@ -14,14 +13,6 @@ from terminal.demo_codes import code_for
 from tests.support import build, write_terminal_config
 
 __all__ = ["code_for"]
-
-
-@pytest.fixture(scope="session")
-def sandbox(tmp_path_factory):
-    sb = EmbeddedSandbox(state_dir=tmp_path_factory.mktemp("control-sandbox"), slow_response_s=3.0)
-    sb.start()
-    yield sb
-    sb.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.embedded import EmbeddedSandbox
 from terminal.config import parse_config
 from terminal.provisioning import Provisioner, ProvisionRequest
 
@@ -12,14 +11,6 @@ TECH_PIN, MANAGER_PIN = "1357", "2468"
 FAST = {"connect_timeout_s": 2, "read_timeout_s": 1.5, "other_read_timeout_s": 1.5,
         "inquiry_interval_s": 0.05, "inquiry_window_s": 1.0, "cancel_retry_max_s": 0.2}
 RAW_CODE = "281012345678900000"
-
-
-@pytest.fixture(scope="session")
-def sandbox(tmp_path_factory):
-    sb = EmbeddedSandbox(state_dir=tmp_path_factory.mktemp("tech-sandbox"), slow_response_s=3.0)
-    sb.start()
-    yield sb
-    sb.stop()
 
 
 @pytest.fixture(autouse=True)
