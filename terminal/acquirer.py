@@ -135,9 +135,12 @@ class AcquirerClient:
             log.warning("unverified acquirer response", extra={"path": wire_path, "reason": why, "code": code})
             return AcquirerResult("U", UNVERIFIED, f"response not verified: {why} (said {status}/{code})",
                                   body=body, transport_error=UNVERIFIED)
+        # The spec makes pay, cancel and refund answers echo their request id; an inquiry answer
+        # need not, but one that names another request is never taken.
+        must_echo = path_needs_echo(wire_path)
         for key, expected in (echo or {}).items():
             got = body.get(key)
-            if got is not None or key.endswith("RequestId"):
+            if got is not None or (must_echo and key.endswith("RequestId")):
                 if got != expected:
                     return AcquirerResult("U", ECHO_MISMATCH, f"response {key} does not match the request",
                                           body=body, transport_error=ECHO_MISMATCH)
@@ -147,6 +150,10 @@ class AcquirerClient:
         if self.on_exchange is not None:
             self.on_exchange(path, result)
         return result
+
+
+def path_needs_echo(wire_path: str) -> bool:
+    return wire_path.endswith((PAY, CANCEL, REFUND))
 
 
 def _short(exc: Exception) -> str:

@@ -247,3 +247,23 @@ def test_session_ignores_environment(client):
 def test_deeply_nested_body_is_unknown_not_a_crash(client, acquirer):
     acquirer.answer = lambda req: acquirer.signed(b"[" * 100_000, req["path"])
     _unknown(client.call(api.PAY, PAY_BODY, echo=ECHO), api.NOT_JSON)
+
+
+def test_inquiry_answer_without_the_request_id_is_taken(client, acquirer):
+    """Only pay, cancel and refund answers must echo their request id (spec §2); an inquiry
+    answer that omits it is still a verified answer, one that names another id is not."""
+    acquirer.answer = lambda req: acquirer.signed(acquirer.body("S", "SUCCESS", paymentRequestId=None,
+                                                                paymentStatus="SUCCESS"), req["path"])
+    result = client.call(api.INQUIRY, {"paymentRequestId": PR_ID}, echo={"paymentRequestId": PR_ID})
+    assert result.ok and result.body["paymentStatus"] == "SUCCESS"
+    acquirer.answer = lambda req: acquirer.signed(acquirer.body("S", "SUCCESS", paymentRequestId="PR-OTHER",
+                                                                paymentStatus="SUCCESS"), req["path"])
+    _unknown(client.call(api.INQUIRY, {"paymentRequestId": PR_ID}, echo={"paymentRequestId": PR_ID}),
+             api.ECHO_MISMATCH)
+
+
+@pytest.mark.parametrize("path", [api.CANCEL, api.REFUND])
+def test_cancel_and_refund_answers_must_echo(client, acquirer, path):
+    acquirer.answer = lambda req: acquirer.signed(acquirer.body("S", "SUCCESS", paymentRequestId=None), req["path"])
+    key = "refundRequestId" if path == api.REFUND else "paymentRequestId"
+    _unknown(client.call(path, {key: "X-1"}, echo={key: "X-1"}), api.ECHO_MISMATCH)
