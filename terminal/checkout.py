@@ -113,7 +113,11 @@ class Checkout:
             if self.state != TerminalState.AWAITING_SCAN or self.pending is None:
                 raise NoSaleAwaitingScan("no sale is waiting for a scan: start a sale first")
             try:
-                parse_payment_code(code_text).drop()
+                code = parse_payment_code(code_text)
+                try:
+                    self.terminal.payments.refuse_reused(code)
+                finally:
+                    code.drop()
             except PaymentCodeError as exc:
                 self.terminal.journal.note(self.pending.tx_id, "scan_rejected", reason=exc.reason)
                 raise

@@ -38,6 +38,8 @@ _REFUSALS = {
     "(barcode/QR under 'Pay') in Alipay or WeChat Pay",
     "UNKNOWN_WALLET": "the digits do not match any supported wallet's payment code: ask the "
     "customer to refresh the payment code and scan again",
+    "ALREADY_USED": "this payment code was just used for another payment on this terminal: ask the "
+    "customer to refresh the payment code and scan again",
 }
 
 

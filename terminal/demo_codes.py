@@ -1,12 +1,16 @@
 """Sample wallet codes for the demo and the sandbox's test-code table (acquirer-api.md §7).
 
-The sandbox acquirer decides by the last four digits; the prefixes make each a well-formed
-code of the wallet named. These are test data, never real credentials.
+The sandbox acquirer decides by the last four digits; the prefix and length make each a
+well-formed code of the wallet named. Like a wallet app, every call gives a fresh code (the
+middle digits are new), because the terminal refuses a code it has just been paid with.
+These are test data, never real credentials.
 """
 from __future__ import annotations
 
+import secrets
+
 DEMO_CODES: list[tuple[str, str, str]] = [
-    # (label, code, expected outcome)
+    # (label, code pattern: first 6 and last 4 digits matter, expected outcome)
     ("Approve", "281012345678900000", "APPROVED"),
     ("WeChat Pay approve", "134567890123450000", "APPROVED"),
     ("Alipay+ approve", "2812345678901230000", "APPROVED"),
@@ -21,6 +25,13 @@ DEMO_CODES: list[tuple[str, str, str]] = [
 ]
 
 
-def code_for(suffix: str, prefix: str = "28101234567890") -> str:
-    """An 18-digit Alipay CN code ending in `suffix` (the sandbox's test-code convention)."""
-    return prefix + suffix
+def fresh(pattern: str) -> str:
+    """A new code like `pattern`: same length, first 6 and last 4 digits, new digits between."""
+    middle = len(pattern) - 10
+    return pattern[:6] + "".join(secrets.choice("0123456789") for _ in range(middle)) + pattern[-4:]
+
+
+def code_for(suffix: str, prefix: str = "281012") -> str:
+    """A fresh 18-digit Alipay CN code ending in `suffix` (the sandbox's test-code convention);
+    its masked form is always `281012**********` + the last two digits."""
+    return fresh(prefix + "0" * (18 - len(prefix) - len(suffix)) + suffix)

@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS transactions (
 );
 CREATE INDEX IF NOT EXISTS tx_state ON transactions(state);
 CREATE INDEX IF NOT EXISTS tx_created ON transactions(created_at);
+CREATE INDEX IF NOT EXISTS tx_fingerprint ON transactions(fingerprint);
 CREATE TABLE IF NOT EXISTS refunds (
     id TEXT PRIMARY KEY,
     refund_request_id TEXT NOT NULL UNIQUE,
@@ -226,6 +227,16 @@ class Journal:
             rows = self._db.execute(
                 "SELECT * FROM transactions WHERE created_at >= ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
                 (since or "", limit),
+            ).fetchall()
+            return [self._row_to_tx(r) for r in rows]
+
+    def charged_with(self, fingerprint: str, *, since: str) -> list[Transaction]:
+        """Payments since `since` made with this code (by keyed fingerprint) that charged or may
+        have charged the customer: approved, refunded or not final yet."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM transactions WHERE fingerprint=? AND created_at >= ? AND state NOT IN (?, ?)",
+                (fingerprint, since, TxState.DECLINED.value, TxState.CANCELLED.value),
             ).fetchall()
             return [self._row_to_tx(r) for r in rows]
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from . import acquirer as api
-from .codes import PaymentCode
+from .codes import PaymentCode, PaymentCodeError
 from .config import Config
 from .crashpoints import crashpoint
 from .errors import InputError
@@ -27,6 +27,7 @@ from .states import TxState
 from .tokenise import CredentialEncrypter
 
 log = logging.getLogger("terminal.payments")
+CODE_REUSE_WINDOW_S = 180   # wallet codes refresh about every minute; a repeat within 3 min is a double scan
 S = TxState
 
 
@@ -69,6 +70,7 @@ class PaymentService:
         if total.minor > maximum.minor:
             raise InputError(f"total {total.plain()} is over this terminal's maximum of {maximum.plain()}",
                              code="AMOUNT_TOO_LARGE")
+        self.refuse_reused(code)
         tx = Transaction(
             id=tx_id or new_id("T"), payment_request_id=f"PR{uuid.uuid4().hex}", state=S.CREATED,
             currency=total.currency, amount_minor=total.minor,
@@ -84,6 +86,14 @@ class PaymentService:
                                                        "paymentAmount": total.to_api()})
         crashpoint("after_pay_response")
         return self.apply_pay_result(tx, result, progress=progress)
+
+    def refuse_reused(self, code: PaymentCode) -> None:
+        """A wallet code pays once. The same code again within the reuse window is a double scan:
+        refused before anything is journalled or sent, whatever the acquirer would say."""
+        since = (datetime.now(timezone.utc) - timedelta(seconds=CODE_REUSE_WINDOW_S)).isoformat(
+            timespec="milliseconds").replace("+00:00", "Z")
+        if self.journal.charged_with(code.fingerprint(self._hmac_key), since=since):
+            raise PaymentCodeError("ALREADY_USED")
 
     def apply_pay_result(self, tx: Transaction, result: api.AcquirerResult, *,
                          progress: ProgressListener | None = None) -> Transaction:

@@ -101,3 +101,44 @@ def test_no_request_leaves_when_the_journal_cannot_be_written(config_path, sandb
         terminal.journal._db.execute("PRAGMA query_only = OFF")
         terminal.close()
     assert admin(sandbox, "GET", f"/payments?client_id={client_id}")["payments"] == []
+
+
+def test_a_code_just_paid_with_is_refused_before_anything_is_sent(config_path, sandbox):
+    """A double scan never double-charges, whatever the acquirer would answer."""
+    code = code_for("0000")
+    rc, first = cli_json(config_path, "sale", "--amount", "5.00", "--code", code)
+    assert rc == 0 and first["state"] == "APPROVED"
+    proc = run_cli(config_path, "sale", "--amount", "5.00", "--code", code)
+    assert proc.returncode == 2 and "just used" in proc.stderr
+    rc, listing = cli_json(config_path, "transactions")
+    assert [t["transactionId"] for t in listing["transactions"]] == [first["transactionId"]]
+
+
+def test_a_declined_code_may_be_scanned_again(config_path):
+    code = code_for("0051")
+    assert cli_json(config_path, "sale", "--amount", "5.00", "--code", code)[0] == 1
+    assert cli_json(config_path, "sale", "--amount", "5.00", "--code", code)[0] == 1   # asked again, not refused
+
+
+def test_checkout_rejects_a_reused_code_and_keeps_waiting(config_path):
+    from terminal.checkout import Checkout, TerminalState
+    from terminal.codes import PaymentCodeError
+    from tests.support import build
+
+    terminal = build(config_path)
+    try:
+        checkout = Checkout(terminal=terminal)
+        code = code_for("0000")
+        checkout.begin(terminal.parse_amount("2.00"))
+        checkout.scan(code)
+        assert checkout.wait(30).state.value == "APPROVED"
+        checkout.acknowledge()
+        checkout.begin(terminal.parse_amount("2.00"))
+        with pytest.raises(PaymentCodeError) as err:
+            checkout.scan(code)
+        assert err.value.reason == "ALREADY_USED"
+        assert checkout.state == TerminalState.AWAITING_SCAN      # the cashier scans a fresh code
+        checkout.scan(code_for("0000"))
+        assert checkout.wait(30).state.value == "APPROVED"
+    finally:
+        terminal.close()

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 import tomllib
 
+from terminal.demo_codes import code_for
 from tests.support import admin, run_cli
-from tests.technician.conftest import RAW_CODE
 
 
 def _client(sandbox, config):
@@ -18,7 +18,8 @@ def _current_version(sandbox, config) -> int:
 
 
 def _sale(config):
-    proc = run_cli(config, "--json", "sale", "--amount", "1.00", "--code", RAW_CODE, "--no-receipt")
+    # A fresh code each sale: the terminal refuses a code it was just paid with.
+    proc = run_cli(config, "--json", "sale", "--amount", "1.00", "--code", code_for("0000"), "--no-receipt")
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 

@@ -8,7 +8,7 @@ from kivy.factory import Factory
 from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, StringProperty
 
-from terminal.demo_codes import DEMO_CODES
+from terminal.demo_codes import DEMO_CODES, fresh
 
 from .base import PosScreen
 
@@ -33,7 +33,7 @@ class ScanScreen(PosScreen):
         if self.app.demo:
             for label, code, _expected in DEMO_CODES:
                 btn = Factory.PhoneCode()
-                btn.bind(on_release=lambda _b, c=code: self.present(c))
+                btn.bind(on_release=lambda _b, c=code: self.present(fresh(c)))   # a new code each time
                 self.phone_buttons[label] = btn
                 self.ids.codes.add_widget(btn)
         self.refresh()
