@@ -98,7 +98,8 @@ class Terminal:
         """One sale, blocking until a final state (or a cancel still queued: exit 4)."""
         code = parse_payment_code(code_text)      # bad scans refused before anything is written
         if not self._sale_lock.acquire(blocking=False):
-            raise SaleInProgress("another sale is in progress: wait for its result")
+            raise SaleInProgress("the terminal is busy with another payment (a sale, or an earlier payment "
+                                 "being resolved): wait for it, then try again")
         try:
             if self.has_pending():
                 self._recover()
