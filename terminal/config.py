@@ -117,6 +117,10 @@ class ScannerSection(_Section):
     camera: int | str = 0
     decoder: Literal["zxing", "pyzbar", "opencv"] = "zxing"
 
+    def driver_options(self) -> dict:
+        """The table as keyword options of drivers.scanners.build_scanner (which takes it whole)."""
+        return self.model_dump(exclude={"kind"})
+
 
 class PrinterSection(_Section):
     kind: Literal["serial", "usb", "network", "file", "none"] = "file"

@@ -167,15 +167,16 @@ def check_acquirer(config, *, keys_ok: bool) -> list[Check]:
             from .wiring import prepare_state_dir, start_embedded_sandbox
 
             state_dir = prepare_state_dir(config)
-            sandbox, endpoint = start_embedded_sandbox(config, KeyStore(state_dir=state_dir), state_dir)
+            signing_key = KeyStore(state_dir=state_dir).signing_key(create=True)
+            sandbox, endpoint = start_embedded_sandbox(config, signing_key, state_dir)
             client = _client(config, endpoint.base_url, endpoint.ca_bundle, endpoint.signing_public_key)
         else:
             from .rotation import client_for
 
             client = client_for(config)
+            signing_key = KeyStore(state_dir=config.state_dir()).signing_key()
         clock = ResponseClock().attach(client.session)
-        creds = Credentials(config.acquirer.client_id, config.acquirer.key_version,
-                            KeyStore(state_dir=config.state_dir()).signing_key())
+        creds = Credentials(config.acquirer.client_id, config.acquirer.key_version, signing_key)
         result = client.call(INQUIRY, {"paymentRequestId": f"DIAG-{uuid.uuid4().hex}"}, credentials=creds)
     except TerminalError as exc:
         return [Check("acquirer", FAIL, exc.message, "fix the configuration named above"),
@@ -214,16 +215,11 @@ def _client(config, base_url: str, ca_bundle: str, signing_key_path):
 
 # -- devices ---------------------------------------------------------------------------------
 
-def _scanner_options(config) -> dict:
-    s = config.scanner
-    return {"port": s.port, "baudrate": s.baudrate, "suffix": s.suffix, "camera": s.camera, "decoder": s.decoder}
-
-
 def _probe_scanner(config) -> tuple[str, str]:
     """Start the configured scanner, wait (bounded, on its state callback) for READY or FAULT."""
     from drivers.scanners import ScannerState, build_scanner
 
-    scanner = build_scanner(kind=config.scanner.kind, **_scanner_options(config))
+    scanner = build_scanner(kind=config.scanner.kind, **config.scanner.driver_options())
     settled = threading.Event()
 
     def on_state(state) -> None:
@@ -247,7 +243,7 @@ def check_scanner(config) -> Check:
         if kind == "camera":   # the camera check opens the device; here: can it be built (decoder present)?
             from drivers.scanners import build_scanner
 
-            build_scanner(kind=kind, **_scanner_options(config))
+            build_scanner(kind=kind, **config.scanner.driver_options())
             return Check("scanner", PASS, f"camera scanner with the {config.scanner.decoder} decoder")
         if kind == "virtual":
             return Check("scanner", PASS, "virtual scanner (codes typed or injected)")

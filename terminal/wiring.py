@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
 from . import __version__
 from .acquirer import AcquirerClient, Credentials
 from .batch import BatchCloser
@@ -55,16 +57,14 @@ def prepare_state_dir(config: Config) -> Path:
     return state_dir
 
 
-def start_embedded_sandbox(config: Config, keystore: KeyStore, state_dir: Path):
-    from sandbox.embedded import (
-        EmbeddedSandbox,  # demo wiring only: the core never needs it
-    )
+def start_embedded_sandbox(config: Config, signing_key: RSAPrivateKey, state_dir: Path):
+    # demo wiring only: the core never needs the sandbox
+    from sandbox.embedded import EmbeddedSandbox
 
     sandbox = EmbeddedSandbox(state_dir=state_dir / "sandbox", slow_response_s=config.sandbox.slow_response_s)
     sandbox.start()
     sandbox.register_client(client_id=config.acquirer.client_id, terminal_id=config.acquirer.terminal_id,
-                            public_key_pem=public_key_pem(keystore.signing_key(create=True)),
-                            key_version=config.acquirer.key_version)
+                            public_key_pem=public_key_pem(signing_key), key_version=config.acquirer.key_version)
     endpoint = AcquirerEndpoint(sandbox.base_url, str(sandbox.ca_bundle_path), Path(sandbox.signing_public_key_path),
                                 Path(sandbox.encryption_public_key_path), sandbox.encryption_kid)
     return sandbox, endpoint
@@ -96,14 +96,15 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
     pins = PinVault(state_dir=state_dir)
     sandbox = None
     if config.acquirer.embedded:
-        sandbox, endpoint = start_embedded_sandbox(config, keystore, state_dir)
+        signing_key = keystore.signing_key(create=True)   # demo profile: generated on first use
+        sandbox, endpoint = start_embedded_sandbox(config, signing_key, state_dir)
         for role, pin in (("manager", DEMO_MANAGER_PIN), ("technician", DEMO_TECHNICIAN_PIN)):
             if not pins.is_set(role):
                 pins.set_pin(role, pin)
     else:
         endpoint = configured_endpoint(config)
         config = finish_confirmed_rotation(config, state_dir=state_dir)  # a rotation cut short after its S
-    signing_key = keystore.signing_key(create=config.acquirer.embedded)
+        signing_key = keystore.signing_key()
     a = config.acquirer
     credentials = [Credentials(a.client_id, a.key_version, signing_key)]  # replaced by a live key rotation
     client = AcquirerClient(

@@ -26,7 +26,7 @@ def _scanner(config):
     from drivers.scanners import build_scanner
 
     s = config.scanner
-    options = {"port": s.port, "baudrate": s.baudrate, "suffix": s.suffix, "camera": s.camera, "decoder": s.decoder}
+    options = s.driver_options()
     if s.kind == "keyboard":
         options["input"] = "auto"
     try:

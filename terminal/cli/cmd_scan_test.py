@@ -130,9 +130,7 @@ def _live_options(args) -> tuple[str, dict[str, Any], str]:
     from ..config import load_config
 
     s = load_config(getattr(args, "config", None)).scanner
-    opts = {"port": s.port, "baudrate": s.baudrate, "suffix": s.suffix, "camera": s.camera,
-            "decoder": s.decoder}
-    return s.kind, opts, f"configured {s.kind} scanner"
+    return s.kind, s.driver_options(), f"configured {s.kind} scanner"
 
 
 def _run_live(args) -> int:

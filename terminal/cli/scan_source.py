@@ -23,8 +23,7 @@ def wait_for_scan(config: Config, timeout_s: float = SCAN_TIMEOUT_S) -> str:
     from drivers.scanners import build_scanner
 
     scans: queue.Queue[str] = queue.Queue()
-    scanner = build_scanner(kind=s.kind, port=s.port, baudrate=s.baudrate, suffix=s.suffix,
-                            camera=s.camera, decoder=s.decoder)
+    scanner = build_scanner(kind=s.kind, **s.driver_options())
     announced = []
 
     def on_state(state) -> None:

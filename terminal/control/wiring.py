@@ -67,8 +67,7 @@ class ScannerFeed:
         try:
             from drivers.scanners import build_scanner
 
-            self.scanner = build_scanner(kind=s.kind, port=s.port, baudrate=s.baudrate, suffix=s.suffix,
-                                         camera=s.camera, decoder=s.decoder)
+            self.scanner = build_scanner(kind=s.kind, **s.driver_options())
         except Exception as exc:   # DeviceError & co: the API still serves status and the journal
             self.problem = str(exc)
             log.warning("scanner unavailable", extra={"reason": self.problem})
