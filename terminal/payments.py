@@ -20,7 +20,7 @@ from .errors import InputError
 from .journal import Journal
 from .money import Money
 from .reasons import FAULT_CODES
-from .records import Transaction, new_id
+from .records import Transaction, new_id, now_iso
 from .resolution import ProgressListener, Resolver, approved_fields
 from .signing import utc_timestamp
 from .states import TxState
@@ -90,9 +90,7 @@ class PaymentService:
     def refuse_reused(self, code: PaymentCode) -> None:
         """A wallet code pays once. The same code again within the reuse window is a double scan:
         refused before anything is journalled or sent, whatever the acquirer would say."""
-        since = (datetime.now(timezone.utc) - timedelta(seconds=CODE_REUSE_WINDOW_S)).isoformat(
-            timespec="milliseconds").replace("+00:00", "Z")
-        if self.journal.charged_with(code.fingerprint(self._hmac_key), since=since):
+        if self.journal.charged_with(code.fingerprint(self._hmac_key), since=now_iso(-CODE_REUSE_WINDOW_S)):
             raise PaymentCodeError("ALREADY_USED")
 
     def apply_pay_result(self, tx: Transaction, result: api.AcquirerResult, *,

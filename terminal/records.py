@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .money import Money
@@ -14,8 +14,14 @@ from .states import CAPTURED, FINAL, TxState
 REFUND_PENDING, REFUND_SUCCESS, REFUND_FAIL = "PENDING", "SUCCESS", "FAIL"
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def iso_utc(when: datetime) -> str:
+    """The journal's timestamp form (UTC, milliseconds, Z): comparable as text."""
+    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def now_iso(offset_s: float = 0) -> str:
+    """Now (or now + offset_s) in the journal's timestamp form."""
+    return iso_utc(datetime.now(timezone.utc) + timedelta(seconds=offset_s))
 
 
 def new_id(prefix: str) -> str:

@@ -13,7 +13,6 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from . import acquirer as api
@@ -110,6 +109,10 @@ class Resolver:
             return self.queue_cancel(tx.id, reason="not_received")
         if result.status != "S":
             return None
+        return self._settle(tx, body)
+
+    def _settle(self, tx: Transaction, body: dict) -> Transaction | None:
+        """The final state an inquiry answer shows, journalled; None while it is not final."""
         status = body.get("paymentStatus")
         inner = body.get("paymentResult") if isinstance(body.get("paymentResult"), dict) else {}
         if status == "SUCCESS":
@@ -123,6 +126,8 @@ class Resolver:
             return self.journal.transition(tx.id, S.DECLINED, result_code=str(inner.get("resultCode", "FAIL")),
                                            result_message=str(inner.get("resultMessage", "")))
         if status == "CANCELLED":
+            if tx.state == S.CANCEL_PENDING:   # our own cancel's reason stands
+                return self.journal.transition(tx.id, S.CANCELLED, result_code="CANCELLED")
             return self.journal.transition(tx.id, S.CANCEL_PENDING, S.CANCELLED, result_code="CANCELLED",
                                            cancel_reason="acquirer")
         return None
@@ -155,8 +160,7 @@ class Resolver:
             if result.failed and result.code in FAULT_CODES:
                 self._on_fault(result.code)
             delay = backoff_delay(attempt, base_s=self.interval_s, cap_s=self.cancel_cap_s)
-            next_at = (datetime.now(timezone.utc) + timedelta(seconds=delay)).isoformat()
-            tx = self.journal.update(tx.id, cancel_attempts=attempt, next_attempt_at=next_at)
+            tx = self.journal.update(tx.id, cancel_attempts=attempt, next_attempt_at=now_iso(delay))
             self.journal.note(tx.id, "cancel_retry", attempt=attempt, resultCode=result.code, delayS=round(delay, 3))
             if deadline_s is not None and time.monotonic() - started + delay > deadline_s:
                 return tx
@@ -170,12 +174,6 @@ class Resolver:
                                   echo={"paymentRequestId": tx.payment_request_id})
         if not result.ok:
             return None
-        status = result.body.get("paymentStatus")
-        self.journal.note(tx.id, "cancel_refused", resultCode="CANCEL_WINDOW_EXCEED", paymentStatus=str(status))
-        if status == "SUCCESS":
-            return self.journal.transition(tx.id, S.APPROVED, result_code="SUCCESS", **approved_fields(result.body))
-        if status == "FAIL":
-            return self.journal.transition(tx.id, S.DECLINED, result_code="CANCEL_WINDOW_EXCEED")
-        if status == "CANCELLED":
-            return self.journal.transition(tx.id, S.CANCELLED, result_code="CANCELLED")
-        return None
+        self.journal.note(tx.id, "cancel_refused", resultCode="CANCEL_WINDOW_EXCEED",
+                          paymentStatus=str(result.body.get("paymentStatus")))
+        return self._settle(tx, result.body)
