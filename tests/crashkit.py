@@ -26,6 +26,7 @@ from tests.support import (
     assert_consistent,
     cli_env,
     cli_json,
+    client_id_of,
     run_cli,
     write_terminal_config,
 )
@@ -103,7 +104,7 @@ def _kill_when_acquirer_has_it(proc: subprocess.Popen, sandbox, client_id: str, 
 def run_case(case: Case, sandbox, workdir: Path) -> Outcome:
     workdir.mkdir(parents=True, exist_ok=True)
     config = write_terminal_config(workdir, sandbox)
-    client_id = _client_id(config)
+    client_id = client_id_of(config)
     sandbox.reset_faults()
     args: list[str]
     if case.op == "sale":
@@ -153,12 +154,6 @@ def run_case(case: Case, sandbox, workdir: Path) -> Outcome:
             outcome.mismatches.append(f"{tx['transactionId']} has a pending refund")
     outcome.mismatches += _receipt_mismatches(workdir, txs, sandbox)
     return outcome
-
-
-def _client_id(config: Path) -> str:
-    import tomllib
-
-    return tomllib.loads(config.read_text())["acquirer"]["client_id"]
 
 
 def _receipt_mismatches(workdir: Path, txs: list[dict], sandbox) -> list[str]:

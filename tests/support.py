@@ -62,6 +62,13 @@ def _set_pins(state: Path) -> None:
 MANAGER_PIN = "2468"
 
 
+def client_id_of(config: Path) -> str:
+    """The acquirer client id a terminal configuration was registered under."""
+    import tomllib
+
+    return tomllib.loads(Path(config).read_text())["acquirer"]["client_id"]
+
+
 def cli_env(extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "POS_TERMINAL_STATE_DIR"}
     env.update(extra or {})

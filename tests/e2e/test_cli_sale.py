@@ -86,12 +86,10 @@ def test_raw_code_never_written_anywhere(config_path, sandbox, tmp_path):
 
 def test_no_request_leaves_when_the_journal_cannot_be_written(config_path, sandbox):
     """The journal row is the durable intent: if it cannot be committed, nothing is sent."""
-    import tomllib
-
     from terminal.errors import FaultError
-    from tests.support import admin, build
+    from tests.support import admin, build, client_id_of
 
-    client_id = tomllib.loads(config_path.read_text())["acquirer"]["client_id"]
+    client_id = client_id_of(config_path)
     terminal = build(config_path)
     try:
         terminal.journal._db.execute("PRAGMA query_only = ON")

@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from tests.support import admin, run_cli
+from tests.support import admin, client_id_of, run_cli
 from tests.technician.conftest import RAW_CODE, provision_args
 
 
@@ -55,7 +55,7 @@ def test_interrupted_provisioning_resumes(sandbox, tmp_path, pin_files, point):
     if point != "provision_after_key":
         assert "resuming" in again.stderr
     codes = {c["activationCode"]: c for c in admin(sandbox, "GET", "/activation-codes")["activationCodes"]}
-    client_id = tomllib.loads((state / "terminal.toml").read_text())["acquirer"]["client_id"]
+    client_id = client_id_of(state / "terminal.toml")
     assert codes[code]["used"] and codes[code]["clientId"] == client_id
 
 

@@ -5,11 +5,11 @@ import json
 import tomllib
 
 from terminal.demo_codes import code_for
-from tests.support import admin, run_cli
+from tests.support import admin, client_id_of, run_cli
 
 
 def _client(sandbox, config):
-    client_id = tomllib.loads(config.read_text())["acquirer"]["client_id"]
+    client_id = client_id_of(config)
     return next(c for c in admin(sandbox, "GET", "/clients")["clients"] if c["clientId"] == client_id)
 
 
