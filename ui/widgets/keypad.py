@@ -1,6 +1,7 @@
 """The numeric keypad shared by the sale, refund and PIN screens: 4 rows, large keys."""
 from __future__ import annotations
 
+from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import StringProperty
 from kivy.uix.gridlayout import GridLayout
@@ -16,43 +17,11 @@ Builder.load_string("""
 <Keypad>:
     cols: 3
     spacing: dp(6)
-    KeypadKey:
-        text: "1"
-        on_release: root.dispatch("on_key", "1")
-    KeypadKey:
-        text: "2"
-        on_release: root.dispatch("on_key", "2")
-    KeypadKey:
-        text: "3"
-        on_release: root.dispatch("on_key", "3")
-    KeypadKey:
-        text: "4"
-        on_release: root.dispatch("on_key", "4")
-    KeypadKey:
-        text: "5"
-        on_release: root.dispatch("on_key", "5")
-    KeypadKey:
-        text: "6"
-        on_release: root.dispatch("on_key", "6")
-    KeypadKey:
-        text: "7"
-        on_release: root.dispatch("on_key", "7")
-    KeypadKey:
-        text: "8"
-        on_release: root.dispatch("on_key", "8")
-    KeypadKey:
-        text: "9"
-        on_release: root.dispatch("on_key", "9")
-    KeypadKey:
-        text: root.extra_key
-        on_release: root.dispatch("on_key", root.extra_key)
-    KeypadKey:
-        text: "0"
-        on_release: root.dispatch("on_key", "0")
-    KeypadKey:
-        text: "←"
-        on_release: root.dispatch("on_key", "back")
 """)
+
+# (label, key dispatched); None: the screen's extra key ("00" or "C")
+LAYOUT = [("1", "1"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", "5"), ("6", "6"),
+          ("7", "7"), ("8", "8"), ("9", "9"), None, ("0", "0"), ("←", "back")]
 
 
 class Keypad(GridLayout):
@@ -63,6 +32,16 @@ class Keypad(GridLayout):
     def __init__(self, **kwargs):
         self.register_event_type("on_key")
         super().__init__(**kwargs)
+        for entry in LAYOUT:
+            key = Factory.KeypadKey()
+            if entry is None:
+                key.text = self.extra_key
+                self.bind(extra_key=key.setter("text"))
+                key.bind(on_release=lambda _k: self.dispatch("on_key", self.extra_key))
+            else:
+                key.text = entry[0]
+                key.bind(on_release=lambda _k, value=entry[1]: self.dispatch("on_key", value))
+            self.add_widget(key)
 
     def on_key(self, key: str) -> None:
         pass
