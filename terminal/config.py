@@ -66,6 +66,11 @@ class TerminalSection(_Section):
     def max_money(self, currency: str) -> Money:
         return parse_amount(self.max_amount, currency)
 
+    def parse_amount(self, text: str, currency: str | None = None) -> Money:
+        """A typed amount, strictly, within this terminal's maximum (currency: the default)."""
+        currency = currency or self.currency
+        return parse_amount(text, currency, max_amount=self.max_money(currency))
+
 
 class MerchantSection(_Section):
     id: str = "M-DEMO"

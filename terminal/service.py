@@ -15,7 +15,7 @@ from .codes import parse_payment_code
 from .config import Config
 from .errors import BusinessError, UnknownResultError
 from .journal import Journal
-from .money import Money, parse_amount
+from .money import Money
 from .payments import PaymentService, SaleRequest
 from .pins import PinVault
 from .printing import ReceiptPrinter
@@ -80,8 +80,7 @@ class Terminal:
 
     # -- queries ----------------------------------------------------------------------------
     def parse_amount(self, text: str, currency: str | None = None) -> Money:
-        currency = currency or self.config.terminal.currency
-        return parse_amount(text, currency, max_amount=self.config.terminal.max_money(currency))
+        return self.config.terminal.parse_amount(text, currency)
 
     def get(self, tx_id: str) -> Transaction:
         return self.journal.get(tx_id)

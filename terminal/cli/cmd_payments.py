@@ -46,10 +46,6 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_close_batch)
 
 
-def _amount(terminal, text: str | None, currency: str | None):
-    return terminal.parse_amount(text, currency) if text is not None else None
-
-
 def cmd_sale(args) -> int:
     config = config_of(args)
     currency = args.currency or config.terminal.currency
@@ -57,7 +53,7 @@ def cmd_sale(args) -> int:
     from ..codes import parse_payment_code
     from ..money import parse_amount
 
-    amount = parse_amount(args.amount, currency, max_amount=config.terminal.max_money(currency))
+    amount = config.terminal.parse_amount(args.amount, currency)
     tip = parse_amount(args.tip, currency) if args.tip else None
     if args.code is not None:
         parse_payment_code(args.code).drop()
