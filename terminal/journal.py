@@ -80,6 +80,14 @@ CREATE TABLE IF NOT EXISTS events (
     to_state TEXT NOT NULL DEFAULT '',
     detail TEXT NOT NULL DEFAULT '{}'
 );
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    result TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+);
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY,
     state TEXT NOT NULL CHECK (state IN ('OPEN', 'CLOSED')),
@@ -349,7 +357,7 @@ class Journal:
     def iter_all_text(self) -> Iterator[str]:
         """Every stored value as text (tests search it for raw codes)."""
         with self._lock:
-            for table in ("transactions", "refunds", "events", "batches"):
+            for table in ("transactions", "refunds", "events", "batches", "audit"):
                 for row in self._db.execute(f"SELECT * FROM {table}"):
                     yield " ".join(str(v) for v in tuple(row))
 
