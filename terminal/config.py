@@ -135,6 +135,9 @@ class PrinterSection(_Section):
     usb_vendor_id: int = 0
     usb_product_id: int = 0
     baudrate: int = 19200
+    width: int = Field(32, ge=16, le=64)        # characters per line: 32 on 58 mm, 48 on 80 mm
+    cjk: Literal["auto", "gb18030", "raster", "none"] = "auto"
+    query_status: bool = True
 
 
 class ControlSection(_Section):

@@ -19,7 +19,8 @@ def printer_from_config(config: Config) -> tuple[Printer, str]:
     p = config.printer
     options = {"path": str(config.state_path(p.path)) if p.kind == "file" else p.path, "host": p.host,
                "port": p.port, "baudrate": p.baudrate, "usb_vendor_id": p.usb_vendor_id,
-               "usb_product_id": p.usb_product_id}
+               "usb_product_id": p.usb_product_id, "width": p.width, "cjk": p.cjk,
+               "query_status": p.query_status}
     try:
         return build_printer(kind=p.kind, **options), ""
     except Exception as exc:  # DeviceError and friends: the terminal still sells

@@ -7,33 +7,10 @@ as boxes).
 from __future__ import annotations
 
 import logging
-import shutil
-import subprocess
-from pathlib import Path
+
+from drivers.fonts import find_cjk_font
 
 log = logging.getLogger("ui.fonts")
-
-KNOWN_PATHS = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
-)
-
-
-def find_cjk_font() -> str | None:
-    for path in KNOWN_PATHS:
-        if Path(path).is_file():
-            return path
-    if shutil.which("fc-match"):
-        try:
-            out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True,
-                                 text=True, timeout=5).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            out = ""
-        if out and Path(out).is_file() and "dejavu" not in out.lower():
-            return out
-    return None
 
 
 def register_default_font() -> str | None:

@@ -15,7 +15,7 @@ from ..errors import DependencyMissing, DeviceConfigError
 from .base import NullPrinter, Printer, PrinterStatus, PrintResult, advice
 from .document import (Columns, CopyMarker, Cut, Feed, QRBlock, ReceiptDocument, Separator,
                        TextLine)
-from .escpos_render import render_escpos
+from .escpos_render import CJK_MODES, render_escpos
 from .text_render import render_text
 from .virtual_printer import VirtualPrinter
 
@@ -23,7 +23,8 @@ KINDS = ("serial", "usb", "network", "file", "virtual", "dummy", "none")
 _COMMON = {"width", "profile", "cjk"}
 # Keys of the [printer] configuration table: every kind accepts them (ignoring the ones that
 # are not its own) so the core can pass the whole table through.
-_SHARED_CONFIG = {"path", "host", "port", "baudrate", "usb_vendor_id", "usb_product_id"}
+_SHARED_CONFIG = {"path", "host", "port", "baudrate", "usb_vendor_id", "usb_product_id",
+                  "query_status"}
 _BY_KIND = {
     "serial": {"path", "baudrate", "timeout", "query_status"},
     "usb": {"path", "vendor_id", "product_id", "usb_vendor_id", "usb_product_id",
@@ -53,7 +54,8 @@ def build_printer(kind: str = "none", **options: Any) -> Printer:
     file:    path, format (auto | text | escpos)
     virtual: (in-memory, with paper_out / offline switches)
     every kind: width (characters per line: 32 for 58 mm, 48 for 80 mm), profile
-    (python-escpos printer profile), cjk ("none" | "gb18030")
+    (python-escpos printer profile), cjk ("auto" | "gb18030" | "raster" | "none": how
+    Chinese is printed, see escpos_render), query_status (ask DLE EOT before printing)
     """
     if kind not in KINDS:
         raise DeviceConfigError(f"unknown printer.kind '{kind}': use one of "
@@ -63,9 +65,17 @@ def build_printer(kind: str = "none", **options: Any) -> Printer:
         raise DeviceConfigError(f"printer.{sorted(unknown)[0]}: not an option of a {kind} "
                                 "printer", device="printer")
     width = int(options.get("width", 32))
-    cjk = options.get("cjk", "none")
-    if cjk not in ("none", "gb18030"):
-        raise DeviceConfigError(f"printer.cjk '{cjk}': use none or gb18030", device="printer")
+    cjk = options.get("cjk", "auto")
+    if cjk not in CJK_MODES:
+        raise DeviceConfigError(f"printer.cjk '{cjk}': use {', '.join(CJK_MODES)}",
+                                device="printer")
+    if cjk == "raster":
+        from ..fonts import find_cjk_font
+
+        if find_cjk_font() is None:
+            raise DeviceConfigError("printer.cjk = \"raster\" needs a CJK font: install "
+                                    "fonts-wqy-microhei, or use printer.cjk = \"auto\"",
+                                    device="printer")
     profile = options.get("profile")
     common = {"width": width, "profile": profile, "cjk": cjk}
     path = str(options.get("path", "") or "")

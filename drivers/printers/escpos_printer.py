@@ -2,8 +2,11 @@
 
 The transport object is created and opened on first use and reopened after a failure, so a
 printer switched on after the terminal starts is picked up. Before each document the printer
-is asked for its online and paper status (DLE EOT); printers that cannot answer can be
-configured with ``query_status=False``.
+is asked for its online and paper status (DLE EOT). Many printers (or their cables: a TX-only
+serial lead, some USB bridges) never answer: silence is not "offline". A printer that does not
+answer is printed to anyway, and is not asked again until its connection is reopened, so a
+silent serial printer costs one read timeout per connection instead of two on every receipt.
+``query_status=False`` skips the questions altogether.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ class EscposPrinter(Printer):
     Dummy). ``where``: the port/address shown in messages."""
 
     def __init__(self, *, make_device: Callable[[], Any], kind: str, where: str,
-                 width: int = 32, profile: str | None = None, cjk: str = "none",
+                 width: int = 32, profile: str | None = None, cjk: str = "auto",
                  query_status: bool = True) -> None:
         self._make_device = make_device
         self.kind = kind
@@ -33,6 +36,7 @@ class EscposPrinter(Printer):
         self.cjk = cjk
         self.query_status = query_status
         self._dev: Any = None
+        self._answers_status: bool | None = None  # None: not known yet for this connection
 
     def print_document(self, doc: ReceiptDocument) -> PrintResult:
         data = render_escpos(doc, width=self.width, profile=self.profile, cjk=self.cjk)
@@ -81,6 +85,7 @@ class EscposPrinter(Printer):
 
     def _reset(self) -> None:
         dev, self._dev = self._dev, None
+        self._answers_status = None
         if dev is not None:
             try:
                 dev.close()
@@ -88,16 +93,32 @@ class EscposPrinter(Printer):
                 pass
 
     def _query(self, dev: Any, *, always: bool = False) -> PrinterStatus:
-        if not (self.query_status or always):
+        if not (self.query_status or always) or self._answers_status is False:
             return PrinterStatus.UNKNOWN
+        from escpos.constants import (RT_MASK_LOWPAPER, RT_MASK_NOPAPER, RT_MASK_ONLINE,
+                                      RT_STATUS_ONLINE, RT_STATUS_PAPER)
+
         try:
-            if not dev.is_online():
-                return PrinterStatus.OFFLINE
-            paper = dev.paper_status()
+            online = dev.query_status(RT_STATUS_ONLINE)
         except NotImplementedError:  # transport cannot read (Dummy, some USB setups)
+            online = b""
+        if not online:
+            if self._answers_status is None:
+                log.info("%s printer at %s does not answer status requests: printing without "
+                         "them", self.kind, self.where)
+            self._answers_status = False
             return PrinterStatus.UNKNOWN
-        return {0: PrinterStatus.PAPER_OUT, 1: PrinterStatus.PAPER_LOW}.get(
-            paper, PrinterStatus.READY)
+        self._answers_status = True
+        if online[0] & RT_MASK_ONLINE:
+            return PrinterStatus.OFFLINE
+        paper = dev.query_status(RT_STATUS_PAPER)
+        if not paper:
+            return PrinterStatus.READY
+        if paper[0] & RT_MASK_NOPAPER == RT_MASK_NOPAPER:
+            return PrinterStatus.PAPER_OUT
+        if paper[0] & RT_MASK_LOWPAPER == RT_MASK_LOWPAPER:
+            return PrinterStatus.PAPER_LOW
+        return PrinterStatus.READY
 
 
 def _needs_open(dev: Any) -> bool:

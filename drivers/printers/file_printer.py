@@ -21,7 +21,7 @@ class FilePrinter(Printer):
     kind = "file"
 
     def __init__(self, path: str, *, fmt: str = "auto", width: int = 32,
-                 profile: str | None = None, cjk: str = "none") -> None:
+                 profile: str | None = None, cjk: str = "auto") -> None:
         if fmt not in ("auto", "text", "escpos"):
             from ..errors import DeviceConfigError
 

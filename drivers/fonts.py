@@ -1,0 +1,31 @@
+"""Finding a CJK-capable system font (for the touchscreen and for raster-printed receipts).
+
+WenQuanYi Micro Hei (Debian: fonts-wqy-microhei) covers Latin and CJK in one face.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+KNOWN_PATHS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+)
+
+
+def find_cjk_font() -> str | None:
+    for path in KNOWN_PATHS:
+        if Path(path).is_file():
+            return path
+    if shutil.which("fc-match"):
+        try:
+            out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True,
+                                 text=True, timeout=5).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        if out and Path(out).is_file() and "dejavu" not in out.lower():
+            return out
+    return None
