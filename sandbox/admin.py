@@ -62,6 +62,11 @@ def build_admin_router(ctx) -> APIRouter:
         ctx.faults.reset()
         return {"faults": []}
 
+    @router.get("/late-deliveries")
+    def late_deliveries():
+        """Requests held by the late_delivery fault: when and why each reached the acquirer."""
+        return {"lateDeliveries": ctx.late.list()}
+
     @router.get("/settings")
     def get_settings():
         return {"slowResponseS": ctx.settings.slow_response_s, "basePath": ctx.settings.base_path}

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 
 from terminal.signing import signed_headers, utc_timestamp
 
@@ -61,9 +62,14 @@ def _handler(ctx: SandboxContext, endpoint: str):
         if plan.http_status and plan.http_phase == "before":
             return _http_error(plan)
         body = await request.body()
+        if plan.late_delivery_s:
+            _hold(ctx, endpoint, path, request, body, plan)
+            return await _drop(ctx, request)
         answer = await run_in_threadpool(
             ctx.acquirer.handle, endpoint, path=path, headers=request.headers, body=body, plan=plan
         )
+        if endpoint == "cancelPayment":
+            ctx.late.cancelled(body)
         delay = plan.delay_s + (ctx.settings.slow_response_s if answer.slow else 0.0)
         if delay > 0:
             await asyncio.sleep(delay)
@@ -76,6 +82,20 @@ def _handler(ctx: SandboxContext, endpoint: str):
 
     handle.__name__ = f"handle_{endpoint}"
     return handle
+
+
+def _hold(ctx: SandboxContext, endpoint: str, path: str, request: Request, body: bytes, plan: FaultPlan) -> None:
+    """The late_delivery fault: the acquirer sees this request only later (sandbox/late.py)."""
+    headers = Headers(raw=list(request.headers.raw))
+    plan.late_delivery_s, held_for = 0.0, plan.late_delivery_s
+
+    async def deliver() -> dict:
+        answer = await run_in_threadpool(ctx.acquirer.handle, endpoint, path=path, headers=headers, body=body,
+                                         plan=plan)
+        log_event("late_delivery", endpoint=endpoint, answer=answer.body.get("result"))
+        return answer.body
+
+    ctx.late.hold(endpoint=endpoint, body=body, max_s=held_for, deliver=deliver)
 
 
 def signed_response(ctx: SandboxContext, *, path: str, client_id: str | None, body: dict,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .faults import FaultBoard
 from .keys import SandboxKeys, ensure_keys
+from .late import LateDeliveries
 from .service import Acquirer
 from .store import Store
 from .tls import TlsFiles, ensure_tls
@@ -39,6 +40,7 @@ class SandboxContext:
         self.store = Store(self.state_dir / "acquirer.sqlite3")
         self.faults = FaultBoard(settings.faults)
         self.connections = ConnectionRegistry()
+        self.late = LateDeliveries()
         self.acquirer = Acquirer(store=self.store, keys=self.keys, settings=settings)
         from .terminals import install as install_terminals  # register, rotateKey, batchClose
         from .refunds import install as install_refunds

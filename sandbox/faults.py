@@ -15,6 +15,13 @@ kinds:
   clock_skew      shift the sandbox clock by `seconds` (Response-Time and Request-Time check)
   late_success    a PROCESSING payment turns SUCCESS just as a cancel arrives; the cancel
                   still wins (the payment ends CANCELLED, `lateSuccess` is recorded)
+  late_delivery   the request is held on its way (a proxy or load balancer holding it): the
+                  client's connection drops at once, and the acquirer receives the request
+                  right after it has answered a cancelPayment for the same paymentRequestId,
+                  or after `seconds` (default 60) if none comes; see /admin/late-deliveries
+  inquiry_fail_form  an inquiry for an id the acquirer never saw answers `result` S with
+                  `paymentStatus: FAIL` and `paymentResult` ORDER_NOT_EXIST, the form some
+                  acquirers use, instead of the call's own `result` ORDER_NOT_EXIST (F)
 """
 from __future__ import annotations
 
@@ -22,7 +29,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 
 KINDS = {"delay", "drop_before", "drop_after", "http_error", "bad_signature", "malformed_json",
-         "clock_skew", "late_success"}
+         "clock_skew", "late_success", "late_delivery", "inquiry_fail_form"}
+DEFAULT_LATE_DELIVERY_S = 60.0
 HTTP_STATUSES = {500, 502, 503}
 
 
@@ -44,8 +52,8 @@ class Fault:
             raise ValueError("phase must be 'before' or 'after'")
         if self.count is not None and (not isinstance(self.count, int) or self.count < 1):
             raise ValueError("count must be a positive integer or null")
-        if self.kind == "delay" and not 0 <= float(self.seconds) <= 600:
-            raise ValueError("delay seconds must be between 0 and 600")
+        if self.kind in ("delay", "late_delivery") and not 0 <= float(self.seconds) <= 600:
+            raise ValueError(f"{self.kind} seconds must be between 0 and 600")
         self.seconds = float(self.seconds)
 
     @classmethod
@@ -76,6 +84,8 @@ class FaultPlan:
     malformed_json: bool = False
     skew_s: float = 0.0
     late_success: bool = False
+    late_delivery_s: float = 0.0     # > 0: hold the request (see LateDeliveries)
+    inquiry_fail_form: bool = False
     taken: list[str] = field(default_factory=list)
 
 
@@ -140,3 +150,7 @@ def _apply(plan: FaultPlan, fault: Fault) -> None:
         plan.skew_s += fault.seconds
     elif fault.kind == "late_success":
         plan.late_success = True
+    elif fault.kind == "late_delivery":
+        plan.late_delivery_s = fault.seconds or DEFAULT_LATE_DELIVERY_S
+    elif fault.kind == "inquiry_fail_form":
+        plan.inquiry_fail_form = True

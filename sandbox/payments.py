@@ -113,10 +113,12 @@ class Payments:
 
     # -- inquiryPayment ----------------------------------------------------------------------
 
-    def inquire(self, client: Client, data: dict) -> dict:
+    def inquire(self, client: Client, data: dict, *, fail_form: bool = False) -> dict:
         with self.store.tx():
             row = self._find(client, data)
             if row is None:
+                if fail_form:
+                    return _not_found_fail_form(data)
                 raise Refusal("ORDER_NOT_EXIST")
             changes: dict = {"inquiry_count": row["inquiry_count"] + 1}
             if row["status"] == "PROCESSING":
@@ -187,6 +189,14 @@ class Payments:
             changes.update(late_success=1, payment_time_ms=now)
         self.store.update("payments", _key(row), changes)
         return self.store.payment(row["client_id"], row["payment_request_id"])
+
+
+def _not_found_fail_form(data: dict) -> dict:
+    """'Never received' as some acquirers put it: a successful call about a FAIL payment."""
+    echo = {k: data[k] for k in ("paymentRequestId", "paymentId") if isinstance(data.get(k), str)}
+    log_event("inquiryPayment", notFound=True, form="paymentResult", **echo)
+    return {"result": result("SUCCESS"), **echo, "paymentStatus": "FAIL",
+            "paymentResult": result("ORDER_NOT_EXIST")}
 
 
 def _key(row: dict) -> dict:

@@ -34,7 +34,7 @@ class Acquirer:
         self.payments = Payments(store=store, keys=keys, currencies=settings.currencies)
         self._routes = {
             "pay": self._pay,
-            "inquiryPayment": lambda c, d, p: Answer(self.payments.inquire(c, d)),
+            "inquiryPayment": lambda c, d, p: Answer(self.payments.inquire(c, d, fail_form=p.inquiry_fail_form)),
             "cancelPayment": lambda c, d, p: Answer(self.payments.cancel(c, d, late_success=p.late_success)),
         }
         self._unsigned_routes: dict = {}

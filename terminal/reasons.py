@@ -4,6 +4,19 @@ from __future__ import annotations
 # Codes that mean the terminal itself is misconfigured: decline AND raise a fault.
 FAULT_CODES = frozenset({"INVALID_SIGNATURE", "INVALID_REQUEST_TIME", "KEY_NOT_FOUND", "ACCESS_DENIED", "PARAM_ILLEGAL"})
 UNKNOWN_CODES = frozenset({"PAYMENT_IN_PROCESS", "USER_PAYING", "SYSTEM_ERROR", "UNKNOWN_EXCEPTION", "REQUEST_TRAFFIC_EXCEED"})
+# The acquirer never saw the pay: not a decline. The id must be closed by a cancel first.
+NOT_RECEIVED = "ORDER_NOT_EXIST"
+
+
+def is_business_decline(status: str, code: str) -> bool:
+    """A positive, final refusal of the payment itself (balance, risk, expired code...).
+
+    Only this ends a payment DECLINED from an inquiry. "Never received", an error, a protocol
+    fault or a missing reason are not declines: the payment stays unknown, and the inquiry
+    window then the cancel settle it (a cancel closes the id, so a late pay charges nothing).
+    """
+    return (status == "F" and bool(code) and code != NOT_RECEIVED and code != "SUCCESS"
+            and code not in FAULT_CODES and code not in UNKNOWN_CODES)
 
 _REASONS = {
     "SUCCESS": "Approved",

@@ -18,7 +18,7 @@ from typing import Callable
 from . import acquirer as api
 from .crashpoints import crashpoint
 from .journal import Journal
-from .reasons import FAULT_CODES
+from .reasons import FAULT_CODES, NOT_RECEIVED, is_business_decline
 from .records import Transaction, now_iso
 from .states import TxState
 
@@ -55,6 +55,13 @@ def approved_fields(body: dict) -> dict:
         fields["customer_amount"] = json.dumps(body["customerAmount"], sort_keys=True)
         fields["exchange_rate"] = str(body.get("exchangeRate", ""))
     return fields
+
+
+def _not_received(body: dict) -> bool:
+    """An inquiry answer whose paymentResult says the acquirer never saw the pay."""
+    inner = body.get("paymentResult")
+    return (body.get("paymentStatus") == "FAIL" and isinstance(inner, dict)
+            and inner.get("resultCode") == NOT_RECEIVED)
 
 
 class Resolver:
@@ -104,8 +111,9 @@ class Resolver:
         if not result.verified:
             return None
         body = result.body
-        if result.status == "F" and result.code == "ORDER_NOT_EXIST":
-            # The pay never arrived; cancelling closes the id so a late pay charges nothing.
+        if (result.status == "F" and result.code == NOT_RECEIVED) or _not_received(body):
+            # The pay never arrived (in the call's result, or in paymentResult of a FAIL
+            # answer): cancelling closes the id so a pay still on its way charges nothing.
             return self.queue_cancel(tx.id, reason="not_received")
         if result.status != "S":
             return None
@@ -123,7 +131,14 @@ class Resolver:
             return self.journal.transition(tx.id, S.APPROVED, result_code="SUCCESS", result_message="",
                                            **approved_fields(body))
         if status == "FAIL":
-            return self.journal.transition(tx.id, S.DECLINED, result_code=str(inner.get("resultCode", "FAIL")),
+            code = str(inner.get("resultCode") or "")
+            if not is_business_decline(str(inner.get("resultStatus") or ""), code):
+                # Not a positive refusal (never received, an error, no reason given): only a
+                # cancel may end it, so the payment stays unknown here.
+                log.warning("inquiry FAIL without a business reason; not a decline",
+                            extra={"txId": tx.id, "code": code})
+                return None
+            return self.journal.transition(tx.id, S.DECLINED, result_code=code,
                                            result_message=str(inner.get("resultMessage", "")))
         if status == "CANCELLED":
             if tx.state == S.CANCEL_PENDING:   # our own cancel's reason stands

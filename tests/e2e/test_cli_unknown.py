@@ -88,3 +88,33 @@ def test_acquirer_down_leaves_cancel_queued_then_recover(config_path, sandbox):
     rc, old = cli_json(config_path, "transactions", tx["transactionId"])
     assert old["state"] == "CANCELLED"
     assert_consistent(sandbox, [old, new])
+
+
+def _delivered(sandbox, prid: str) -> list[dict]:
+    from tests.support import admin
+
+    return [d for d in admin(sandbox, "GET", "/late-deliveries")["lateDeliveries"]
+            if d["paymentRequestId"] == prid and d["delivered"]]
+
+
+@pytest.mark.parametrize("form", ["call result", "paymentResult"])
+def test_pay_delivered_late_after_never_received_charges_nothing(config_path, sandbox, form):
+    """The pay is held on its way; the inquiry says ORDER_NOT_EXIST (in either place acquirers
+    put it). The terminal must close the id with a cancel before it says "not charged": the
+    held pay then arrives and is refused. Before the fix the paymentResult form ended DECLINED
+    with no cancel, and the late pay charged the customer."""
+    import time
+
+    faults = [{"kind": "late_delivery", "path": "/v1/payments/pay", "count": 1, "seconds": 30}]
+    if form == "paymentResult":
+        faults.append({"kind": "inquiry_fail_form"})
+    sandbox.set_faults(*faults)
+    rc, tx = cli_json(config_path, "sale", "--amount", "3.10", "--code", code_for("0000"))
+    assert tx["state"] == "CANCELLED" and rc == 1, tx
+    deadline = time.monotonic() + 60   # bounded wait for the sandbox to deliver the held pay
+    while not _delivered(sandbox, tx["paymentRequestId"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    delivered = _delivered(sandbox, tx["paymentRequestId"])
+    assert delivered and delivered[0]["resultCode"] == "ORDER_IS_CLOSED", delivered
+    assert acquirer_payment(sandbox, tx["paymentRequestId"])["status"] == "CANCELLED"
+    assert_consistent(sandbox, [tx])

@@ -164,3 +164,60 @@ def test_slow_response_setting_via_admin(term, sandbox):
         assert term.pay(code("0098"))["result"]["resultCode"] == "SUCCESS"
     finally:
         term.admin("POST", "/settings", json={"slowResponseS": before})
+
+
+def _late_deliveries(term, prid):
+    return [d for d in term.admin("GET", "/late-deliveries").json()["lateDeliveries"]
+            if d["paymentRequestId"] == prid]
+
+
+def _until(condition, timeout_s=20.0):
+    """Bounded wait on a condition (the late pay is delivered by the sandbox's event loop)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def test_late_pay_after_a_cancel_of_an_unseen_id_charges_nothing(term):
+    """The pay is held on its way; the terminal cancels the id it never saw answered; the
+    pay then reaches the acquirer, which answers ORDER_IS_CLOSED and charges nothing."""
+    _set(term, {"kind": "late_delivery", "path": PAY, "count": 1, "seconds": 30})
+    prid = new_id()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        term.pay(code("0000"), prid=prid)
+    assert term.inquire(prid)["result"]["resultCode"] == "ORDER_NOT_EXIST"
+    assert _late_deliveries(term, prid) == [dict(_late_deliveries(term, prid)[0], delivered=False)]
+    assert term.cancel(prid)["result"]["resultStatus"] == "S"
+    done = _until(lambda: [d for d in _late_deliveries(term, prid) if d["delivered"]])
+    assert done[0]["releasedBy"] == "cancel" and done[0]["resultCode"] == "ORDER_IS_CLOSED"
+    view = _view(term, prid)
+    assert view["status"] == "CANCELLED" and view["closedUnseen"] is True
+    assert term.inquire(prid)["paymentStatus"] == "CANCELLED"
+
+
+def test_late_pay_without_a_cancel_charges_when_it_arrives(term):
+    """Without a cancel the held pay lands after its hold: why the terminal must close ids."""
+    _set(term, {"kind": "late_delivery", "path": PAY, "count": 1, "seconds": 0.2})
+    prid = new_id()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        term.pay(code("0000"), prid=prid)
+    done = _until(lambda: [d for d in _late_deliveries(term, prid) if d["delivered"]])
+    assert done[0]["releasedBy"] == "timeout" and done[0]["resultCode"] == "SUCCESS"
+    assert term.inquire(prid)["paymentStatus"] == "SUCCESS"
+
+
+def test_inquiry_fail_form_for_an_unseen_id(term):
+    _set(term, {"kind": "inquiry_fail_form"})
+    prid = new_id()
+    body = term.inquire(prid)
+    assert body["result"]["resultStatus"] == "S" and body["paymentStatus"] == "FAIL"
+    assert body["paymentResult"]["resultCode"] == "ORDER_NOT_EXIST"
+    assert body["paymentResult"]["resultStatus"] == "F" and body["paymentRequestId"] == prid
+    term.pay(code("0000"), prid=prid)
+    assert term.inquire(prid)["paymentStatus"] == "SUCCESS"  # a seen id answers as usual
