@@ -121,6 +121,7 @@ class ScannerSection(_Section):
     suffix: Literal["CR", "LF", "CRLF", "TAB", "NONE"] = "CR"
     camera: int | str = 0
     decoder: Literal["zxing", "pyzbar", "opencv"] = "zxing"
+    input: Literal["auto", "evdev", "app"] = "auto"   # keyboard wedge: how its keys are read
 
     def driver_options(self) -> dict:
         """The table as keyword options of drivers.scanners.build_scanner (which takes it whole)."""

@@ -232,6 +232,12 @@ def _probe_scanner(config) -> tuple[str, str]:
         health = scanner.health()
     finally:
         scanner.stop()
+    fallback = health.details.get("fallback")
+    if fallback:   # input = "auto" found no device: only the app's keyboard could feed it
+        return FAIL, (f"{fallback}; the app would read the scanner as its own keyboard only while it "
+                      "has focus: plug the scanner in, or set scanner.input = \"app\" to rely on that")
+    if health.details.get("input") == "app":
+        return PASS, "keyboard-wedge scanner read through the app's keyboard (cannot be checked headless)"
     if health.state is ScannerState.READY or config.scanner.kind == "virtual":
         return PASS, f"{config.scanner.kind} scanner ready {health.where}".rstrip()
     return FAIL, health.message or f"{config.scanner.kind} scanner is {health.state.value}"

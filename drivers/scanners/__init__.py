@@ -27,7 +27,7 @@ _BY_KIND = {
 }
 # Keys of the [scanner] table that every kind accepts (and ignores when not its own), so the
 # core can pass the whole table through.
-_SHARED_CONFIG = {"port", "baudrate", "suffix", "camera", "decoder"}
+_SHARED_CONFIG = {"port", "baudrate", "suffix", "camera", "decoder", "input"}
 
 
 def build_scanner(kind: str = "virtual", **options: Any) -> Scanner:
@@ -94,7 +94,13 @@ def _build_keyboard(opts: dict[str, Any]) -> Scanner:
              or (port in ("", "auto") and keyboard_evdev.EvdevWedgeScanner.find_device())))
     if use_evdev:
         return keyboard_evdev.EvdevWedgeScanner(device=port, grab=grab, **opts)
-    return KeyboardWedgeScanner(**opts)
+    fallback = ""
+    if mode == "auto":
+        fallback = ("no keyboard-wedge scanner input device found under /dev/input (is it "
+                    "plugged in, and is the user in the input group?)"
+                    if keyboard_evdev.is_usable() else
+                    "python-evdev is not installed, so input devices cannot be read headless")
+    return KeyboardWedgeScanner(fallback=fallback, **opts)
 
 
 __all__ = ["Debouncer", "KINDS", "OnScan", "OnState", "Scanner", "ScannerHealth",

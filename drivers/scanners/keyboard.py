@@ -84,14 +84,18 @@ class KeyboardWedgeScanner(Scanner):
     """A wedge scanner fed by the application's keyboard events (e.g. Kivy's
     ``Window.on_textinput`` and Enter in ``on_key_down``): call ``feed(text)`` /
     ``feed_key("\\r")`` from the UI thread; scans arrive on the worker thread like any other
-    scanner's. ``on_human`` (optional) receives text a person typed, to pass it through."""
+    scanner's. ``on_human`` (optional) receives text a person typed, to pass it through.
+    ``fallback``: why this was chosen instead of reading an input device (``input = "auto"``
+    found none); empty when the configuration asked for the app's keyboard. Health reports it,
+    so nobody is told "scanner ready" about a scanner nothing was found for."""
 
     kind = "keyboard"
 
     def __init__(self, *, suffix: str = "CR", max_interkey_s: float = 0.035,
                  min_length: int = 6, max_length: int = 256, debounce_s: float = 2.0,
-                 on_human=None, clock=time.monotonic, **kwargs) -> None:
+                 on_human=None, clock=time.monotonic, fallback: str = "", **kwargs) -> None:
         super().__init__(debounce_s=debounce_s, clock=clock)
+        self.fallback = fallback
         self._decoder = WedgeDecoder(suffix=suffix, max_interkey_s=max_interkey_s,
                                      min_length=min_length, max_length=max_length)
         self._clock = clock
@@ -101,6 +105,13 @@ class KeyboardWedgeScanner(Scanner):
     @property
     def where(self) -> str:
         return "keyboard"
+
+    def _details(self) -> dict[str, object]:
+        details = dict(super()._details())
+        details["input"] = "app"
+        if self.fallback:
+            details["fallback"] = self.fallback
+        return details
 
     def feed(self, text: str, t: float | None = None) -> None:
         """Characters typed (one event may carry several); ``t`` defaults to now."""
