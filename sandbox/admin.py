@@ -95,6 +95,20 @@ def build_admin_router(ctx) -> APIRouter:
         ids = [r["client_id"] for r in store.all("SELECT client_id FROM clients ORDER BY created_ms")]
         return {"clients": [clients.client_view(store, i) for i in ids]}
 
+    @router.post("/clients/{client_id}/keys/age")
+    def age_keys(client_id: str, body: dict = Body(...)):
+        """Move the client's key rotations N hours into the past (the 24 h grace of a previous key)."""
+        try:
+            shift = int(float(body["hours"]) * HOUR_MS)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise bad(exc)
+        if store.client(client_id) is None:
+            raise HTTPException(status_code=404, detail=f"unknown client {client_id}")
+        with store.tx():
+            store.run("UPDATE client_keys SET created_ms = created_ms - ?, superseded_ms = superseded_ms - ? "
+                      "WHERE client_id = ?", shift, shift, client_id)
+        return clients.client_view(store, client_id)
+
     @router.post("/activation-codes")
     def create_code(body: dict = Body(default={})):
         try:

@@ -19,6 +19,16 @@ POINTS = (
     "after_refund_intent",
     "after_refund_response",
 )
+# Key rotation (terminal/rotation.py), in order; tests/technician/test_rotation_crashes.py kills at each.
+ROTATION_POINTS = (
+    "rotate_before_record",    # new key written, no rotation.json yet (never sent: replaced next run)
+    "rotate_after_next_key",   # rotation.json pending, rotateKey not sent yet
+    "rotate_after_response",   # the acquirer answered (maybe S), nothing recorded yet
+    "rotate_after_probe",      # the same request signed with the new key answered
+    "rotate_after_confirmed",  # confirmed recorded, TOML not yet rewritten
+    "rotate_after_config",     # TOML rewritten, old key still in terminal_key.pem
+    "rotate_after_swap",       # new key in terminal_key.pem, rotation.json not yet removed
+)
 _seen: dict[str, int] = {}
 
 

@@ -68,9 +68,13 @@ def run_diagnostics(config_path: str, *, network: bool = True) -> Report:
     where = "embedded demo acquirer" if config.acquirer.embedded else config.acquirer.base_url
     report.checks.append(Check("configuration", PASS, f"{config.source} ({where})"))
     report.checks.append(check_keys(config))
+    keys_ok = report.checks[-1].status == PASS
+    rotation = check_rotation(config) if config.state_dir().is_dir() else None
+    if rotation is not None:
+        report.checks.append(rotation)
     report.checks.append(check_journal(config))
     if network:
-        report.checks.extend(check_acquirer(config, keys_ok=report.checks[1].status == PASS))
+        report.checks.extend(check_acquirer(config, keys_ok=keys_ok))
     else:
         report.checks += [Check("acquirer", SKIP, "not checked (--no-network)"),
                           Check("clock", SKIP, "not checked (--no-network)")]
@@ -114,9 +118,6 @@ def check_keys(config) -> Check:
     except (OSError, ValueError) as exc:
         return Check("keys", FAIL, f"{key_path} is not a usable RSA-2048 key ({exc})",
                      "restore it from the backup or factory-reset and provision again")
-    if (state_dir / "rotation.json").exists():
-        return Check("keys", FAIL, "a key rotation was interrupted",
-                     "run `pos-terminal rotate-key` to finish it (the current key stays valid meanwhile)")
     if not config.acquirer.embedded:
         for what, value in (("acquirer.signing_public_key", config.acquirer.signing_public_key),
                             ("acquirer.encryption_public_key", config.acquirer.encryption_public_key)):
@@ -129,6 +130,17 @@ def check_keys(config) -> Check:
             if path is None:
                 return Check("keys", FAIL, f"{what} is not set", "provision the terminal (`pos-terminal provision`)")
     return Check("keys", PASS, f"terminal key version {config.acquirer.key_version}, files mode 0600 in {state_dir}")
+
+
+def check_rotation(config) -> Check | None:
+    """The true state of a key rotation under way (None when there is none)."""
+    from .rotation import describe
+
+    try:
+        healthy, what, fix = describe(config.state_dir(), current_version=config.acquirer.key_version)
+    except TerminalError as exc:
+        return Check("key rotation", FAIL, exc.message, "keep every key file; call support")
+    return None if healthy else Check("key rotation", FAIL, what, fix)
 
 
 # -- journal ---------------------------------------------------------------------------------
@@ -178,6 +190,7 @@ def check_acquirer(config, *, keys_ok: bool) -> list[Check]:
         clock = ResponseClock().attach(client.session)
         creds = Credentials(config.acquirer.client_id, config.acquirer.key_version, signing_key)
         result = client.call(INQUIRY, {"paymentRequestId": f"DIAG-{uuid.uuid4().hex}"}, credentials=creds)
+        pending_key = _pending_key_answer(config, client, result)
     except TerminalError as exc:
         return [Check("acquirer", FAIL, exc.message, "fix the configuration named above"),
                 Check("clock", SKIP, "needs the acquirer")]
@@ -188,6 +201,17 @@ def check_acquirer(config, *, keys_ok: bool) -> list[Check]:
     ca = str(config.resolve(config.acquirer.ca_bundle)) if config.acquirer.ca_bundle else ""
     if result.verified and result.code == "ORDER_NOT_EXIST":
         checks.append(Check("acquirer", PASS, f"{client.base_url} reachable; signed round trip verified"))
+    elif pending_key is not None:
+        version, accepted = pending_key
+        if accepted:
+            checks.append(Check("acquirer", FAIL, f"key version {config.acquirer.key_version} refused "
+                                f"({result.code}); the acquirer accepts the pending new key version {version}",
+                                "run `pos-terminal rotate-key`: it finishes the rotation with the new key"))
+        else:
+            checks.append(Check("acquirer", FAIL, f"the acquirer accepts neither key version "
+                                f"{config.acquirer.key_version} ({result.code}) nor the pending {version}",
+                                f"call the acquirer's support with client id {config.acquirer.client_id}; keep "
+                                f"both key files; do NOT factory-reset"))
     else:
         why = explain_failure(result, base_url=client.base_url, ca_bundle=ca)
         detail, _, fix = why.rpartition(": ")
@@ -201,6 +225,24 @@ def check_acquirer(config, *, keys_ok: bool) -> list[Check]:
     else:
         checks.append(Check("clock", PASS, f"within {abs(clock.skew_s):.1f} s of the acquirer"))
     return checks
+
+
+def _pending_key_answer(config, client, result) -> tuple[int, bool] | None:
+    """With a rotation under way and the current key refused: does the acquirer take the new key?"""
+    from .acquirer import INQUIRY, Credentials
+    from .keystore import KeyStore
+    from .rotation import KEY_REFUSALS, NEXT_KEY, load_record
+
+    if config.acquirer.embedded or not (result.failed and result.code in KEY_REFUSALS):
+        return None
+    record = load_record(config.state_dir())
+    if not record or record.get("stage") != "pending" or not (config.state_dir() / NEXT_KEY).exists():
+        return None
+    version = int(record["newKeyVersion"])
+    key = KeyStore(state_dir=config.state_dir()).signing_key(name=NEXT_KEY)
+    probe = client.call(INQUIRY, {"paymentRequestId": f"DIAG-{uuid.uuid4().hex}"},
+                        credentials=Credentials(config.acquirer.client_id, version, key))
+    return version, bool(probe.verified and probe.code not in KEY_REFUSALS)
 
 
 def _client(config, base_url: str, ca_bundle: str, signing_key_path):

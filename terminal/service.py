@@ -55,6 +55,7 @@ class Terminal:
         self._on_close = on_close
         self._stopping = threading.Event()
         self._background: threading.Thread | None = None
+        self.rotation = None   # a RotationKeeper (terminal/rotation_keeper.py) on a provisioned terminal
         journal.subscribe(self._emit)
 
     # -- events -----------------------------------------------------------------------------
@@ -186,6 +187,8 @@ class Terminal:
         refund keeps being retried between sales, not only when the next sale starts."""
         if self._background is not None:
             return
+        if self.rotation is not None:
+            self.rotation.start()    # an unfinished key rotation is resumed at start
         interval = interval_s or self.config.acquirer.inquiry_interval_s
 
         def loop() -> None:
@@ -211,6 +214,8 @@ class Terminal:
         sandbox; then the journal."""
         self._stopping.set()
         self.resolver.stop()
+        if self.rotation is not None:
+            self.rotation.stop()
         idle = self._sale_lock.acquire(timeout=OPERATION_WAIT_S)
         try:
             if self._on_close:

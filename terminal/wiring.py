@@ -123,6 +123,8 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
     def on_fault(code: str) -> None:
         for t in fault_sink:
             t.record_fault(code)
+            if code == "KEY_NOT_FOUND" and t.rotation is not None:
+                t.rotation.poke()     # an unfinished rotation (or one done by another process)
     resolver = Resolver(journal=journal, client=client, interval_s=a.inquiry_interval_s, window_s=a.inquiry_window_s,
                         cancel_retry_max_s=a.cancel_retry_max_s, wait=wait, on_fault=on_fault)
     payments = PaymentService(config=config, journal=journal, client=client, encrypter=lambda: encrypter,
@@ -151,5 +153,12 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
     terminal.client = client
     terminal.keystore = keystore
     terminal.use_credentials = lambda c: credentials.__setitem__(0, c)   # rotation.rotate_key(on_rotated=)
+    if not config.acquirer.embedded:
+        from .audit import AuditTrail
+        from .rotation_keeper import RotationKeeper
+
+        trail = AuditTrail(journal)
+        terminal.rotation = RotationKeeper(config, client=client, current=lambda: credentials[0],
+                                           switch=terminal.use_credentials, audit=trail.record)
     watchdog = attach_watchdog(terminal)   # under systemd only (NOTIFY_SOCKET): READY=1, WATCHDOG=1
     return terminal

@@ -134,16 +134,43 @@ def _provisioned_config(args) -> Config:
 
 
 def cmd_rotate_key(args) -> int:
+    from ..errors import TerminalError
     from ..rotation import client_for, rotate_key
 
     config = _provisioned_config(args)
     if config.acquirer.embedded:
         return _demo_refusal("rotate-key")
-    outcome = rotate_key(config, client=client_for(config), progress=say)
+    audit = _audit_recorder(config)
+    try:
+        outcome = rotate_key(config, client=client_for(config), progress=say)
+    except TerminalError as exc:
+        audit("cli", "rotate_key", result="failed", code=exc.code, error=exc.message[:200])
+        raise
+    audit("cli", "rotate_key", oldKeyVersion=outcome.old_version, keyVersion=outcome.new_version,
+          resumed=outcome.resumed)
     emit(args, {"oldKeyVersion": outcome.old_version, "keyVersion": outcome.new_version, "resumed": outcome.resumed},
          f"key rotated: version {outcome.old_version} -> {outcome.new_version}; the next request is signed with "
          f"the new key")
     return 0
+
+
+def _audit_recorder(config: Config):
+    """Append to the journal's audit trail; a journal that cannot be opened never blocks the action."""
+    from ..audit import AuditTrail
+    from ..journal import Journal
+
+    def record(actor: str, action: str, **kw) -> None:
+        path = config.state_dir() / "journal.sqlite"
+        try:
+            journal = Journal(path)
+        except Exception as exc:   # noqa: BLE001 - the audit is best effort here; say why
+            say(f"note: audit trail not written ({exc})")
+            return
+        try:
+            AuditTrail(journal).record(actor, action, **kw)
+        finally:
+            journal.close()
+    return record
 
 
 def _demo_refusal(command: str) -> int:
