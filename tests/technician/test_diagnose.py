@@ -66,8 +66,8 @@ def test_missing_acquirer_key_file(provisioned):
 
 def test_interrupted_rotation_is_named(provisioned):
     (provisioned.parent / "rotation.json").write_text('{"stage": "pending", "newKeyVersion": 2}')
-    check = _by_name(run_diagnostics(str(provisioned), network=False))["keys"]
-    assert check.status == FAIL and "rotate-key" in check.fix
+    check = _by_name(run_diagnostics(str(provisioned), network=False))["key rotation"]
+    assert check.status == FAIL and "rotate-key" in check.fix and "unconfirmed" in check.detail
 
 
 def test_journal_corrupt(provisioned):
