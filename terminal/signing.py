@@ -3,6 +3,11 @@
 content = "POST <path>\\n<Client-Id>.<Request-Time>.<raw body bytes>", signed with
 RSASSA-PKCS1-v1_5-SHA256; the header carries the base64 signature percent-encoded with
 `quote(b64, safe="")`. The bytes signed are exactly the bytes sent.
+
+Strict in what it sends, liberal in what it accepts: real gateways and the official SDKs
+write `Signature` fields in any order with spaces after the commas, times with an offset or
+as epoch milliseconds, and header names in any case. All of those verify; the content string
+always uses the time header exactly as received.
 """
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, unquote
 
 from cryptography.exceptions import InvalidSignature
@@ -18,7 +23,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 ALGORITHM = "RSA256"
-_HEADER = re.compile(r"^algorithm=([A-Za-z0-9]+),keyVersion=([0-9]{1,9}),signature=([A-Za-z0-9%._~-]+)$")
+_SIGNATURE_VALUE = re.compile(r"[A-Za-z0-9%._~+/=-]+")   # percent-encoded (or plain) base64
+_KEY_VERSION = re.compile(r"[0-9]{1,9}")
+_ISO_TIME = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,9}))?(Z|z|[+-]\d\d:?\d\d)")
+_EPOCH_MS = re.compile(r"\d{12,14}")
 
 
 def content_string(path: str, client_id: str, timestamp: str, body: bytes) -> bytes:
@@ -32,10 +41,33 @@ def utc_timestamp(now: datetime | None = None) -> str:
 
 
 def parse_timestamp(text: str) -> datetime:
-    """Strict parse of the contract's timestamp; ValueError otherwise."""
-    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", text or ""):
-        raise ValueError(f"timestamp {text!r} is not ISO 8601 UTC with milliseconds")
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    """A peer's Request-Time / Response-Time as an aware UTC datetime; ValueError otherwise.
+
+    Accepted: ISO 8601 with `Z` or a numeric offset, with or without fractional seconds
+    (2026-11-24T18:21:25Z, 2026-11-25T02:21:25.123+08:00), and epoch milliseconds
+    (1795544485123). A time without a zone is refused: it cannot be placed on the clock.
+    """
+    text = (text or "").strip()
+    if _EPOCH_MS.fullmatch(text):
+        return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+    match = _ISO_TIME.fullmatch(text)
+    if not match:
+        raise ValueError(f"timestamp {text!r} is not ISO 8601 with a zone (Z or an offset) "
+                         "nor epoch milliseconds")
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    if zone in ("Z", "z"):
+        offset = timedelta(0)
+    else:
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        offset = -offset if zone[0] == "-" else offset
+    try:
+        local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro,
+                         tzinfo=timezone(offset))
+    except ValueError as exc:
+        raise ValueError(f"timestamp {text!r}: {exc}") from None
+    return local.astimezone(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -50,14 +82,29 @@ class SignatureHeader:
 
     @classmethod
     def parse(cls, header: str | None) -> "SignatureHeader":
-        match = _HEADER.match((header or "").strip())
-        if not match:
-            raise ValueError("Signature header missing or malformed")
+        """`algorithm=..,keyVersion=..,signature=..`: fields in any order, names in any case,
+        optional spaces around commas; unknown fields are ignored, a repeated field is not."""
+        fields: dict[str, str] = {}
+        for part in (header or "").split(","):
+            name, sep, value = part.strip().partition("=")
+            key = name.strip().lower()
+            if not sep or not key:
+                raise ValueError("Signature header missing or malformed")
+            if key in fields:
+                raise ValueError(f"Signature header: {name.strip()} appears twice")
+            fields[key] = value.strip()
+        algorithm, version, value = (fields.get(k) for k in ("algorithm", "keyversion", "signature"))
+        if not algorithm or not version or not value:
+            raise ValueError("Signature header must carry algorithm, keyVersion and signature")
+        if not algorithm.isalnum() or not _KEY_VERSION.fullmatch(version):
+            raise ValueError("Signature header: bad algorithm or keyVersion")
+        if not _SIGNATURE_VALUE.fullmatch(value):
+            raise ValueError("Signature header: signature is not base64")
         try:
-            raw = base64.b64decode(unquote(match.group(3)), validate=True)
-        except (binascii.Error, ValueError):
+            raw = base64.b64decode(unquote(value, errors="strict"), validate=True)
+        except (binascii.Error, ValueError, UnicodeDecodeError):
             raise ValueError("Signature header: signature is not base64") from None
-        return cls(match.group(1), int(match.group(2)), raw)
+        return cls(algorithm.upper(), int(version), raw)
 
 
 def sign(private_key: rsa.RSAPrivateKey, content: bytes) -> bytes:
@@ -90,15 +137,18 @@ def verify_headers(
     *, public_key: rsa.RSAPublicKey, path: str, headers, body: bytes, time_header: str = "Response-Time",
     expected_client_id: str | None = None,
 ) -> tuple[bool, str]:
-    """Check a signed message; returns (ok, reason). Never raises on bad input."""
-    client_id = headers.get("Client-Id")
-    timestamp = headers.get(time_header)
+    """Check a signed message; returns (ok, reason). Never raises on bad input.
+
+    Header names are matched in any case (HTTP says they are case-insensitive)."""
+    headers = {str(k).lower(): v for k, v in headers.items()}
+    client_id = headers.get("client-id")
+    timestamp = headers.get(time_header.lower())
     if not client_id or not timestamp:
         return False, f"missing Client-Id or {time_header} header"
     if expected_client_id is not None and client_id != expected_client_id:
         return False, "Client-Id does not match"
     try:
-        header = SignatureHeader.parse(headers.get("Signature"))
+        header = SignatureHeader.parse(headers.get("signature"))
     except ValueError as exc:
         return False, str(exc)
     if header.algorithm != ALGORITHM:
