@@ -91,7 +91,8 @@ def _mode(path: Path) -> int:
 
 
 def check_keys(config) -> Check:
-    from .keystore import CONTROL_TOKEN, HMAC_KEY, SIGNING_KEY
+    from .keystore import KEY_FILES, SIGNING_KEY
+    from .pins import PIN_FILES
 
     state_dir = config.state_dir()
     if not state_dir.is_dir():
@@ -107,8 +108,7 @@ def check_keys(config) -> Check:
         if config.acquirer.embedded:
             return Check("keys", PASS, "demo: the terminal key is generated at first use")
         return Check("keys", FAIL, f"no terminal signing key at {key_path}", "provision the terminal again")
-    for name in (SIGNING_KEY, HMAC_KEY, CONTROL_TOKEN, "terminal_key.next.pem", "technician_pin.json",
-                 "manager_pin.json"):
+    for name in (*KEY_FILES, *PIN_FILES):     # every secret file, one rule
         path = state_dir / name
         if path.exists() and _mode(path) & 0o077:
             return Check("keys", FAIL, f"{path} is readable by other users (mode {oct(_mode(path))})",

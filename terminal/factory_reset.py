@@ -14,11 +14,11 @@ from pathlib import Path
 
 from .errors import BusinessError, FaultError
 from .keystore import CONTROL_TOKEN, HMAC_KEY, SIGNING_KEY
-from .pins import PinVault
+from .pins import LOCK_FILE, PIN_FILES, PinVault
 
 JOURNAL = "journal.sqlite"
 OWNED_FILES = (
-    SIGNING_KEY, "terminal_key.next.pem", HMAC_KEY, CONTROL_TOKEN, "technician_pin.json", "manager_pin.json",
+    SIGNING_KEY, "terminal_key.next.pem", HMAC_KEY, CONTROL_TOKEN, *PIN_FILES, LOCK_FILE,
     JOURNAL, JOURNAL + "-wal", JOURNAL + "-shm", JOURNAL + "-journal", "provisioning.json", "rotation.json",
     "acquirer_signing_key.pem", "acquirer_encryption_key.pem", "acquirer_ca.pem", "terminal.toml",
 )

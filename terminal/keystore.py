@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import os
 import secrets
-import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import signing
 from .errors import FaultError
-from .files import write_atomic
+from .files import read_secret, write_atomic
 
 SIGNING_KEY = "terminal_key.pem"
 HMAC_KEY = "device_hmac.key"
 CONTROL_TOKEN = "control_token"
+NEXT_SIGNING_KEY = "terminal_key.next.pem"
+KEY_FILES = (SIGNING_KEY, NEXT_SIGNING_KEY, HMAC_KEY, CONTROL_TOKEN)
 
 
 class KeyStore:
@@ -25,17 +26,7 @@ class KeyStore:
         return self.state_dir / name
 
     def _read_secret(self, name: str) -> bytes | None:
-        path = self.path(name)
-        try:
-            mode = path.stat().st_mode
-        except FileNotFoundError:
-            return None
-        if stat.S_IMODE(mode) & 0o077:
-            raise FaultError(
-                f"{path} is readable by other users (mode {oct(stat.S_IMODE(mode))}): run `chmod 600 {path}`",
-                code="KEY_PERMISSIONS",
-            )
-        return path.read_bytes()
+        return read_secret(self.path(name))
 
     def signing_key(self, *, create: bool = False, name: str = SIGNING_KEY) -> rsa.RSAPrivateKey:
         """The terminal's signing key (or `name`: the next key during a rotation)."""

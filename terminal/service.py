@@ -10,6 +10,7 @@ import logging
 import threading
 from typing import Any, Callable
 
+from .audit import AuditTrail
 from .batch import BatchCloser, BatchReport
 from .codes import parse_payment_code
 from .config import Config
@@ -142,8 +143,19 @@ class Terminal:
                                      "`pos-terminal recover` keeps trying")
         return tx
 
-    def refund(self, tx_id: str, amount: Money | None = None, *, pin: str) -> Refund:
-        self.pins.check("manager", pin)
+    def authorize_manager(self, pin: str | None = None, *, owner_pin: str | None = None, action: str = "",
+                          tx_id: str = "") -> str:
+        """A manager action (void, refund): the manager PIN, or the owner PIN as an override
+        (e.g. while the manager PIN is locked; it has its own limit). Returns "manager" or
+        "owner"; an owner override is written to the audit trail."""
+        who = self.pins.authorize("manager", pin, override_pin=owner_pin)
+        if who != "manager":
+            AuditTrail(self.journal).record(who, "pin_override", operation=action, txId=tx_id)
+        return who
+
+    def refund(self, tx_id: str, amount: Money | None = None, *, pin: str | None = None,
+               owner_pin: str | None = None) -> Refund:
+        self.authorize_manager(pin, owner_pin=owner_pin, action="refund", tx_id=tx_id)
         with self._exclusive():
             return self.refunds.refund(tx_id, amount, deadline_s=self.config.acquirer.inquiry_window_s)
 

@@ -35,6 +35,7 @@ from .watchdog import attach as attach_watchdog
 
 DEMO_MANAGER_PIN = "1234"
 DEMO_TECHNICIAN_PIN = "4321"
+DEMO_OWNER_PIN = "8642"          # the override for manager actions while the manager PIN is locked
 
 
 @dataclass
@@ -98,7 +99,8 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
     if config.acquirer.embedded:
         signing_key = keystore.signing_key(create=True)   # demo profile: generated on first use
         sandbox, endpoint = start_embedded_sandbox(config, signing_key, state_dir)
-        for role, pin in (("manager", DEMO_MANAGER_PIN), ("technician", DEMO_TECHNICIAN_PIN)):
+        for role, pin in (("manager", DEMO_MANAGER_PIN), ("technician", DEMO_TECHNICIAN_PIN),
+                          ("owner", DEMO_OWNER_PIN)):
             if not pins.is_set(role):
                 pins.set_pin(role, pin)
     else:

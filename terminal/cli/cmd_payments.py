@@ -40,6 +40,8 @@ def register(sub) -> None:
     p.add_argument("tx_id")
     p.add_argument("--amount", help="partial amount (default: all that is left)")
     p.add_argument("--pin-file", help="file holding the manager PIN (else prompted)")
+    p.add_argument("--owner-pin-file", metavar="FILE", help="file holding the owner PIN: an override instead of "
+                   "the manager PIN (e.g. while it is locked)")
     p.set_defaults(func=cmd_refund)
 
     p = sub.add_parser("close-batch", help="batch close with the acquirer; prints the reconciliation")
@@ -108,12 +110,12 @@ def cmd_cancel(args) -> int:
         return 0
 
 
-def _read_pin(pin_file: str | None) -> str:
+def _read_pin(pin_file: str | None, what: str = "--pin-file") -> str:
     if pin_file:
         try:
             return Path(pin_file).read_text().strip()
-        except OSError as exc:
-            raise InputError(f"cannot read --pin-file {pin_file}: {exc.strerror}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {what} {pin_file}: {getattr(exc, 'strerror', None) or 'not text'}") from None
     if not sys.stdin.isatty():
         raise InputError("manager PIN needed: pass --pin-file FILE (no terminal to prompt on)")
     return getpass.getpass("manager PIN: ")
@@ -123,8 +125,12 @@ def cmd_refund(args) -> int:
     with open_terminal(args) as terminal:
         tx = terminal.get(args.tx_id)
         amount = terminal.parse_amount(args.amount, tx.currency) if args.amount else None
-        pin = _read_pin(args.pin_file)
-        refund = terminal.refund(args.tx_id, amount, pin=pin)
+        if getattr(args, "owner_pin_file", None):
+            if args.pin_file:
+                raise InputError("pass --pin-file or --owner-pin-file, not both")
+            refund = terminal.refund(args.tx_id, amount, owner_pin=_read_pin(args.owner_pin_file, "--owner-pin-file"))
+        else:
+            refund = terminal.refund(args.tx_id, amount, pin=_read_pin(args.pin_file))
         tx = terminal.get(args.tx_id)
         _report_print(terminal.receipts.refund(tx, refund))
         emit(args, tx.to_api(), describe(tx))

@@ -34,6 +34,8 @@ def register(sub) -> None:
     p.add_argument("--serial-number", help="device serial number (default: the Raspberry Pi's serial)")
     p.add_argument("--technician-pin-file", metavar="FILE", help="file holding the technician PIN (else prompted)")
     p.add_argument("--manager-pin-file", metavar="FILE", help="file holding the manager PIN (else prompted)")
+    p.add_argument("--owner-pin-file", metavar="FILE", help="file holding the owner PIN (optional): an override "
+                   "for voids and refunds while the manager PIN is locked (3 wrong tries lock it 15 minutes)")
     p.set_defaults(func=cmd_provision)
 
     p = sub.add_parser("rotate-key", help="replace the terminal's signing key (acquirer rotateKey)")
@@ -109,6 +111,8 @@ def cmd_provision(args) -> int:
     vault = PinVault(state_dir=state_dir)
     pins = {role: pin for role, pin in (("technician", _pin("technician", args.technician_pin_file, vault)),
                                         ("manager", _pin("manager", args.manager_pin_file, vault))) if pin}
+    if args.owner_pin_file:
+        pins["owner"] = _pin("owner", args.owner_pin_file, vault)
     ca_bundle = Path(args.ca_bundle).expanduser().resolve() if args.ca_bundle else None
     if ca_bundle is not None:
         _read_file(str(ca_bundle), "--ca-bundle")

@@ -42,8 +42,9 @@ transaction for a repeated `idempotencyKey`, also after a restart), then the sca
 `POST /v1/scans` on a rig), then the result on `GET /v1/events` or `GET /v1/transactions/{id}`.
 
 Errors are `{"error": {"code", "message"}}`: 400 bad input (`BAD_JSON`, `UNKNOWN_FIELD`,
-`BAD_AMOUNT`, `BAD_PAYMENT_CODE`, `BAD_REQUEST`, ...), 401 token, 403 manager PIN wrong or locked,
-or scans not enabled, 404 no such transaction, 409 not possible in the current state
+`BAD_AMOUNT`, `BAD_PAYMENT_CODE`, `BAD_REQUEST`, ...), 401 token, 403 manager or owner PIN wrong
+(`WRONG_PIN`) or locked (`PIN_LOCKED`, with `Retry-After`), no owner PIN set for an override
+(`NO_OVERRIDE`), or scans not enabled, 404 no such transaction, 409 not possible in the current state
 (`SALE_IN_PROGRESS`, `NO_SALE_AWAITING_SCAN`, `SALE_PROCESSING`, `NOT_VOIDABLE`,
 `IDEMPOTENCY_KEY_REUSED`, ...), 422 refused by the acquirer (e.g. a refund), 429 too many wrong
 tokens, 503 terminal fault (configuration, keys, journal: a technician must act). 202 on a void or
@@ -232,14 +233,14 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
     @app.post("/v1/transactions/{tx_id}/refunds", response_model=None,
               responses={200: {"model": m.RefundResult}, 202: {"model": m.UnknownResult}, 403: _E, 404: _E,
                          409: _E, 422: _E, **_COMMON},
-              summary="full or partial refund (manager PIN)")
+              summary="full or partial refund (manager PIN, or the owner PIN as an override)")
     def refund(tx_id: str, body: m.RefundRequest):
         tx = terminal.get(tx_id)
         amount = _amount(body.amount, "amount")
         if amount is not None and amount.currency != tx.currency:
             raise ApiError(400, "BAD_AMOUNT", f"amount: the payment is in {tx.currency}")
         try:
-            result = terminal.refund(tx_id, amount, pin=body.managerPin)
+            result = terminal.refund(tx_id, amount, pin=body.managerPin, owner_pin=body.ownerPin)
         except UnknownResultError as exc:
             return error_response(202, exc.code, exc.message, **terminal.get(tx_id).to_api())
         tx = terminal.get(tx_id)

@@ -146,10 +146,12 @@ class TerminalClient:
         confirmed) comes back as the transaction with an `error` field."""
         return self._call("POST", f"/v1/transactions/{_tx_id(tx)}/cancel")
 
-    def refund(self, tx: Any, amount: str | int | None = None, *, pin: str) -> Record:
-        """Refund (all that is left when amount is None); returns {refund, transaction}."""
+    def refund(self, tx: Any, amount: str | int | None = None, *, pin: str | None = None,
+               owner_pin: str | None = None) -> Record:
+        """Refund (all that is left when amount is None); returns {refund, transaction}.
+        `pin` is the manager PIN; `owner_pin` the owner's override instead of it."""
         tx_id = _tx_id(tx)
-        body: dict[str, Any] = {"managerPin": pin}
+        body: dict[str, Any] = {"ownerPin": owner_pin} if owner_pin is not None else {"managerPin": pin}
         if amount is not None:
             body["amount"] = self._money(amount, self.get(tx_id).amount.currency)
         return self._call("POST", f"/v1/transactions/{tx_id}/refunds", json_body=body)

@@ -24,7 +24,7 @@ log = logging.getLogger("terminal.control")
 # declines and refusals of the request itself are 422. PIN problems are 403.
 _CONFLICT_CODES = {"SALE_IN_PROGRESS", "NO_SALE_AWAITING_SCAN", "NOT_VOIDABLE", "NOT_REFUNDABLE", "REFUND_PENDING",
                    "CANCEL_WINDOW_EXCEED", "SALE_PROCESSING", "IDEMPOTENCY_KEY_REUSED", "NOT_CANCELLABLE"}
-_FORBIDDEN_CODES = {"WRONG_PIN", "PIN_LOCKED"}
+_FORBIDDEN_CODES = {"WRONG_PIN", "PIN_LOCKED", "NO_OVERRIDE"}
 
 
 class ApiError(Exception):
@@ -92,7 +92,8 @@ def install_error_handlers(app: FastAPI) -> None:
         status = status_for(exc)
         if status == 500:
             log.error("control API request failed: %s", exc.message, extra={"code": exc.code})
-        return error_response(status, exc.code, exc.message)
+        retry = getattr(exc, "retry_after_s", 0)
+        return error_response(status, exc.code, exc.message, {"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):

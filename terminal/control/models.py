@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..money import MINOR_UNITS
 
@@ -45,8 +45,21 @@ class ScanRequest(_Request):
 
 
 class RefundRequest(_Request):
+    """Exactly one of managerPin and ownerPin."""
+
     amount: Amount | None = Field(None, description="default: all that is left to refund")
-    managerPin: str = Field(pattern=r"^[0-9]{4,12}$")
+    managerPin: str | None = Field(None, pattern=r"^[0-9]{4,12}$",
+                                   description="the manager PIN (5 wrong tries lock it for 5 minutes)")
+    ownerPin: str | None = Field(None, pattern=r"^[0-9]{4,12}$",
+                                 description="the owner PIN, an override instead of managerPin (e.g. while the "
+                                             "manager PIN is locked); its own limit: 3 wrong tries lock it for "
+                                             "15 minutes")
+
+    @model_validator(mode="after")
+    def _one_pin(self) -> RefundRequest:
+        if (self.managerPin is None) == (self.ownerPin is None):
+            raise ValueError("give exactly one of managerPin and ownerPin")
+        return self
 
 
 # -- answers (documentation) ---------------------------------------------------------------------
