@@ -21,6 +21,10 @@ def prepare_environment(*, width: int = 800, height: int = 480, home: str | None
     os.environ["KIVY_NO_CONFIG"] = "1"
     os.environ["KIVY_NO_FILELOG"] = "1"
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    # Kivy's default log mode replaces sys.stderr with a stream into its Logger; with the console
+    # log off, a traceback (a failed wait, a window that could not open) then vanished and a
+    # child process died with exit 1 and nothing on stderr. Python mode leaves stderr alone.
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_HOME", home or tempfile.mkdtemp(prefix="kivy-home-"))
     from kivy.config import Config
 
