@@ -72,7 +72,7 @@ services.close()
 def run_child(tmp_path, fail: bool) -> dict:
     script = (CHILD.replace("ROOT", repr(str(ROOT))).replace("= STATE", f"= {str(tmp_path / 'state')!r}")
               .replace("FAIL", str(fail)).replace("START_WAIT_S", str(START_WAIT_S)))
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=2 * START_WAIT_S + 60)
+    proc = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=2 * START_WAIT_S + 60)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     return json.loads(lines[-1])
@@ -98,7 +98,7 @@ def test_a_failing_headless_child_says_why_on_stderr(tmp_path):
               "prepare_environment(maxfps=0)\n"
               "from kivy.core.window import Window\n"
               "raise RuntimeError('the till did not come up')\n")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+    proc = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=120,
                           env={k: v for k, v in os.environ.items() if k != "KIVY_LOG_MODE"})
     assert proc.returncode == 1
     assert "RuntimeError: the till did not come up" in proc.stderr
