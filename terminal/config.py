@@ -5,8 +5,6 @@ the configuration file, and nothing here is a secret (secrets live in the state 
 """
 from __future__ import annotations
 
-import os
-import tomllib
 from pathlib import Path
 from typing import Literal
 
@@ -20,11 +18,14 @@ from pydantic import (
 )
 
 from .errors import FaultError, InputError
+from .locations import (  # noqa: F401
+    CONFIG_DIR,
+    DEFAULT_CONFIG,
+    STATE_DIR_ENV,
+    read_toml,
+    state_dir_of,
+)
 from .money import MINOR_UNITS, Money, parse_amount
-
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
-DEFAULT_CONFIG = CONFIG_DIR / "demo.toml"
-STATE_DIR_ENV = "POS_TERMINAL_STATE_DIR"
 
 
 class _Section(BaseModel):
@@ -174,14 +175,7 @@ class Config(_Section):
     source: Path | None = Field(None, exclude=True)
 
     def state_dir(self) -> Path:
-        env = os.environ.get(STATE_DIR_ENV)
-        if env:
-            return Path(env)
-        if self.storage.state_dir:
-            return self.resolve(self.storage.state_dir)
-        from platformdirs import user_data_dir
-
-        return Path(user_data_dir("pos-terminal", appauthor=False))
+        return state_dir_of(self.storage.state_dir, self.source)
 
     def resolve(self, path: str) -> Path:
         """Relative paths are relative to the configuration file."""
@@ -208,14 +202,8 @@ def format_validation_error(exc: ValidationError) -> str:
 
 
 def load_config(path: Path | str | None = None) -> Config:
-    path = Path(path) if path else DEFAULT_CONFIG
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FaultError(f"configuration file {path} not found: pass --config PATH", code="CONFIG") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise FaultError(f"{path}: not valid TOML ({exc})", code="CONFIG") from None
-    return parse_config(data, source=path.resolve())
+    data, source = read_toml(path)
+    return parse_config(data, source=source)
 
 
 def parse_config(data: dict, *, source: Path | None = None) -> Config:

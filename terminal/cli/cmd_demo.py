@@ -7,9 +7,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..config import STATE_DIR_ENV
 from ..demo_codes import code_for
 from ..errors import BusinessError
+from ..locations import STATE_DIR_ENV
 from .context import config_of, open_terminal
 from .output import describe, emit, say
 

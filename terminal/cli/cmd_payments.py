@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..money import money_from_api
-from .context import config_of, open_terminal, recover_pending
+from .context import config_of, open_journal, open_terminal, recover_pending
 from .output import describe, emit, exit_code_for, say
 
 
@@ -80,12 +80,12 @@ def _report_print(result) -> None:
 
 
 def cmd_transactions(args) -> int:
-    with open_terminal(args, recover=False) as terminal:
+    with open_journal(args) as journal:
         if args.tx_id:
-            tx = terminal.get(args.tx_id)
+            tx = journal.get(args.tx_id)
             emit(args, tx.to_api(), describe(tx))
             return 0
-        txs = terminal.transactions(since=args.since, limit=args.limit)
+        txs = journal.list(since=args.since, limit=args.limit)
         emit(args, {"transactions": [t.to_api() for t in txs]},
              "\n".join(describe(t) for t in txs) or "no transactions")
         return 0

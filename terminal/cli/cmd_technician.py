@@ -12,10 +12,14 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..config import DEFAULT_CONFIG, STATE_DIR_ENV, Config, load_config
 from ..errors import InputError
+from ..locations import DEFAULT_CONFIG, STATE_DIR_ENV
 from .output import emit, say
+
+if TYPE_CHECKING:  # pydantic is imported by the command that runs, not by --help
+    from ..config import Config
 
 
 def register(sub) -> None:
@@ -98,6 +102,8 @@ def cmd_provision(args) -> int:
     if not args.acquirer_key:
         raise InputError("--acquirer-key PEM is required: the acquirer's signing key must be pinned, never "
                          "trusted on first use (get it from the acquirer's portal with the activation code)")
+    from ..config import Config, load_config
+
     base = load_config(args.config) if args.config else Config()
     if base.acquirer.embedded and args.config:
         base = base.model_copy(update={"acquirer": base.acquirer.model_copy(update={"base_url": args.acquirer})})
@@ -132,6 +138,8 @@ def cmd_provision(args) -> int:
 # -- rotate-key -----------------------------------------------------------------------------
 
 def _provisioned_config(args) -> Config:
+    from ..config import load_config
+
     if not args.config:
         raise InputError("pass the provisioned configuration: pos-terminal --config <state dir>/terminal.toml ...")
     return load_config(args.config)
@@ -195,6 +203,7 @@ def cmd_diagnose(args) -> int:
 # -- factory-reset --------------------------------------------------------------------------
 
 def cmd_factory_reset(args) -> int:
+    from ..config import load_config
     from ..factory_reset import factory_reset, plan_reset
 
     config = load_config(args.config) if args.config else load_config(None)

@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from ..config import Config, load_config
-from ..service import Terminal
 from .output import say
+
+if TYPE_CHECKING:  # the payment stack is imported by the command that needs it, not by --help
+    from ..config import Config
+    from ..journal import Journal
+    from ..service import Terminal
 
 
 def config_of(args) -> Config:
+    from ..config import load_config
+
     return load_config(getattr(args, "config", None))
 
 
@@ -24,6 +30,20 @@ def open_terminal(args, *, recover: bool = True) -> Iterator[Terminal]:
         yield terminal
     finally:
         terminal.close()
+
+
+@contextlib.contextmanager
+def open_journal(args) -> Iterator[Journal]:
+    """The journal alone, for commands that only read it (`transactions`): no keys, no
+    acquirer client, no embedded sandbox, so listing stays quick on a slow device."""
+    from ..journal import Journal
+    from ..locations import journal_path
+
+    journal = Journal(journal_path(getattr(args, "config", None)))
+    try:
+        yield journal
+    finally:
+        journal.close()
 
 
 def recover_pending(terminal: Terminal) -> None:

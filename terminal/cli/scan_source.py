@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import queue
 import sys
+from typing import TYPE_CHECKING
 
-from ..config import Config
 from ..errors import FaultError, InputError
 from .output import say
+
+if TYPE_CHECKING:
+    from ..config import Config
 
 SCAN_TIMEOUT_S = 120
 PROMPT = "scanner ready: scan the customer's payment code"

@@ -1,0 +1,59 @@
+"""Where the shipped configuration lives, which variable moves the state directory, and how
+the state directory is found.
+
+Kept apart from config.py (pydantic) so the command line can name these in its help text,
+and a read-only command can find the journal, without importing the configuration models:
+`pos-terminal --help` and `pos-terminal transactions` stay quick on a slow device.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from .errors import FaultError
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+DEFAULT_CONFIG = CONFIG_DIR / "demo.toml"
+STATE_DIR_ENV = "POS_TERMINAL_STATE_DIR"
+
+
+def read_toml(path: Path | str | None) -> tuple[dict, Path]:
+    """The configuration file's table and its resolved path (the shipped demo by default)."""
+    path = Path(path) if path else DEFAULT_CONFIG
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FaultError(f"configuration file {path} not found: pass --config PATH", code="CONFIG") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FaultError(f"{path}: not valid TOML ({exc})", code="CONFIG") from None
+    return data, path.resolve()
+
+
+def state_dir_of(configured: str | None, source: Path | None) -> Path:
+    """$POS_TERMINAL_STATE_DIR, else storage.state_dir (relative to the configuration file),
+    else the platform's per-user data directory."""
+    env = os.environ.get(STATE_DIR_ENV)
+    if env:
+        return Path(env)
+    if configured:
+        p = Path(configured).expanduser()
+        if p.is_absolute() or source is None:
+            return p
+        return (source.parent / p).resolve()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("pos-terminal", appauthor=False))
+
+
+def journal_path(config_path: Path | str | None) -> Path:
+    """The journal of the terminal this configuration describes, read from the file's
+    ``storage.state_dir`` alone (the other sections are validated by the commands that use
+    them; a mistyped state_dir is reported the same way as by the full configuration)."""
+    data, source = read_toml(config_path)
+    storage = data.get("storage", {})
+    configured = storage.get("state_dir") if isinstance(storage, dict) else None
+    if configured is not None and not isinstance(configured, str):
+        raise FaultError(f"{source}: invalid configuration:\nstorage.state_dir: Input should be a valid string",
+                         code="CONFIG")
+    return state_dir_of(configured or None, source) / "journal.sqlite"
