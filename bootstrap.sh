@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian / Raspberry Pi OS machine:
 #   bash bootstrap.sh demo    set everything up, then run the demo (app, or headless scripted demo)
-#   bash bootstrap.sh test    set everything up, then run the test suite
+#   bash bootstrap.sh test    set everything up, then run the test suite (a full run first smoke-tests
+#                             the installed wheel: scripts/smoke_installed.sh)
+#   bash bootstrap.sh smoke   only the installed-wheel smoke test
 # Idempotent: a second run only checks what is already there.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -41,7 +43,7 @@ setup_system() {
 setup_python() {
   local py="${PYTHON:-python3}"
   [[ -x "$VENV/bin/python" ]] || "$py" -m venv "$VENV"
-  local stamp="$VENV/.installed-$(cat requirements.txt requirements-dev.txt setup.py | sha256sum | cut -c1-16)"
+  local stamp="$VENV/.installed-$(cat requirements.txt requirements-dev.txt setup.py pyproject.toml | sha256sum | cut -c1-16)"
   if [[ ! -f "$stamp" ]]; then
     "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements-dev.txt
     "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e .
@@ -55,7 +57,12 @@ export PATH="$VENV/bin:$PATH"
 
 case "${1:-demo}" in
   demo) shift || true; exec pos-terminal demo "$@" ;;
-  test) shift || true; exec "$VENV/bin/python" -m pytest -q "$@" ;;
+  test) shift || true
+        # The full run (CI's) first tests the artifact a kiosk installs: the wheel, non-editable,
+        # in a fresh venv outside the sources (scripts/smoke_installed.sh, ~60 s).
+        [[ $# -eq 0 ]] && bash scripts/smoke_installed.sh "$VENV"
+        exec "$VENV/bin/python" -m pytest -q "$@" ;;
+  smoke) exec bash scripts/smoke_installed.sh "$VENV" ;;
   setup) exit 0 ;;
-  *) echo "usage: bash bootstrap.sh demo|test|setup" >&2; exit 2 ;;
+  *) echo "usage: bash bootstrap.sh demo|test|smoke|setup" >&2; exit 2 ;;
 esac

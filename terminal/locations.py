@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import os
 import tomllib
+from importlib import resources
 from pathlib import Path
 
 from .errors import FaultError
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
+def profiles_dir() -> Path:
+    """The shipped profiles: terminal/profiles/ inside an installed wheel (copied from config/ at
+    build time by setup.py, read through importlib.resources), else config/ of a source checkout."""
+    packaged = resources.files("terminal") / "profiles"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parent.parent / "config"
+
+
+CONFIG_DIR = profiles_dir()
 DEFAULT_CONFIG = CONFIG_DIR / "demo.toml"
 STATE_DIR_ENV = "POS_TERMINAL_STATE_DIR"
 

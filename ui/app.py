@@ -95,7 +95,8 @@ class PosApp(App):
 
     def _build_till(self):
         register_default_font()
-        i18n.compile_catalogs()
+        if i18n.packaged_catalogs() is None:   # a source checkout: compile the .po files once
+            i18n.compile_catalogs()
         self.set_language(self._initial_lang)
         Builder.load_file(str(HERE / "widgets" / "common.kv"))
         from .root import PosRoot

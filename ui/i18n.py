@@ -1,7 +1,9 @@
 """UI languages through gettext catalogs: ui/locale/<lang>/LC_MESSAGES/pos.po.
 
-The .po files are the source; they are compiled to .mo (Babel's writer, no msgfmt needed) in
-a cache directory at start when missing or older than the .po, so no binary is committed.
+The .po files are the source; no binary is committed. An installed wheel carries the .mo files,
+compiled while it was built (setup.py), and reads them from the package (importlib.resources);
+a source checkout compiles them (Babel's writer, no msgfmt needed) into a cache directory at
+start when missing or older than the .po.
 In .kv files: ``text: _("Charge", app.lang)`` — the second argument only makes Kivy re-evaluate
 the expression when the language changes.
 """
@@ -10,11 +12,12 @@ from __future__ import annotations
 import gettext
 import logging
 import os
+from importlib import resources
 from pathlib import Path
 
 log = logging.getLogger("ui.i18n")
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+LOCALE_DIR = Path(str(resources.files("ui") / "locale"))
 DOMAIN = "pos"
 LANGUAGES = ("en", "fr_CA", "zh_Hans")
 LANGUAGE_NAMES = {"en": "English", "fr_CA": "Français", "zh_Hans": "中文"}
@@ -54,6 +57,22 @@ def compile_catalogs(target: Path | None = None) -> Path:
     return target
 
 
+def packaged_catalogs() -> Path | None:
+    """The catalogs compiled into an installed wheel (None in a source checkout, or when a .po is
+    newer than its .mo: then they are compiled at start)."""
+    found = False
+    for lang in LANGUAGES:
+        mo = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        po = mo.with_suffix(".po")
+        if mo.exists():
+            found = True
+            if po.exists() and po.stat().st_mtime > mo.stat().st_mtime:
+                return None
+        elif po.exists():
+            return None
+    return LOCALE_DIR if found else None
+
+
 def set_language(lang: str, mo_dir: Path | None = None) -> str:
     global _current, _current_lang
     if lang not in LANGUAGES:
@@ -61,7 +80,7 @@ def set_language(lang: str, mo_dir: Path | None = None) -> str:
     if lang == "en":
         _current = gettext.NullTranslations()
     else:
-        mo_dir = mo_dir or compile_catalogs()
+        mo_dir = mo_dir or packaged_catalogs() or compile_catalogs()
         try:
             _current = gettext.translation(DOMAIN, localedir=str(mo_dir), languages=[lang])
         except OSError:

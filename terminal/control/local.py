@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..config import STATE_DIR_ENV, load_config
+from ..config import CONFIG_DIR, STATE_DIR_ENV, load_config
 from .server import ControlServer
 from .wiring import build_control
 
-RIG_CONFIG = Path(__file__).resolve().parents[2] / "config" / "rig.toml"
+RIG_CONFIG = CONFIG_DIR / "rig.toml"   # a shipped profile (config/ in a checkout)
 
 
 class LocalTerminal:
