@@ -15,11 +15,11 @@ from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
-from terminal.signing import signed_headers, utc_timestamp
-
 from .context import SandboxContext
 from .faults import FaultPlan
 from .logs import log_event
+from .signatures import sign_headers
+from .targets import OriginFormTargets
 
 ENDPOINTS = {
     "/v1/payments/pay": "pay",
@@ -43,6 +43,7 @@ def build_app(ctx: SandboxContext) -> FastAPI:
     from .admin import build_admin_router
 
     app.include_router(build_admin_router(ctx))
+    app.add_middleware(OriginFormTargets)   # POST https://host:port/path is served as /path
     return app
 
 
@@ -103,10 +104,9 @@ def signed_response(ctx: SandboxContext, *, path: str, client_id: str | None, bo
     raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     if plan.malformed_json:
         raw = raw[: max(1, len(raw) // 2)]  # truncated: not JSON, but validly signed
-    stamp = utc_timestamp(datetime.now(timezone.utc) + timedelta(seconds=plan.skew_s))
-    headers = signed_headers(private_key=ctx.keys.signing_key, key_version=1, path=path,
-                             client_id=client_id or "unknown", body=raw, time_header="Response-Time",
-                             timestamp=stamp)
+    moment = datetime.now(timezone.utc) + timedelta(seconds=plan.skew_s)
+    headers = sign_headers(key=ctx.keys.signing_key, key_version=1, path=path, client_id=client_id or "unknown",
+                           body=raw, time_header="Response-Time", moment=moment)
     if plan.bad_signature:
         headers["Signature"] = _corrupt(headers["Signature"])
     return Response(content=raw, status_code=200, headers=headers, media_type=JSON_TYPE)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from terminal.signing import ALGORITHM, SignatureHeader, content_string, load_public_key, parse_timestamp, verify
-
 from .protocol import DAY_MS, Refusal, now_ms
+from .signatures import (RSA256, SignatureError, SignatureField, header_value, read_public_pem, read_signature_field,
+                         read_time, rsa256_valid, signed_content)
 from .store import Store
 
 MAX_CLOCK_DRIFT_S = 300
@@ -26,27 +26,29 @@ class Client:
 
 def check_request_time(headers, *, skew_s: float) -> None:
     try:
-        sent = parse_timestamp(headers.get("Request-Time") or "")
-    except ValueError:
-        raise Refusal("INVALID_REQUEST_TIME", "Request-Time is missing or not ISO 8601 UTC with milliseconds") from None
+        sent = read_time(header_value(headers, "Request-Time"))
+    except SignatureError as exc:
+        raise Refusal("INVALID_REQUEST_TIME", f"Request-Time: {exc}") from None
     now = datetime.now(timezone.utc) + timedelta(seconds=skew_s)
     if abs((now - sent).total_seconds()) > MAX_CLOCK_DRIFT_S:
         raise Refusal("INVALID_REQUEST_TIME")
 
 
-def signature_header(headers) -> SignatureHeader:
+def signature_header(headers) -> SignatureField:
     try:
-        header = SignatureHeader.parse(headers.get("Signature"))
-    except ValueError as exc:
+        header = read_signature_field(header_value(headers, "Signature"))
+    except SignatureError as exc:
         raise Refusal("INVALID_SIGNATURE", f"Signature header: {exc}") from None
-    if header.algorithm != ALGORITHM:
+    if header.algorithm != RSA256:
         raise Refusal("INVALID_SIGNATURE", f"unsupported signature algorithm {header.algorithm}")
     return header
 
 
-def check_signature(public_key, *, path: str, headers, body: bytes, header: SignatureHeader) -> None:
-    content = content_string(path, headers.get("Client-Id") or "", headers.get("Request-Time") or "", body)
-    if not verify(public_key, content, header.signature):
+def check_signature(public_key, *, path: str, headers, body: bytes, header: SignatureField) -> None:
+    """The content uses the Client-Id and Request-Time headers exactly as received."""
+    content = signed_content(path, header_value(headers, "Client-Id") or "",
+                             header_value(headers, "Request-Time") or "", body)
+    if not rsa256_valid(public_key, content, header.value):
         raise Refusal("INVALID_SIGNATURE")
 
 
@@ -64,7 +66,7 @@ def usable_key(store: Store, client_id: str, key_version: int) -> dict | None:
 
 
 def authenticate(store: Store, *, path: str, headers, body: bytes, skew_s: float) -> Client:
-    client_id = headers.get("Client-Id") or ""
+    client_id = header_value(headers, "Client-Id") or ""
     client = store.client(client_id) if client_id else None
     if client is None:
         raise Refusal("ACCESS_DENIED", f"unknown Client-Id {client_id!r}" if client_id else "Client-Id missing")
@@ -72,7 +74,7 @@ def authenticate(store: Store, *, path: str, headers, body: bytes, skew_s: float
     key = usable_key(store, client_id, header.key_version)
     if key is None:
         raise Refusal("KEY_NOT_FOUND", f"no usable key version {header.key_version} for this client")
-    check_signature(load_public_key(key["public_key_pem"].encode()), path=path, headers=headers, body=body,
+    check_signature(read_public_pem(key["public_key_pem"].encode()), path=path, headers=headers, body=body,
                     header=header)
     check_request_time(headers, skew_s=skew_s)
     current = max(k["key_version"] for k in store.client_keys(client_id) if k["superseded_ms"] is None)

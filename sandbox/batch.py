@@ -10,8 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from terminal.money import Money, money_from_api
-
+from .amounts import Amount, amount_from_api
 from .auth import Client
 from .logs import log_event
 from .protocol import Refusal, illegal, now_ms, req_id, req_str, result, timestamp
@@ -62,12 +61,12 @@ class BatchClose:
             "AND final_seq <= ? ORDER BY final_seq", client_id, seq_from, seq_to)
         items = [(p["final_seq"], {
             "type": "PAYMENT", "paymentRequestId": p["payment_request_id"], "paymentId": p["payment_id"],
-            "amount": Money(p["currency"], p["value"]).to_api(), "status": "SUCCESS",
+            "amount": Amount(p["currency"], p["value"]).to_api(), "status": "SUCCESS",
             "time": timestamp(p["final_ms"])}) for p in pays]
         items += [(r["final_seq"], {
             "type": "REFUND", "refundRequestId": r["refund_request_id"], "refundId": r["refund_id"],
             "paymentRequestId": r["payment_request_id"], "paymentId": r["payment_id"],
-            "amount": Money(r["currency"], r["value"]).to_api(), "status": "SUCCESS",
+            "amount": Amount(r["currency"], r["value"]).to_api(), "status": "SUCCESS",
             "time": timestamp(r["final_ms"])}) for r in refunds]
         return [item for _, item in sorted(items, key=lambda pair: pair[0])]
 
@@ -95,7 +94,7 @@ def _parse_totals(totals) -> list[dict]:
                           "refundCount, refundAmount")
         for name in (*COUNT_FIELDS, *AMOUNT_FIELDS):
             try:
-                money_from_api({"currency": entry["currency"], "value": entry[name]})
+                amount_from_api({"currency": entry["currency"], "value": entry[name]})
             except ValueError as exc:
                 raise illegal(f"totals {entry.get('currency')}.{name}: {exc}") from None
         if entry["currency"] in seen:

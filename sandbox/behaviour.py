@@ -3,9 +3,9 @@
 Test codes are recognised by the last four digits of the decrypted code. Anything not listed
 approves. Inquiry counts are persisted on the payment row, so progressions survive restarts.
 
-Settlement rule (deterministic, documented in the README of the sandbox): a code the core
-recognises as Alipay CN (16-24 digits starting 25-30, not an Alipay+ 19-digit '28' code)
-belongs to a wallet that settles in CNY. When the payment currency is not CNY the answer
+Settlement rule (deterministic, documented in the README of the sandbox): a code that
+sandbox/wallets.py reads as Alipay CN (16-24 digits starting 25-30, not an Alipay+ 19-digit
+'28' code) belongs to a wallet that settles in CNY. When the payment currency is not CNY the answer
 carries `customerAmount` (CNY, minor units, rounded half up) and `exchangeRate` (a decimal
 string: CNY per one unit of the payment currency) from the fixed table below.
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from terminal.codes import PaymentCodeError, Wallet, recognise
-from terminal.money import Money
+from .amounts import Amount
+from .wallets import wallet_of
 
 DECLINES = {
     "0051": "USER_BALANCE_NOT_ENOUGH",
@@ -65,23 +65,17 @@ def after_inquiry(suffix: str, inquiry_count: int) -> tuple[str, str] | None:
 
 
 def is_cny_wallet(code: str) -> bool:
-    try:
-        return recognise(code) is Wallet.ALIPAY_CN
-    except (PaymentCodeError, ValueError):
-        return False
+    return wallet_of(code) == "ALIPAY_CN"
 
 
-def customer_amount(code: str, amount: Money) -> tuple[Money, str] | None:
+def customer_amount(code: str, amount: Amount) -> tuple[Amount, str] | None:
     """(customerAmount, exchangeRate) when the wallet settles in another currency, else None."""
     if amount.currency == "CNY" or not is_cny_wallet(code) or amount.currency not in CNY_RATES:
         return None
     rate = CNY_RATES[amount.currency]
-    cny_minor = (amount.decimal() * rate * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return Money("CNY", int(cny_minor)), f"{rate:.4f}"
+    cny_minor = (amount.major() * rate * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return Amount("CNY", int(cny_minor)), f"{rate:.4f}"
 
 
 def wallet_name(code: str) -> str:
-    try:
-        return recognise(code).value
-    except (PaymentCodeError, ValueError):
-        return "UNKNOWN"
+    return wallet_of(code)

@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 import secrets
 
-from terminal.signing import load_public_key
-
 from .protocol import now_ms
+from .signatures import read_public_pem
 from .store import Store
 
 DEFAULT_MERCHANT = {
@@ -21,7 +20,7 @@ def register_client(store: Store, *, client_id: str, terminal_id: str, public_ke
                     key_version: int = 1, merchant: dict | None = None) -> dict:
     """Create or update a client and make `key_version` its current key. Idempotent."""
     pem = public_key_pem.decode() if isinstance(public_key_pem, bytes) else public_key_pem
-    load_public_key(pem.encode())  # ValueError if not an RSA public key
+    read_public_pem(pem.encode())  # ValueError if not an RSA public key
     if not client_id or not terminal_id or int(key_version) < 1:
         raise ValueError("client_id and terminal_id must be non-empty, key_version >= 1")
     key_version = int(key_version)

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto import jwe, jwk
 
-from terminal.files import write_atomic
-from terminal.signing import generate_private_key, load_private_key, private_key_pem, public_key_pem
+from .files import write_file_durably
+from .signatures import new_rsa_key, private_pem, public_pem, read_private_pem
 
 JWE_ALG, JWE_ENC = "RSA-OAEP-256", "A256GCM"
 
@@ -35,11 +35,11 @@ class SandboxKeys:
 
     @property
     def signing_public_pem(self) -> bytes:
-        return public_key_pem(self.signing_key)
+        return public_pem(self.signing_key)
 
     @property
     def encryption_public_pem(self) -> bytes:
-        return public_key_pem(self.encryption_key)
+        return public_pem(self.encryption_key)
 
     def decrypt_credential(self, token: str) -> str:
         """Decrypt a compact JWE, checking alg, enc and kid; returns the plaintext code."""
@@ -66,7 +66,7 @@ class SandboxKeys:
     def _jwk(self) -> jwk.JWK:
         cached = getattr(self, "_jwk_cache", None)
         if cached is None:
-            cached = jwk.JWK.from_pem(private_key_pem(self.encryption_key))
+            cached = jwk.JWK.from_pem(private_pem(self.encryption_key))
             self._jwk_cache = cached
         return cached
 
@@ -78,21 +78,21 @@ def ensure_keys(state_dir: Path) -> SandboxKeys:
     if not secret_path.exists():
         import secrets
 
-        write_atomic(secret_path, secrets.token_bytes(32))
+        write_file_durably(secret_path, secrets.token_bytes(32))
     der = encryption.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     kid = "sandbox-enc-" + hashlib.sha256(der).hexdigest()[:16]
     sign_pub, enc_pub = state_dir / "signing-public.pem", state_dir / "encryption-public.pem"
     for path, key in ((sign_pub, signing), (enc_pub, encryption)):
-        if not path.exists() or path.read_bytes() != public_key_pem(key):
-            write_atomic(path, public_key_pem(key), mode=0o644)
+        if not path.exists() or path.read_bytes() != public_pem(key):
+            write_file_durably(path, public_pem(key), mode=0o644)
     return SandboxKeys(signing, encryption, kid, sign_pub, enc_pub, secret_path.read_bytes())
 
 
 def _load_or_create(path: Path) -> rsa.RSAPrivateKey:
     if path.exists():
-        return load_private_key(path.read_bytes())
-    key = generate_private_key()
-    write_atomic(path, private_key_pem(key))
+        return read_private_pem(path.read_bytes())
+    key = new_rsa_key()
+    write_file_durably(path, private_pem(key))
     return key

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 
-from terminal.codes import mask  # first 6 + stars + last 2
+from .wallets import mask  # first 6 + stars + last 2
 
 logger = logging.getLogger("sandbox")
 

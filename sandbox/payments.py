@@ -17,6 +17,7 @@ from .keys import CredentialError, SandboxKeys
 from .logs import log_event, mask
 from .protocol import (DAY_MS, Refusal, illegal, money_api, now_ms, req_id, req_money, req_obj, req_str,
                        result, timestamp)
+from .signatures import SignatureError, read_time
 from .store import Store
 
 CANCEL_WINDOW_MS = DAY_MS
@@ -209,14 +210,12 @@ def _state_code(row: dict) -> str:
 
 
 def _check_expiry(expiry) -> None:
-    from terminal.signing import parse_timestamp
-
     try:
-        at = parse_timestamp(expiry) if isinstance(expiry, str) else None
-    except ValueError:
+        at = read_time(expiry) if isinstance(expiry, str) else None
+    except SignatureError:
         at = None
     if at is None:
-        raise illegal("paymentExpiryTime must be ISO 8601 UTC with milliseconds")
+        raise illegal("paymentExpiryTime must be an ISO 8601 time with Z or an offset")
     if at.timestamp() * 1000 - now_ms() > MAX_EXPIRY_AHEAD_MS:
         raise illegal("paymentExpiryTime is more than 30 minutes ahead")
 

@@ -5,8 +5,8 @@ import re
 import time
 from datetime import datetime, timezone
 
-from terminal.money import Money, money_from_api
-from terminal.signing import utc_timestamp
+from .amounts import Amount, amount_from_api
+from .signatures import time_text
 
 MESSAGES = {
     "SUCCESS": "Success",
@@ -45,7 +45,7 @@ def now_ms() -> int:
 
 
 def timestamp(ms: int) -> str:
-    return utc_timestamp(datetime.fromtimestamp(ms / 1000, tz=timezone.utc))
+    return time_text(datetime.fromtimestamp(ms / 1000, tz=timezone.utc))
 
 
 def result(code: str, message: str | None = None) -> dict:
@@ -91,9 +91,9 @@ def req_obj(data: dict, name: str, *, optional: bool = False) -> dict | None:
     return value
 
 
-def req_money(data: dict, name: str) -> Money:
+def req_money(data: dict, name: str) -> Amount:
     try:
-        money = money_from_api(data.get(name))
+        money = amount_from_api(data.get(name))
     except ValueError as exc:
         raise illegal(f"{name}: {exc}") from None
     if money.minor <= 0:
@@ -116,4 +116,4 @@ def only_strings(value, where: str = "body") -> None:
 def money_api(currency: str | None, value: int | None) -> dict | None:
     if currency is None or value is None:
         return None
-    return Money(currency, int(value)).to_api()
+    return Amount(currency, int(value)).to_api()

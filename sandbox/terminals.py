@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 
-from terminal.signing import load_public_key
-
 from .auth import ACTIVATION_CLIENT_ID, Client, check_request_time, check_signature, signature_header
 from .clients import DEFAULT_MERCHANT, register_client
 from .logs import log_event
 from .protocol import Refusal, illegal, now_ms, req_str, result
 from .service import Answer
+from .signatures import header_value, read_public_pem
 
 
 class Terminals:
@@ -24,14 +23,14 @@ class Terminals:
         self.store = ctx.store
 
     def register(self, path: str, headers, body: bytes, data: dict, plan) -> Answer:
-        if headers.get("Client-Id") != ACTIVATION_CLIENT_ID:
+        if header_value(headers, "Client-Id") != ACTIVATION_CLIENT_ID:
             raise Refusal("ACCESS_DENIED", "register must be sent with Client-Id: activation")
         code = req_str(data, "activationCode")
         pem = req_str(data, "publicKey")
         for name in ("serialNumber", "model", "softwareVersion"):
             req_str(data, name, optional=True)
         try:
-            public_key = load_public_key(pem.encode())
+            public_key = read_public_pem(pem.encode())
         except ValueError as exc:
             raise illegal(f"publicKey: {exc}") from None
         if public_key.key_size != 2048:
@@ -73,7 +72,7 @@ class Terminals:
             raise illegal("newKeyVersion must be a positive integer as a string")
         version = int(version_text)
         try:
-            key = load_public_key(pem.encode())
+            key = read_public_pem(pem.encode())
         except ValueError as exc:
             raise illegal(f"newPublicKey: {exc}") from None
         if key.key_size != 2048:

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from terminal.files import write_atomic
-from terminal.signing import generate_private_key, private_key_pem
+from .files import write_file_durably
+from .signatures import new_rsa_key, private_pem
 
 
 @dataclass(frozen=True)
@@ -34,14 +34,14 @@ def ensure_tls(state_dir: Path) -> TlsFiles:
     if all(p.exists() for p in (files.ca_cert, files.server_cert, files.server_key)):
         return files
     now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
-    ca_key = generate_private_key()
+    ca_key = new_rsa_key()
     ca_cert = _ca_certificate(ca_key, now)
-    server_key = generate_private_key()
+    server_key = new_rsa_key()
     server_cert = _server_certificate(server_key, ca_key, ca_cert, now)
-    write_atomic(state_dir / "ca-key.pem", private_key_pem(ca_key))
-    write_atomic(files.server_key, private_key_pem(server_key))
-    write_atomic(files.server_cert, server_cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
-    write_atomic(files.ca_cert, ca_cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
+    write_file_durably(state_dir / "ca-key.pem", private_pem(ca_key))
+    write_file_durably(files.server_key, private_pem(server_key))
+    write_file_durably(files.server_cert, server_cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
+    write_file_durably(files.ca_cert, ca_cert.public_bytes(serialization.Encoding.PEM), mode=0o644)
     return files
 
 
