@@ -26,6 +26,7 @@ from . import models as m
 from .auth import BearerAuth, FailureLimiter
 from .errors import ApiError, error_response, install_error_handlers
 from .events import EventStream
+from .limits import BodyLimit, ControlLimits
 
 API_VERSION = "1.0.0"
 _SINCE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])(T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?Z?)?$")
@@ -34,8 +35,14 @@ _ABORTED_KEPT = 100
 _DESCRIPTION = """Local control API for cash registers (ECR) and test rigs (terminal-interfaces.md section 2).
 
 Every /v1 request needs `Authorization: Bearer <token>` (the file `control_token` in the terminal's
-state directory). Five wrong tokens from one address within a minute: every request from it is
-answered 429 with `Retry-After` until the oldest failure is a minute old.
+state directory). Wrong tokens are limited: five from one address, or fifty in all, within a
+minute, and every further wrong token is answered 429 with `Retry-After`. A request with the
+right token is always served.
+
+Limits: request bodies up to 64 KiB (413 `BODY_TOO_LARGE` beyond; 408 `BODY_TIMEOUT` when a body
+stalls for 10 s); request headers must arrive within 10 s of connecting (or of the previous
+answer) and an idle keep-alive connection is closed after 5 s; at most 64 connections, where a
+new one replaces the one that has waited longest without a request.
 
 A sale: `POST /v1/sales` (201, the terminal waits for the customer's code; 200 with the same
 transaction for a repeated `idempotencyKey`, also after a restart), then the scan (a scanner, or
@@ -59,7 +66,8 @@ lines are heartbeats.
 
 _E = {"model": m.ErrorResponse}
 _COMMON = {400: _E, 401: {"model": m.ErrorResponse, "description": "missing or wrong bearer token"},
-           429: {"model": m.ErrorResponse, "description": "too many wrong tokens from this address"},
+           429: {"model": m.ErrorResponse, "description": "too many wrong tokens (never for the right token)"},
+           413: {"model": m.ErrorResponse, "description": "request body over 64 KiB"},
            503: {"model": m.ErrorResponse, "description": "terminal fault: a technician must act"}}
 
 
@@ -128,7 +136,7 @@ def _same_request(found: PendingSale | Transaction, total: Money) -> bool:
 def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enabled: bool,
                sandbox: dict | None = None, devices: Callable[[], dict[str, dict]] | None = None,
                limiter: FailureLimiter | None = None, heartbeat_s: float = 10.0,
-               event_queue_size: int = 1000) -> FastAPI:
+               event_queue_size: int = 1000, limits: ControlLimits | None = None) -> FastAPI:
     """The control API over one terminal and its checkout.
 
     sandbox: {"adminUrl", "caBundle"} of the embedded sandbox acquirer (rig profile), shown in
@@ -287,6 +295,7 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
         return app.openapi_schema
 
     app.openapi = openapi
+    app.add_middleware(BodyLimit, limits=limits or ControlLimits())     # inside the token check
     app.add_middleware(BearerAuth, token=token, limiter=limiter or FailureLimiter())
     return app
 

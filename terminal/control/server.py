@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ipaddress
 import logging
@@ -20,6 +21,7 @@ import uvicorn
 from ..config import Config
 from ..errors import FaultError
 from ..service import Terminal
+from .limits import ControlLimits, RateLimitedLog, guarded_h11, loop_exception_handler
 
 log = logging.getLogger("terminal.control")
 START_TIMEOUT_S = 20.0
@@ -70,11 +72,13 @@ def bind(host: str, port: int) -> socket.socket:
 
 
 class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]):
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None], limited: RateLimitedLog):
         super().__init__(config)
         self._on_ready = on_ready
+        self._limited = limited
 
     async def startup(self, sockets=None) -> None:
+        asyncio.get_running_loop().set_exception_handler(loop_exception_handler(self._limited))
         await super().startup(sockets=sockets)
         if self.started:
             self._on_ready()
@@ -82,7 +86,7 @@ class _Server(uvicorn.Server):
 
 class ControlServer:
     def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0, tls_cert: str = "", tls_key: str = "",
-                 log_level: str = "warning"):
+                 log_level: str = "warning", limits: ControlLimits | None = None):
         if not is_loopback(host) and not tls_cert:
             raise FaultError(f"control API on {host}: non-loopback addresses need TLS (control.tls_cert, "
                              f"control.tls_key)", code="CONFIG")
@@ -90,10 +94,14 @@ class ControlServer:
         self._socket = bind(host, port)
         self.port = self._socket.getsockname()[1]
         self.ready = threading.Event()
+        self.limits = limits or ControlLimits()
+        limited = RateLimitedLog(log)
         config = uvicorn.Config(app, lifespan="off", log_level=log_level, access_log=False, ws="none",
                                 timeout_graceful_shutdown=1, ssl_certfile=tls_cert or None,
-                                ssl_keyfile=tls_key or None)
-        self._server = _Server(config, on_ready=self.ready.set)
+                                ssl_keyfile=tls_key or None, http=guarded_h11(self.limits, limited),
+                                timeout_keep_alive=self.limits.idle_s, h11_max_incomplete_event_size=16 * 1024,
+                                backlog=self.limits.max_connections)   # also asyncio's accept batch
+        self._server = _Server(config, on_ready=self.ready.set, limited=limited)
         self._thread: threading.Thread | None = None
 
     @property

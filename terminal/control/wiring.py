@@ -17,6 +17,7 @@ from ..codes import PaymentCodeError
 from ..service import Terminal
 from .app import create_app
 from .auth import FailureLimiter
+from .limits import ControlLimits
 
 log = logging.getLogger("terminal.control")
 events_log = logging.getLogger("terminal.events")
@@ -134,7 +135,7 @@ def sandbox_access(terminal: Terminal) -> dict | None:
 
 def build_control(terminal: Terminal, *, token: str, checkout: Checkout | None = None, wire_scanner: bool = True,
                   event_log: Path | None = None, print_receipts: bool = True, limiter: FailureLimiter | None = None,
-                  heartbeat_s: float = 10.0) -> Control:
+                  heartbeat_s: float = 10.0, limits: ControlLimits | None = None) -> Control:
     """The app and its surroundings. With `checkout` given (the touchscreen app's), its scanner
     is the app's business: pass wire_scanner=False."""
     checkout = checkout or Checkout(terminal=terminal)
@@ -144,7 +145,8 @@ def build_control(terminal: Terminal, *, token: str, checkout: Checkout | None =
         lambda: {"scanner": {"kind": "virtual", "status": "READY", "ok": True,
                              "message": "scans come from POST /v1/scans"}}) if virtual else None
     app = create_app(terminal=terminal, checkout=checkout, token=token, scans_enabled=virtual,
-                     sandbox=sandbox_access(terminal), devices=devices, limiter=limiter, heartbeat_s=heartbeat_s)
+                     sandbox=sandbox_access(terminal), devices=devices, limiter=limiter, heartbeat_s=heartbeat_s,
+                     limits=limits)
     control = Control(app=app, checkout=checkout, token=token, scanner=feed)
 
     logger = EventLog(event_log)

@@ -1,4 +1,4 @@
-"""Bearer token on every /v1 route; wrong tokens answered 401 and limited per address."""
+"""Bearer token on every /v1 route; wrong tokens answered 401 and limited per address and in total."""
 from __future__ import annotations
 
 import pytest
@@ -46,8 +46,9 @@ def test_five_failures_a_minute_then_429_with_retry_after(served):
     limited = requests.get(served.url + "/v1/status", headers=bad)
     assert limited.status_code == 429 and limited.json()["error"]["code"] == "RATE_LIMITED"
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
-    # While limited, the right token is refused too (no guessing in the meantime).
-    assert requests.get(served.url + "/v1/status", headers=served.headers()).status_code == 429
+    # While wrong tokens are limited, the right token is still served (the register is never
+    # locked out by another process's mistakes).
+    assert requests.get(served.url + "/v1/status", headers=served.headers()).status_code == 200
     served.clock.now += 30
     assert int(requests.get(served.url + "/v1/status", headers=bad).headers["Retry-After"]) <= 30
     served.clock.now += 31          # the failures have left the window
@@ -62,6 +63,29 @@ def test_limiter_forgets_old_addresses_first():
     assert limiter.retry_after("a") == 60 and limiter.retry_after("b") == 60
     limiter.fail("c")                 # a third address: the oldest is dropped, memory stays bounded
     assert limiter.retry_after("a") == 0 and limiter.retry_after("b") == 60
+
+
+def test_wrong_tokens_from_many_addresses_are_limited_in_total():
+    """An attacker cycling through 127.0.0.0/8 gets no fresh budget per address."""
+    now = [0.0]
+    limiter = FailureLimiter(max_failures=5, window_s=60, max_global=50, clock=lambda: now[0])
+    for i in range(50):
+        assert limiter.retry_after(f"127.0.{i // 250}.{i % 250 + 1}") == 0
+        limiter.fail(f"127.0.{i // 250}.{i % 250 + 1}")
+    assert limiter.retry_after("127.9.9.9") == 60        # a never-seen address is limited too
+    now[0] = 30.0
+    assert limiter.retry_after("127.9.9.9") == 30
+    now[0] = 60.5
+    assert limiter.retry_after("127.9.9.9") == 0
+
+
+def test_the_right_token_is_served_while_wrong_ones_are_limited(served):
+    """Five wrong tokens from 127.0.0.1 once locked the real register (same address) out."""
+    bad = {"Authorization": "Bearer nope"}
+    codes = [requests.get(served.url + "/v1/status", headers=bad, timeout=10).status_code for _ in range(8)]
+    assert codes[:5] == [401] * 5 and codes[5:] == [429] * 3
+    for _ in range(3):
+        assert requests.get(served.url + "/v1/status", headers=served.headers(), timeout=10).status_code == 200
 
 
 def test_openapi_document_needs_no_token(shared):

@@ -18,7 +18,8 @@ UNIT = ROOT / "deploy" / "pos-terminal.service"
 def test_unit_has_the_decided_options():
     text = UNIT.read_text()
     for line in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "NoNewPrivileges=yes", "ProtectSystem=strict",
-                 "ReadWritePaths=/var/lib/pos-terminal", "PrivateTmp=yes", "SupplementaryGroups=dialout video"):
+                 "ReadWritePaths=/var/lib/pos-terminal", "PrivateTmp=yes", "SupplementaryGroups=dialout video",
+                 "LimitNOFILE=4096"):
         assert line in text, line
 
 
