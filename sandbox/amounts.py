@@ -43,7 +43,7 @@ def amount_from_api(obj) -> Amount:
         raise ValueError("an amount is an object with exactly currency and value")
     currency, value = obj["currency"], obj["value"]
     if not isinstance(currency, str) or not isinstance(value, str):
-        raise ValueError("currency and value are strings")
+        raise ValueError("currency and value are strings")  # noqa: TRY004 - callers refuse ValueError as PARAM_ILLEGAL
     if not (value.isascii() and value.isdigit()) or len(value) > 13 or int(value) > LARGEST:
         raise ValueError("value is minor units written as digits (at most 10^12)")
     return Amount(currency, int(value))

@@ -97,13 +97,13 @@ def read_time(text: str | None) -> dt.datetime:
     """Request-Time / Response-Time in any accepted form, as an aware UTC datetime."""
     text = (text or "").strip()
     if text.isascii() and text.isdigit() and 12 <= len(text) <= 14:
-        return dt.datetime.fromtimestamp(int(text) / 1000, tz=dt.timezone.utc)
+        return dt.datetime.fromtimestamp(int(text) / 1000, tz=dt.UTC)
     found = _TIME.fullmatch(text)
     if found is None:
         raise SignatureError(f"{text!r} is not an ISO 8601 time with Z or an offset, nor epoch milliseconds")
     zone = found["zone"]
     if zone in "Zz":
-        tz = dt.timezone.utc
+        tz = dt.UTC
     else:
         sign = -1 if zone[0] == "-" else 1
         digits = zone[1:].replace(":", "").ljust(4, "0")
@@ -113,12 +113,12 @@ def read_time(text: str | None) -> dt.datetime:
         local = dt.datetime.strptime(f"{found['date']} {found['clock']}", "%Y-%m-%d %H:%M:%S")
     except ValueError:
         raise SignatureError(f"{text!r} is not a real date and time") from None
-    return local.replace(microsecond=micros, tzinfo=tz).astimezone(dt.timezone.utc)
+    return local.replace(microsecond=micros, tzinfo=tz).astimezone(dt.UTC)
 
 
 def time_text(moment: dt.datetime | None = None) -> str:
     """What the sandbox sends: UTC, milliseconds, Z (2026-11-24T18:21:25.123Z)."""
-    moment = (moment or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc)
+    moment = (moment or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -161,7 +161,7 @@ def public_pem(key: rsa.RSAPrivateKey | rsa.RSAPublicKey) -> bytes:
 def read_private_pem(pem: bytes) -> rsa.RSAPrivateKey:
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ValueError("the sandbox's keys are RSA keys")
+        raise ValueError("the sandbox's keys are RSA keys")  # noqa: TRY004 - a bad key file, not a bad call
     return key
 
 

@@ -12,7 +12,7 @@ RANGES = (
     ("UNIONPAY", {19}, range(62, 63)),
     ("ALIPAY_PLUS", {19}, range(28, 29)),
     ("ALIPAY_CN", set(range(16, 25)), range(25, 31)),
-    ("ALIPAY_HK", {17, 18, 19}, range(0, 100)),
+    ("ALIPAY_HK", {17, 18, 19}, range(100)),
 )
 
 

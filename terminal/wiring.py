@@ -60,9 +60,9 @@ def prepare_state_dir(config: Config) -> Path:
 
 def start_embedded_sandbox(config: Config, signing_key: RSAPrivateKey, state_dir: Path):
     # demo wiring only: the core never needs the sandbox
-    from sandbox.embedded import EmbeddedSandbox
+    from .composition import embedded_sandbox
 
-    sandbox = EmbeddedSandbox(state_dir=state_dir / "sandbox", slow_response_s=config.sandbox.slow_response_s)
+    sandbox = embedded_sandbox(state_dir=state_dir / "sandbox", slow_response_s=config.sandbox.slow_response_s)
     sandbox.start()
     sandbox.register_client(client_id=config.acquirer.client_id, terminal_id=config.acquirer.terminal_id,
                             public_key_pem=public_key_pem(signing_key), key_version=config.acquirer.key_version)

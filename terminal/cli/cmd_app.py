@@ -107,8 +107,9 @@ def run_app(args, demo: bool) -> int:
         check_bind(config)                       # a bad control address fails before the window opens
     services = AppServices(config)
     scanner, scanner_problem = _scanner(config)
-    from ui.app import PosApp
+    from ..composition import touchscreen_app_class
 
+    PosApp = touchscreen_app_class()
     app = PosApp(loader=services.load, config=config, scanner=scanner, demo=demo,
                  lang=getattr(args, "language", None))
     if scanner_problem:

@@ -1,7 +1,7 @@
 """`pos-terminal sandbox`: run the sandbox acquirer on loopback until SIGTERM/SIGINT.
 
-The CLI stays thin: the server lives in `sandbox/` and is imported only when this command
-runs (the terminal core never imports `sandbox`).
+The CLI stays thin: the server lives in `sandbox/` and is reached only through the
+composition root (terminal/composition.py) when this command runs.
 """
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ def register(subparsers) -> None:
         "sandbox", help="run the sandbox acquirer (HTTPS on 127.0.0.1) until SIGTERM/SIGINT",
         description="Run the sandbox acquirer on loopback. Prints its base URL, CA bundle, "
                     "signing and encryption key paths and kid (with --json: one JSON object).")
-    from sandbox.standalone import add_arguments
+    from ..composition import add_sandbox_arguments
 
-    add_arguments(parser)
+    add_sandbox_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from sandbox.standalone import serve
+    from ..composition import serve_sandbox
 
-    return serve(args, as_json=bool(getattr(args, "json", False)))
+    return serve_sandbox(args, as_json=bool(getattr(args, "json", False)))

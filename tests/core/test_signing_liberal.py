@@ -10,7 +10,7 @@ response in that style must count as verified, or every sale goes to inquiry and
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -73,7 +73,6 @@ def test_liberal_parser_still_refuses_what_is_ambiguous(header):
         signing.SignatureHeader.parse(header)
 
 
-UTC = timezone.utc
 TIMES = {
     "2026-11-24T18:21:25.123Z": datetime(2026, 11, 24, 18, 21, 25, 123000, tzinfo=UTC),
     "2026-11-24T18:21:25Z": datetime(2026, 11, 24, 18, 21, 25, tzinfo=UTC),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import ssl
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -102,7 +102,7 @@ TIMES = {
 
 @pytest.mark.parametrize("text", sorted(TIMES))
 def test_sandbox_reads_every_time_form(text):
-    assert sbx.read_time(text) == datetime(*TIMES[text], tzinfo=timezone.utc)
+    assert sbx.read_time(text) == datetime(*TIMES[text], tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text", ["", "2026-11-24T18:21:25", "2026-11-24 18:21:25Z", "2026-02-30T00:00:00Z", "now"])
@@ -124,7 +124,7 @@ def _doc_style_request(term, suffix: str, body: bytes, *, time_text: str, header
 
 
 def _now_forms() -> dict[str, str]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {
         "offset +08:00 with fraction": now.astimezone(timezone(timedelta(hours=8))).isoformat(timespec="milliseconds"),
         "offset, no fraction": now.astimezone(timezone(timedelta(hours=-5))).isoformat(timespec="seconds"),
@@ -150,7 +150,7 @@ def test_sandbox_accepts_doc_style_requests(term, form):
 def test_sandbox_still_refuses_a_stale_time_in_any_form(term):
     import requests
 
-    old = str(int((datetime.now(timezone.utc) - timedelta(minutes=10)).timestamp() * 1000))
+    old = str(int((datetime.now(UTC) - timedelta(minutes=10)).timestamp() * 1000))
     body = b'{"paymentRequestId":"x"}'
     headers = _doc_style_request(term, "/v1/payments/inquiryPayment", body, time_text=old)
     resp = requests.post(term.sb.base_url + "/v1/payments/inquiryPayment", data=body, headers=headers,
