@@ -10,9 +10,10 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from .errors import FaultError, InputError
 from .records import (
@@ -80,6 +81,7 @@ CREATE TABLE IF NOT EXISTS events (
     to_state TEXT NOT NULL DEFAULT '',
     detail TEXT NOT NULL DEFAULT '{}'
 );
+CREATE INDEX IF NOT EXISTS events_tx ON events(tx_id, kind);
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
@@ -131,7 +133,7 @@ class Journal:
         """Called after commit with each new event row (dict with seq)."""
         self._listeners.append(listener)
 
-    def _tx(self) -> "_Txn":
+    def _tx(self) -> _Txn:
         return _Txn(self)
 
     def _event(self, tx_id: str, kind: str, from_state: str = "", to_state: str = "", **detail) -> dict:
@@ -264,6 +266,17 @@ class Journal:
         return [{"seq": r["seq"], "txId": r["tx_id"], "at": r["at"], "kind": r["kind"], "from": r["from_state"],
                  "to": r["to_state"], "detail": json.loads(r["detail"])} for r in rows]
 
+    def events_for(self, tx_ids: list[str], kinds: tuple[str, ...]) -> list[dict]:
+        """The events of these kinds for these transactions, oldest first (indexed by tx_id)."""
+        if not tx_ids or not kinds:
+            return []
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM events WHERE tx_id IN ({','.join('?' * len(tx_ids))}) "
+                f"AND kind IN ({','.join('?' * len(kinds))}) ORDER BY seq", [*tx_ids, *kinds]).fetchall()
+        return [{"seq": r["seq"], "txId": r["tx_id"], "at": r["at"], "kind": r["kind"], "from": r["from_state"],
+                 "to": r["to_state"], "detail": json.loads(r["detail"])} for r in rows]
+
     def last_seq(self) -> int:
         """The newest event's sequence number (0 when none): where a live-only stream starts."""
         with self._lock:
@@ -370,7 +383,7 @@ class _Txn:
         self.db = journal._db
         self.events: list[dict] = []
 
-    def __enter__(self) -> "_Txn":
+    def __enter__(self) -> _Txn:
         self.journal._lock.acquire()
         try:
             self.db.execute("BEGIN IMMEDIATE")

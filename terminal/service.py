@@ -8,7 +8,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .audit import AuditTrail
 from .batch import BatchCloser, BatchReport
@@ -17,6 +18,7 @@ from .config import Config
 from .errors import BusinessError, UnknownResultError
 from .journal import Journal
 from .money import Money
+from .notices import OutcomeNotices
 from .payments import PaymentService, SaleRequest
 from .pins import PinVault
 from .printing import ReceiptPrinter
@@ -48,6 +50,7 @@ class Terminal:
         self.pins = pins
         self.receipts = receipts
         self.info = info or {}
+        self._notices = OutcomeNotices(journal=journal)
         self.faults: list[str] = []
         # One money-moving operation at a time (sale, void, refund, batch close, recovery), so
         # two threads never drive the same payment's cancel or refund concurrently.
@@ -216,6 +219,16 @@ class Terminal:
 
         self._background = threading.Thread(target=loop, name="pending-resolution", daemon=True)
         self._background.start()
+
+    # -- open payments and outcomes nobody has seen (the till's indicator and notices) -------
+    def open_payments(self) -> list[Transaction]:
+        return self._notices.open_payments()
+
+    def unseen_outcomes(self) -> list[Transaction]:
+        return self._notices.unseen()
+
+    def mark_outcome_seen(self, tx_id: str) -> None:
+        self._notices.mark_seen(tx_id)
 
     def pending_refund_count(self) -> int:
         return sum(1 for r in self.journal.pending_refunds() if r.state == REFUND_PENDING)

@@ -15,25 +15,27 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from . import i18n
 from .events import CoreEvent, CoreEvents
 from .fonts import register_default_font
+from .open_payments import PaymentWatch
 from .scanning import ScannerLink
 from .worker import Worker
 
 log = logging.getLogger("ui.app")
 HERE = Path(__file__).resolve().parent
 SCREENS = ("sale", "scan", "processing", "result", "receipt", "history", "detail", "refund", "pin",
-           "batch", "lock", "technician")
+           "batch", "lock", "technician", "open")
 SALE_FLOW = {"scan", "processing", "result"}
 
 
 class PosApp(App):
     lang = StringProperty("en")
     demo = BooleanProperty(False)
+    open_count = NumericProperty(0)     # payments not final yet (the sale screen's indicator)
     title = "POS terminal"
 
     def __init__(self, *, terminal=None, checkout=None, scanner=None, demo: bool = False, lang: str | None = None,
@@ -106,6 +108,7 @@ class PosApp(App):
         self.sm: ScreenManager = self.root_widget.ids.sm
         self.sm.transition = NoTransition()
         self.banners = self.root_widget.ids.banners
+        self.watch = PaymentWatch(app=self)
         for name in SCREENS:
             screen = load_screen(name, app=self)
             self.screens[name] = screen
@@ -146,6 +149,8 @@ class PosApp(App):
 
     def set_language(self, lang: str) -> None:
         self.lang = i18n.set_language(lang)
+        if getattr(self, "banners", None) is not None:
+            self.banners.rerender()
 
     def money(self, money) -> str:
         from terminal.money import format_money
@@ -161,7 +166,7 @@ class PosApp(App):
             elif ev.state == "PROCESSING":
                 self.go("processing", tx_id=ev.tx_id)
             elif ev.state == "RESULT":
-                self.go("result", tx=ev.result, error=ev.error)
+                self.go("result", tx=ev.result, error=ev.error, tx_id=ev.tx_id)
             elif ev.state == "IDLE" and ev.detail.get("aborted") and self.current in SALE_FLOW:
                 self.go("sale")
         elif ev.kind == "progress":
@@ -174,6 +179,8 @@ class PosApp(App):
                               "error")
         elif ev.detail.get("to"):
             self.screens["history"].core_changed()
+            self.screens["result"].core_changed(ev.tx_id)
+            self.watch.changed()
 
     def _scan_rejected(self, message: str) -> None:
         self.banners.show("scan", i18n._(message), "warning", timeout=8)
@@ -193,24 +200,40 @@ class PosApp(App):
                           "error")
 
     def _startup_checks(self) -> dict:
-        """Every start resolves what a crash left open, then checks the printer (worker thread)."""
+        """Every start resolves what a crash left open, with its progress on screen, then checks
+        the printer (worker thread)."""
         unresolved = 0
         if self.terminal.has_pending():
+            total = len(self.terminal.open_payments()) + len(self.terminal.journal.pending_refunds())
+            done = [0]
+
+            def on_item(step: str, _item) -> None:
+                done[0] += step == "resolved"
+                Clock.schedule_once(lambda _dt, n=done[0]: self._show_recovery(n, total), 0)
+            Clock.schedule_once(lambda _dt: self._show_recovery(0, total), 0)
             try:
-                self.terminal.recover()
+                self.terminal.recover(on_item=on_item)
             except Exception:
                 log.exception("recovery at start failed")
-            unresolved = len(self.terminal.journal.pending())
+            unresolved = len(self.terminal.open_payments())
         status, message = self.terminal.receipts.health()
         return {"printer": (status, message), "unresolved": unresolved}
+
+    def _show_recovery(self, done: int, total: int) -> None:
+        self.banners.show("recovery", lambda: i18n._("Resolving earlier payments with the acquirer: "
+                                                     "%(done)s of %(total)s…") % {"done": done, "total": total},
+                          "info")
 
     def _show_startup_checks(self, checks: dict) -> None:
         status, message = checks["printer"]
         if status in ("OFFLINE", "PAPER_OUT"):
             self.banners.show("printer", i18n._("Printer problem: ") + message, "error")
         if checks["unresolved"]:
-            self.banners.show("recovery", i18n._("Earlier payments are still unresolved: check the network. "
-                                                 "The terminal keeps trying."), "warning")
+            self.banners.show("recovery", lambda: i18n._("Earlier payments are still unresolved: check the network. "
+                                                         "The terminal keeps trying."), "warning")
+        else:
+            self.banners.clear("recovery")
+        self.watch.refresh()     # the count, and notices for payments that ended while closed
 
     # -- idle lock --------------------------------------------------------------------------------
     def _touched(self, *_args) -> None:

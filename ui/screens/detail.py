@@ -25,9 +25,15 @@ class DetailScreen(PosScreen):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.tx = None
+        self.back_to = "history"
         self._message: tuple[str, dict] = ("", {})
 
-    def prepare(self, tx_id: str = "", message: tuple[str, dict] | None = None, level: str = "info", **_kw) -> None:
+    def prepare(self, tx_id: str = "", message: tuple[str, dict] | None = None, level: str = "info",
+                back: str | None = None, **_kw) -> None:
+        if back is not None:
+            self.back_to = back
+        elif tx_id != self.tx_id:
+            self.back_to = "history"
         if tx_id != self.tx_id:
             self.tx = None
             self.body = ""
@@ -93,6 +99,9 @@ class DetailScreen(PosScreen):
                                     on_success=lambda _tx: self.app.go("detail", tx_id=tx_id,
                                                                        message=("Voided: the customer was not charged.", {})),
                                     on_error=self._failed, back="detail")
+
+    def go_back(self) -> None:
+        self.app.go(self.back_to, reset=False)
 
     def refund(self) -> None:
         self.app.go("refund", tx=self.tx, remaining=self.remaining())

@@ -15,11 +15,12 @@ class ReceiptScreen(PosScreen):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.tx = None
+        self.back_to: str | None = None   # None: the receipt of the sale just made
         self.result = None
         self.prints = 0
 
-    def prepare(self, tx=None, **_kw) -> None:
-        self.tx = tx
+    def prepare(self, tx=None, back: str | None = None, **_kw) -> None:
+        self.tx, self.back_to = tx, back
         self.printed, self.busy, self.status, self.result = False, False, "", None
         self.refresh()
 
@@ -70,6 +71,9 @@ class ReceiptScreen(PosScreen):
         self.status = self.t("Not printed: check the printer.")
 
     def done(self) -> None:
+        if self.back_to:      # an earlier payment's receipt (from its notice): the till is as it was
+            self.app.go(self.back_to)
+            return
         self.app.worker.run(self.app.checkout.acknowledge)
         self.app.go("sale", clear=True)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kivy.properties import ListProperty, StringProperty
 
-from ..outcome import outcome_of
 from .. import sounds
+from ..outcome import outcome_of
 from .base import PosScreen
 
 COLOURS = {"approved": (0.09, 0.52, 0.25, 1), "declined": (0.70, 0.14, 0.14, 1),
@@ -26,10 +26,12 @@ class ResultScreen(PosScreen):
         super().__init__(**kwargs)
         self.tx = None
         self.error = None
+        self.tx_id = ""
         self.outcome = outcome_of(None)
 
-    def prepare(self, tx=None, error=None, **_kw) -> None:
+    def prepare(self, tx=None, error=None, tx_id: str = "", **_kw) -> None:
         self.tx, self.error = tx, error
+        self.tx_id = tx.id if tx is not None else tx_id
         self.outcome = outcome_of(tx, error)
         self.kind = self.outcome.kind
         self.colour = COLOURS[self.kind]
@@ -61,6 +63,21 @@ class ResultScreen(PosScreen):
         else:
             pts = []
         return [cx + v * unit if i % 2 == 0 else cy + v * unit for i, v in enumerate(pts)]
+
+    def core_changed(self, tx_id: str) -> None:
+        """The payment shown as "Not confirmed" moved on in the background: show how it ended."""
+        if tx_id and tx_id == self.tx_id and self.kind == "unknown" and self.app.current == "result":
+            self.app.worker.run(self.app.terminal.get, tx_id, on_done=self._changed, on_error=lambda _e: None)
+
+    def _changed(self, tx) -> None:
+        if tx.id != self.tx_id or self.kind != "unknown" or self.app.current != "result":
+            return
+        if outcome_of(tx).kind != "unknown":
+            self.prepare(tx=tx)
+            self.app.worker.run(self.app.terminal.mark_outcome_seen, tx.id)
+        else:
+            self.tx = tx
+            self.refresh()
 
     def to_receipt(self) -> None:
         self.app.go("receipt", tx=self.tx)

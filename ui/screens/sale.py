@@ -150,6 +150,9 @@ class SaleScreen(PosScreen):
             self.app.go("sale")
         self.message = self.t(getattr(exc, "message", "")) or self.t("The sale could not start.")
 
+    def open_text(self, count: int, *_lang) -> str:
+        return self.t("Open payments: %(n)s", n=count) if count else self.t("No open payments")
+
     def open_technician(self) -> None:
         self.app.screens["pin"].ask(role="technician", title=self.t("Technician PIN"),
                                     action=lambda pin: self.app.terminal.pins.check("technician", pin),

@@ -1,0 +1,84 @@
+"""The till's watch on payments that are not final yet, and on outcomes nobody has seen.
+
+The count feeds the sale screen's always-visible indicator and the open-payments list; an
+outcome nobody has seen (``Terminal.unseen_outcomes``: journalled, so it survives a restart)
+becomes a notice banner with a Receipt button, until the cashier dismisses it, which journals
+it as seen. Reads run on the worker, coalesced after journal state changes.
+"""
+from __future__ import annotations
+
+import logging
+
+from kivy.clock import Clock
+
+from . import i18n
+from .outcome import outcome_of
+
+log = logging.getLogger("ui.open_payments")
+NOTICE = "ended-"
+
+
+class PaymentWatch:
+    def __init__(self, *, app):
+        self.app = app
+        self.open: list = []
+        self._noticed: set[str] = set()
+        self._trigger = Clock.create_trigger(lambda _dt: self.refresh(), 0.15)
+
+    def changed(self) -> None:
+        """A transaction changed state somewhere: read again soon (coalesced)."""
+        self._trigger()
+
+    def refresh(self) -> None:
+        self.app.worker.run(self._read, on_done=self._show, on_error=self._failed)
+
+    def _read(self) -> tuple[list, list]:   # worker thread
+        terminal = self.app.terminal
+        return terminal.open_payments(), terminal.unseen_outcomes()
+
+    def _failed(self, exc: BaseException) -> None:
+        log.warning("open payments not read: %s", getattr(exc, "message", exc))
+
+    def live_tx_id(self) -> str:
+        """The sale the checkout is charging right now: its own screens show it."""
+        checkout = self.app.checkout
+        pending = checkout.pending
+        return pending.tx_id if checkout.state.value == "PROCESSING" and pending is not None else ""
+
+    def _on_result_screen(self, tx_id: str) -> bool:
+        shown = self.app.screens["result"].tx_id
+        return self.app.current == "result" and shown == tx_id
+
+    def _show(self, read: tuple[list, list]) -> None:
+        open_now, unseen = read
+        live = self.live_tx_id()
+        self.open = [tx for tx in open_now if tx.id != live]
+        self.app.open_count = len(self.open)
+        if not open_now:
+            self.app.banners.clear("recovery")      # "earlier payments unresolved" is over
+        self.app.screens["open"].show(self.open)
+        for tx in unseen:
+            if tx.id == live or tx.id in self._noticed:
+                continue
+            if self._on_result_screen(tx.id):    # the result screen updates itself, and marks it seen
+                continue
+            self._notice(tx)
+
+    def _notice(self, tx) -> None:
+        self._noticed.add(tx.id)
+        outcome = outcome_of(tx)
+        approved = outcome.kind == "approved"
+
+        def text() -> str:
+            what = i18n._("Approved") if approved else i18n._("Not charged")
+            return i18n._("Earlier payment %(amount)s %(code)s: %(outcome)s") % {
+                "amount": self.app.money(tx.amount), "code": tx.masked_code, "outcome": what}
+
+        action = None
+        if approved:
+            action = (lambda: i18n._("Receipt"), lambda: self.app.go("receipt", tx=tx, back=self.app.current))
+        self.app.banners.show(NOTICE + tx.id, text, "approved" if approved else "info", action=action,
+                              on_dismiss=lambda: self.seen(tx.id))
+
+    def seen(self, tx_id: str) -> None:
+        self.app.worker.run(self.app.terminal.mark_outcome_seen, tx_id)
