@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FaultError, InputError
+from .journal_schema import migrate
 from .records import (
     REFUND_PENDING,
     REFUND_SUCCESS,
@@ -122,6 +123,7 @@ class Journal:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            migrate(self._db)          # PRAGMA user_version (terminal/journal_schema.py)
         except sqlite3.DatabaseError as exc:
             raise FaultError(
                 f"journal {self.path} cannot be opened ({exc}): run `pos-terminal diagnose`", code="JOURNAL"

@@ -1,0 +1,119 @@
+"""Release commands: update, rollback, journal-migrate (terminal/updater.py, terminal/releases.py).
+
+Exit codes: 0 done; 1 refused for a business reason (payments unresolved); 2 bad usage (no
+such wheel, nothing to roll back to); 3 fault (install, systemctl, a failed health check that
+was rolled back).
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..locations import STATE_DIR_ENV
+from .output import emit, say
+
+
+def register(sub) -> None:
+    p = sub.add_parser("update", help="install a new release and switch to it (rolls back by itself if unhealthy)",
+                       description="Installs the wheel as <root>/releases/<version> (dependencies from the wheel's "
+                                   "folder, nothing downloaded), stops the service, backs up and migrates the "
+                                   "journal, switches <root>/current, starts the service and checks its health. "
+                                   "Refused while payments are unresolved.")
+    p.add_argument("wheel", nargs="?", help="pos_terminal-<version>-py3-none-any.whl (its dependency wheels beside it)")
+    _common(p)
+    p.add_argument("--recover", action="store_true", help="only finish an update a power cut interrupted (the "
+                   "unit's ExecStartPre runs this at boot)")
+    p.add_argument("--installer", help=argparse.SUPPRESS)   # tests, custom images: `<cmd> <wheel> <release dir>`
+    p.set_defaults(func=cmd_update)
+
+    p = sub.add_parser("rollback", help="switch back to the previous release (refused while payments are unresolved)")
+    p.add_argument("--to", metavar="VERSION", help="the release to switch to (default: the one before current)")
+    _common(p)
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("journal-migrate", help="migrate the journal schema to this release's (update runs it)")
+    p.add_argument("--state-dir", help=f"default: ${STATE_DIR_ENV}, else storage.state_dir of --config")
+    p.set_defaults(func=cmd_journal_migrate)
+
+
+def _common(p) -> None:
+    p.add_argument("--root", help="install root (default: $POS_TERMINAL_ROOT, else /opt/pos-terminal)")
+    p.add_argument("--state-dir", help=f"the terminal's state directory (default: ${STATE_DIR_ENV}, else "
+                   "storage.state_dir of --config)")
+    p.add_argument("--systemctl", help="systemctl command (default: $POS_TERMINAL_SYSTEMCTL, else systemctl)")
+    p.add_argument("--service", default="pos-terminal.service", help="the unit (default: pos-terminal.service)")
+    p.add_argument("--settle-s", type=float, default=None, help="seconds the service must stay active after "
+                   "start (default 20)")
+
+
+def _state_dir(args) -> Path:
+    if args.state_dir:
+        return Path(args.state_dir)
+    from ..locations import read_toml, state_dir_of
+
+    data, source = read_toml(args.config) if args.config else ({}, None)
+    storage = data.get("storage", {}) if isinstance(data, dict) else {}
+    return state_dir_of(storage.get("state_dir") or None, source)
+
+
+def _updater(args):
+    from ..releases import Layout
+    from ..updater import Updater, default_settle_s
+
+    state_dir = _state_dir(args)
+
+    def audit(actor: str, action: str, **kw) -> None:
+        journal_path = state_dir / "journal.sqlite"
+        if not journal_path.exists():
+            return
+        from ..audit import AuditTrail
+        from ..journal import Journal
+
+        try:
+            journal = Journal(journal_path)
+        except Exception as exc:   # noqa: BLE001 - the audit never blocks an update; say why
+            say(f"note: audit trail not written ({exc})")
+            return
+        try:
+            AuditTrail(journal).record(actor, action, **kw)
+        finally:
+            journal.close()
+
+    return Updater(Layout.at(args.root), state_dir=state_dir, config_path=Path(args.config).resolve() if args.config
+                   else None, systemctl=args.systemctl, service=args.service,
+                   installer=getattr(args, "installer", None),
+                   settle_s=args.settle_s if args.settle_s is not None else default_settle_s(),
+                   progress=say, audit=audit)
+
+
+def cmd_update(args) -> int:
+    from ..errors import InputError
+
+    updater = _updater(args)
+    if args.recover:
+        done = updater.recover()
+        emit(args, {"recovered": done}, done or "no interrupted update")
+        return 0
+    if not args.wheel:
+        raise InputError("pass the release wheel: pos-terminal update pos_terminal-<version>-py3-none-any.whl")
+    result = updater.update(Path(args.wheel))
+    emit(args, result, f"updated: {result['from']} -> {result['to']}")
+    return 0
+
+
+def cmd_rollback(args) -> int:
+    result = _updater(args).rollback(args.to)
+    emit(args, result, f"rolled back: {result['from']} -> {result['to']}")
+    return 0
+
+
+def cmd_journal_migrate(args) -> int:
+    from ..journal_schema import migrate_file
+
+    path = _state_dir(args) / "journal.sqlite"
+    if not path.exists():
+        emit(args, {"journal": str(path), "migrated": False}, f"no journal at {path}: nothing to migrate")
+        return 0
+    before, after = migrate_file(path)
+    emit(args, {"journal": str(path), "from": before, "to": after}, f"journal schema {before} -> {after} ({path})")
+    return 0

@@ -1,0 +1,281 @@
+"""`pos-terminal update` and `pos-terminal rollback`: a new release in, the old one kept bootable.
+
+Steps of an update, each recorded in <root>/update.json before the next (a crash point after each):
+
+  staged     the wheel installed as releases/<new> (a complete venv) and its CLI self-tested;
+             the running service is untouched
+  stopped    the service stopped (systemctl, injectable); refused if a payment is unresolved
+             (checked before anything starts, and again once the service is stopped)
+  backed_up  the journal copied aside (SQLite online backup) to <state>/backups/
+  migrated   the journal schema migrated by the NEW release's code (PRAGMA user_version; additive
+             migrations, so the old release still opens it)
+  switched   `current` renamed to point at releases/<new> (atomic)
+  started    the service started; then the health check (the unit is Type=notify: `systemctl
+             start` returns once the app said READY=1; it must still be active after a settle time)
+  done       the release marked good, update.json removed
+
+A failed health check rolls back by itself: stop, `current` back to the old release, start.
+A power cut at any step: the next boot runs `pos-terminal update --recover` (ExecStartPre in
+the unit) before the app: an update that never reached `switched` is dropped (the old release
+is still current), one that switched but was never confirmed healthy is rolled back. Either way
+the previous release boots. The journal backup is never restored over a journal that took
+payments since (that would lose them); it stays in <state>/backups/ for support.
+
+A/B image updaters (RAUC, Mender) are the fleet-scale path: see deploy/UPDATES.md.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .crashpoints import crashpoint
+from .errors import BusinessError, FaultError, InputError
+from .files import write_atomic
+from .records import now_iso
+from .releases import Layout, install_release, run, version_of_wheel
+
+RECORD = "update.json"
+SYSTEMCTL_ENV = "POS_TERMINAL_SYSTEMCTL"
+SERVICE = "pos-terminal.service"
+Progress = Callable[[str], None]
+UNCONFIRMED = ("switched", "started")
+
+
+class Updater:
+    def __init__(self, layout: Layout, *, state_dir: Path, config_path: Path | None = None,
+                 systemctl: str | None = None, service: str = SERVICE, installer: str | None = None,
+                 settle_s: float = 20.0, progress: Progress = lambda _m: None,
+                 audit: Callable[..., None] = lambda *a, **k: None):
+        self.layout = layout
+        self.state_dir = Path(state_dir)
+        self.config_path = config_path
+        self.systemctl = shlex.split(systemctl or os.environ.get(SYSTEMCTL_ENV) or "systemctl")
+        self.service = service
+        self.installer = installer
+        self.settle_s = settle_s
+        self.say = progress
+        self.audit = audit
+
+    # -- the record ---------------------------------------------------------------------------
+    @property
+    def record_path(self) -> Path:
+        return self.layout.root / RECORD
+
+    def load(self) -> dict | None:
+        try:
+            return json.loads(self.record_path.read_text())
+        except FileNotFoundError:
+            return None
+        except ValueError:
+            return {"stage": "unknown"}
+
+    def _save(self, record: dict, stage: str) -> None:
+        record["stage"] = stage
+        write_atomic(self.record_path, json.dumps(record, sort_keys=True).encode(), mode=0o644)
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _service(self, verb: str, *, check: bool = True) -> bool:
+        try:
+            proc = subprocess.run([*self.systemctl, verb, self.service], capture_output=True, text=True, check=False, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            if check:
+                raise FaultError(f"systemctl {verb} {self.service} could not run ({exc})", code="UPDATE") from None
+            return False
+        if proc.returncode != 0 and check:
+            raise FaultError(f"systemctl {verb} {self.service} failed (exit {proc.returncode}): "
+                             f"{proc.stderr.strip()[-300:]}", code="UPDATE")
+        return proc.returncode == 0
+
+    def _journal(self) -> Path:
+        return self.state_dir / "journal.sqlite"
+
+    def unresolved(self) -> int:
+        """Payments and refunds not final: an update or rollback waits for them. Read-only (the
+        journal is migrated by the new release's code only, after the backup)."""
+        if not self._journal().exists():
+            return 0
+        import sqlite3
+
+        from .records import REFUND_PENDING
+        from .states import FINAL
+
+        finals = [s.value for s in FINAL]
+        try:
+            db = sqlite3.connect(f"file:{self._journal()}?mode=ro", uri=True, timeout=10)
+            try:
+                txs = db.execute(f"SELECT COUNT(*) FROM transactions WHERE state NOT IN "
+                                 f"({','.join('?' * len(finals))})", finals).fetchone()[0]
+                refunds = db.execute("SELECT COUNT(*) FROM refunds WHERE state = ?", (REFUND_PENDING,)).fetchone()[0]
+            finally:
+                db.close()
+        except sqlite3.DatabaseError as exc:
+            raise FaultError(f"journal {self._journal()} cannot be read ({exc}): run `pos-terminal diagnose` "
+                             f"before updating", code="JOURNAL") from None
+        return int(txs) + int(refunds)
+
+    def _refuse_if_unresolved(self, action: str) -> None:
+        count = self.unresolved()
+        if count:
+            raise BusinessError(f"{count} payment(s) or refund(s) are still unresolved: {action} refused. Let the "
+                                f"terminal resolve them (or run `pos-terminal recover`), then try again",
+                                code="PAYMENTS_UNRESOLVED")
+
+    def _release_cli(self, version: str, *args: str, what: str) -> None:
+        config = ["--config", str(self.config_path)] if self.config_path else []
+        cmd = [str(self.layout.release(version) / "bin" / "pos-terminal"), *config, *args]
+        env_state = {"POS_TERMINAL_STATE_DIR": str(self.state_dir)}
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=300, env={**os.environ, **env_state})
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise FaultError(f"{what}: {exc}", code="UPDATE") from None
+        if proc.returncode != 0:
+            raise FaultError(f"{what} failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}", code="UPDATE")
+
+    def healthy(self) -> tuple[bool, str]:
+        if not self._service("start", check=False):
+            return False, f"{self.service} did not start (or never said READY)"
+        deadline = time.monotonic() + self.settle_s
+        while time.monotonic() < deadline:
+            if not self._service("is-active", check=False):
+                return False, f"{self.service} stopped within {self.settle_s:.0f} s of starting"
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))   # polling systemd, bounded
+        if not self._service("is-active", check=False):
+            return False, f"{self.service} is not active"
+        return True, "active"
+
+    # -- update -------------------------------------------------------------------------------
+    def update(self, wheel: Path) -> dict:
+        wheel = Path(wheel).resolve()
+        if not wheel.is_file():
+            raise InputError(f"{wheel} not found: pass the release wheel (with its dependency wheels beside it)")
+        version = version_of_wheel(wheel)
+        self.recover()
+        old = self.layout.current()
+        if old == version:
+            raise InputError(f"release {version} is already current: nothing to do")
+        self._refuse_if_unresolved("update")
+        record = {"kind": "update", "from": old, "to": version, "startedAt": now_iso()}
+        self._save(record, "staging")
+        self.say(f"[1/6] installing release {version} into {self.layout.release(version)}")
+        install_release(self.layout, wheel, version, installer=self.installer)
+        self._release_cli(version, "--help", what=f"self-test of release {version}")
+        self._save(record, "staged")
+        crashpoint("update_after_stage")
+        self.say(f"[2/6] stopping {self.service}")
+        self._service("stop")
+        self._save(record, "stopped")
+        crashpoint("update_after_stop")
+        try:
+            self._refuse_if_unresolved("update")
+        except BusinessError:
+            self._service("start", check=False)
+            self.record_path.unlink(missing_ok=True)
+            raise
+        if self._journal().exists():
+            from .journal_schema import backup
+
+            dest = backup(self._journal(), self.state_dir / "backups" / f"journal-{old or 'none'}-{now_iso()}.sqlite")
+            record["backup"] = str(dest)
+            self.say(f"[3/6] journal backed up to {dest}")
+        self._save(record, "backed_up")
+        crashpoint("update_after_backup")
+        self._release_cli(version, "journal-migrate", what=f"journal migration by release {version}")
+        self._save(record, "migrated")
+        crashpoint("update_after_migrate")
+        self.say(f"[4/6] switching {self.layout.current_link} to release {version}")
+        self.layout.switch(version)
+        self._save(record, "switched")
+        crashpoint("update_after_switch")
+        self.say(f"[5/6] starting {self.service} and checking its health")
+        ok, why = self.healthy()
+        self._save(record, "started")
+        crashpoint("update_after_start")
+        if not ok:
+            self._roll_back(record, why)
+            raise FaultError(f"release {version} failed its health check ({why}): rolled back to {old}; the "
+                             f"journal backup is {record.get('backup', 'not needed')}", code="UPDATE_ROLLED_BACK")
+        self.layout.mark(version, status="good", previous=old)
+        self.record_path.unlink(missing_ok=True)
+        self.audit("technician", "update", fromVersion=old, toVersion=version)
+        self.say(f"[6/6] release {version} is current and healthy; {old} is kept for `pos-terminal rollback`")
+        return {"from": old, "to": version, "backup": record.get("backup")}
+
+    def _roll_back(self, record: dict, why: str) -> None:
+        old, new = record.get("from"), record.get("to")
+        self.say(f"rolling back to {old}: {why}")
+        self._service("stop", check=False)
+        if old and self.layout.current() != old:
+            self.layout.switch(old)
+        self._service("start", check=False)
+        if new and self.layout.release(new).exists():
+            self.layout.mark(new, status="failed", failedWhy=why[:200])
+        self.record_path.unlink(missing_ok=True)
+        self.audit("terminal", "update", result="failed", fromVersion=old, toVersion=new, rolledBack=True,
+                   why=why[:200])
+
+    # -- boot-time recovery (ExecStartPre) -----------------------------------------------------
+    def recover(self) -> str | None:
+        """Finish what a power cut interrupted; returns what was done (None: nothing to do).
+        Never starts or stops the service: at boot systemd starts it right after."""
+        record = self.load()
+        if record is None:
+            return None
+        stage, old, new = record.get("stage"), record.get("from"), record.get("to")
+        if record.get("kind") == "rollback" or stage not in UNCONFIRMED:
+            # The old release is still current (or a rollback switched between two good ones).
+            self.record_path.unlink(missing_ok=True)
+            done = f"an interrupted {record.get('kind', 'update')} (at {stage}) was dropped; release " \
+                   f"{self.layout.current()} stays current"
+        else:
+            if old and self.layout.current() != old:
+                self.layout.switch(old)
+            if new and self.layout.release(new).exists():
+                self.layout.mark(new, status="failed", failedWhy=f"interrupted at {stage}, never confirmed healthy")
+            self.record_path.unlink(missing_ok=True)
+            done = f"release {new} was never confirmed healthy (interrupted at {stage}): rolled back to {old}"
+        self.audit("terminal", "update", result="failed", fromVersion=old, toVersion=new, recovered=done)
+        return done
+
+    # -- rollback -----------------------------------------------------------------------------
+    def rollback(self, to: str | None = None) -> dict:
+        self.recover()
+        current = self.layout.current()
+        target = to or (self.layout.info(current).get("previous") if current else None)
+        if not target:
+            others = [r["version"] for r in self.layout.installed() if r["version"] != current
+                      and r.get("status") != "failed"]
+            target = others[0] if others else None
+        if not target or target == current:
+            raise InputError("no other release to roll back to (see /opt/pos-terminal/releases): pass --to VERSION")
+        if not (self.layout.release(target) / "bin" / "pos-terminal").exists():
+            raise InputError(f"release {target} is not installed")
+        self._refuse_if_unresolved("rollback")
+        record = {"kind": "rollback", "from": current, "to": target, "startedAt": now_iso()}
+        self._save(record, "stopping")
+        self.say(f"[1/3] stopping {self.service}")
+        self._service("stop")
+        crashpoint("rollback_after_stop")
+        self.say(f"[2/3] switching to release {target}")
+        self.layout.switch(target)
+        self._save(record, "switched")
+        crashpoint("rollback_after_switch")
+        self.say(f"[3/3] starting {self.service}")
+        ok, why = self.healthy()
+        self.record_path.unlink(missing_ok=True)
+        self.audit("technician", "rollback", result="ok" if ok else "failed", fromVersion=current, toVersion=target)
+        if not ok:
+            raise FaultError(f"release {target} does not start either ({why}): check `journalctl -u {self.service}`",
+                             code="ROLLBACK_UNHEALTHY")
+        return {"from": current, "to": target}
+
+
+def default_settle_s() -> float:
+    return float(os.environ.get("POS_TERMINAL_UPDATE_SETTLE_S", "20"))
+
+
+__all__ = ["Layout", "Updater", "default_settle_s", "run"]

@@ -1,0 +1,77 @@
+"""The journal's schema version: migrations run once, in one transaction with the version bump;
+a journal from a newer release (after a rollback) still opens; the backup is whole."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from terminal import journal_schema
+from terminal.journal import Journal
+from terminal.states import TxState
+from tests.core.journal_helpers import make_tx
+
+
+def _version(path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_a_new_journal_has_the_current_version(tmp_path):
+    Journal(tmp_path / "j.sqlite").close()
+    assert _version(tmp_path / "j.sqlite") == journal_schema.SCHEMA_VERSION >= 1
+
+
+def test_a_migration_runs_once_and_a_failing_one_changes_nothing(tmp_path, monkeypatch):
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    calls = []
+
+    def add_column(db):
+        calls.append(1)
+        db.execute("ALTER TABLE transactions ADD COLUMN note TEXT")
+
+    monkeypatch.setitem(journal_schema.MIGRATIONS, 2, add_column)
+    assert journal_schema.migrate_file(path, target=2) == (1, 2)
+    assert journal_schema.migrate_file(path, target=2) == (2, 2) and calls == [1]
+
+    def broken(db):
+        db.execute("ALTER TABLE transactions ADD COLUMN other TEXT")
+        raise RuntimeError("power cut mid-migration")
+
+    monkeypatch.setitem(journal_schema.MIGRATIONS, 3, broken)
+    with pytest.raises(RuntimeError):
+        journal_schema.migrate_file(path, target=3)
+    db = sqlite3.connect(path)
+    columns = [r[1] for r in db.execute("PRAGMA table_info(transactions)")]
+    db.close()
+    assert _version(path) == 2 and "other" not in columns
+
+
+def test_a_journal_from_a_newer_release_still_opens(tmp_path):
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    tx = journal.create(make_tx(state=TxState.APPROVED))
+    journal.close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    journal = Journal(path)                   # rolled back: additive migrations, so it reads on
+    assert journal.get(tx.id).state == TxState.APPROVED
+    journal.close()
+    assert _version(path) == 99
+
+
+def test_backup_is_a_whole_consistent_copy(tmp_path):
+    journal = Journal(tmp_path / "j.sqlite")
+    tx = journal.create(make_tx(state=TxState.APPROVED))
+    dest = journal_schema.backup(tmp_path / "j.sqlite", tmp_path / "backups" / "j.bak")   # while open
+    journal.close()
+    copy = Journal(dest)
+    assert copy.get(tx.id).amount_minor == tx.amount_minor
+    copy.close()
+    assert (dest.stat().st_mode & 0o777) == 0o600
