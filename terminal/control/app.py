@@ -14,6 +14,7 @@ from typing import Any, Callable
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from ..checkout import Checkout, PendingSale, TerminalState
@@ -25,7 +26,8 @@ from ..service import Terminal
 from . import models as m
 from .auth import BearerAuth, FailureLimiter
 from .errors import ApiError, error_response, install_error_handlers
-from .events import EventStream
+from .events import BadPosition, EventStream, parse_position
+from .idempotency import differing_field
 from .limits import BodyLimit, ControlLimits
 
 API_VERSION = "1.0.0"
@@ -128,11 +130,6 @@ class ControlApi:
         return out
 
 
-def _same_request(found: PendingSale | Transaction, total: Money) -> bool:
-    have = found.total if isinstance(found, PendingSale) else found.amount
-    return have == total
-
-
 def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enabled: bool,
                sandbox: dict | None = None, devices: Callable[[], dict[str, dict]] | None = None,
                limiter: FailureLimiter | None = None, heartbeat_s: float = 10.0,
@@ -183,13 +180,14 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
             raise ApiError(400, "BAD_AMOUNT", "tip: currency must be the amount's currency")
         if tip is not None and tip.minor == 0:
             tip = None
-        total = amount + tip if tip else amount
         before = checkout.pending
         found = checkout.begin(amount, tip=tip, reference=body.reference, idempotency_key=body.idempotencyKey)
         if found is before or isinstance(found, Transaction):   # an earlier sale with this key
-            if not _same_request(found, total):
+            field = differing_field(found, amount, tip, body.reference)
+            if field is not None:
                 raise ApiError(409, "IDEMPOTENCY_KEY_REUSED",
-                               "this idempotencyKey was used for a sale of another amount: use a new key")
+                               f"this idempotencyKey was used for another sale ({field} differs): use a new key "
+                               "for a new sale, or repeat the first request exactly")
             return JSONResponse(found.to_api(), status_code=200)
         return JSONResponse(found.to_api(), status_code=201)
 
@@ -268,16 +266,28 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
     @app.get("/v1/events", response_model=None,
              responses={200: {"description": "text/event-stream: `id: <seq>` and `data: <event JSON>` per event; "
                                              "comments as heartbeats",
-                              "content": {"text/event-stream": {"schema": {"type": "string"}}}}, **_COMMON},
+                              "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                        400: {"model": m.ErrorResponse, "description": "Last-Event-ID or after is not a sequence "
+                                                                       "number (BAD_EVENT_ID)"},
+                        409: {"model": m.ErrorResponse, "description": "the position is past the journal's last "
+                                                                       "event (EVENT_ID_AHEAD: the journal was reset)"},
+                        **_COMMON},
              summary="Server-Sent Events: every state change with its sequence number")
     async def events(request: Request,
-                     after: int | None = Query(None, ge=0, description="send events after this sequence number"),
+                     after: str | None = Query(None, max_length=40, description="send events after this sequence "
+                                               "number (the `id:` of an event received; ASCII digits)"),
                      last_event_id: str | None = Header(None, alias="Last-Event-ID")):
-        start = after
-        if last_event_id is not None and last_event_id.strip():
-            if not last_event_id.strip().isdigit():
-                raise ApiError(400, "BAD_REQUEST", "Last-Event-ID: a sequence number")
-            start = int(last_event_id.strip())     # a reconnecting EventSource: the header wins
+        try:
+            start = parse_position(after, last_event_id)
+        except BadPosition as exc:
+            raise ApiError(400, "BAD_EVENT_ID", str(exc)) from None
+        if start is not None:
+            last = await run_in_threadpool(terminal.journal.last_seq)
+            if start > last:
+                raise ApiError(409, "EVENT_ID_AHEAD",
+                               f"event {start} does not exist: this terminal's journal ends at {last} (it was reset "
+                               "or replaced, e.g. by a factory reset): reconnect without Last-Event-ID, or with "
+                               "?after=0 to get every event it has")
         stream = EventStream(journal=terminal.journal, subscribe=terminal.subscribe, after=start,
                              heartbeat_s=heartbeat_s, queue_size=event_queue_size)
         return StreamingResponse(stream.stream(), media_type="text/event-stream",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import logging
 from typing import AsyncIterator, Callable
 
@@ -21,6 +22,27 @@ from starlette.concurrency import run_in_threadpool
 log = logging.getLogger("terminal.control.events")
 
 PAGE = 500
+MAX_SEQ = 2**63 - 1          # SQLite's INTEGER: a larger position cannot exist
+_POSITION = re.compile(r"[0-9]{1,19}")
+
+
+class BadPosition(ValueError):
+    """A resume position (Last-Event-ID or ?after=) that is not a sequence number."""
+
+
+def parse_position(after: str | None, last_event_id: str | None) -> int | None:
+    """Where a stream resumes: Last-Event-ID (a reconnecting EventSource) wins over ?after=;
+    None means live events only. Both are the `id:` of an event received: ASCII digits."""
+    for name, raw in (("Last-Event-ID", last_event_id), ("after", after)):
+        if raw is None or (name == "Last-Event-ID" and not raw.strip()):
+            continue
+        text = raw.strip()
+        if not _POSITION.fullmatch(text) or int(text) > MAX_SEQ:
+            shown = text[:20] + ("..." if len(text) > 20 else "")
+            raise BadPosition(f"{name} = {shown!r}: expected the id of an event received, a whole number "
+                              f"from 0 to {MAX_SEQ} in ASCII digits (e.g. {name}: 42)")
+        return int(text)
+    return None
 
 
 def encode(event: dict) -> str:

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 from urllib.parse import urlparse
 
 import pytest
