@@ -18,6 +18,8 @@ APT_PACKAGES=(
   fonts-wqy-microhei                         # CJK glyphs for Chinese receipts and UI
   gettext                                    # msgfmt for the UI catalogs
   gcc linux-libc-dev                         # build python-evdev (keyboard-wedge scanner; sdist only)
+  mosquitto                                  # fleet MQTT broker: tests run their own on a free port (no service needed)
+  chromium chromium-driver                   # fleet dashboard test in a real headless browser (Selenium)
 )
 
 need_apt() {

@@ -59,7 +59,7 @@ class TerminalSection(_Section):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TerminalSection":
+    def _consistent(self) -> TerminalSection:
         if self.currency not in self.currencies:
             raise ValueError(f"currency {self.currency!r} must be one of currencies {self.currencies}")
         return self
@@ -157,6 +157,31 @@ class UiSection(_Section):
     tips_enabled: bool = True
 
 
+class FleetSection(_Section):
+    """Fleet management over MQTT (terminal/fleet; docs/fleet.md). Off while `broker` is empty.
+    The terminal's broker password and the pinned operator key live in the state directory."""
+
+    broker: str = ""
+    ca_bundle: str = ""
+    heartbeat_s: float = Field(30, ge=1, le=3600)
+    enrol_credentials: str = ""
+
+    @field_validator("broker")
+    @classmethod
+    def _mqtts(cls, value: str) -> str:
+        if value and not (value.startswith("mqtts://") and len(value.split("://", 1)[1].rsplit(":", 1)) == 2):
+            raise ValueError('must be "mqtts://host:port" (TLS is always verified) or empty (fleet off)')
+        return value
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.broker)
+
+    def address(self) -> tuple[str, int]:
+        host, port = self.broker.split("://", 1)[1].rsplit(":", 1)
+        return host.strip("[]"), int(port)
+
+
 class StorageSection(_Section):
     state_dir: str = ""
 
@@ -171,6 +196,7 @@ class Config(_Section):
     control: ControlSection = ControlSection()
     ui: UiSection = UiSection()
     storage: StorageSection = StorageSection()
+    fleet: FleetSection = FleetSection()
 
     source: Path | None = Field(None, exclude=True)
 

@@ -52,6 +52,7 @@ class Terminal:
         self.info = info or {}
         self._notices = OutcomeNotices(journal=journal)
         self.faults: list[str] = []
+        self.locked = ""        # a reason while the till is locked (fleet lock command): no new sale
         # One money-moving operation at a time (sale, void, refund, batch close, recovery), so
         # two threads never drive the same payment's cancel or refund concurrently.
         self._sale_lock = threading.Lock()
@@ -96,11 +97,22 @@ class Terminal:
     def has_pending(self) -> bool:
         return bool(self.journal.pending() or self.journal.pending_refunds())
 
+    def lock(self, reason: str) -> None:
+        """Refuse new sales (voids, refunds and recovery go on) until unlock()."""
+        self.locked = reason or "locked"
+
+    def unlock(self) -> None:
+        self.locked = ""
+
     # -- operations -------------------------------------------------------------------------
     def sale(self, amount: Money, code_text: str, *, tip: Money | None = None, reference: str = "",
              idempotency_key: str | None = None, tx_id: str | None = None) -> Transaction:
         """One sale, blocking until a final state (or a cancel still queued: exit 4)."""
         code = parse_payment_code(code_text)      # bad scans refused before anything is written
+        if self.locked:
+            code.drop()
+            raise BusinessError(f"the till is locked ({self.locked}): ask the fleet operator to unlock it",
+                                code="LOCKED")
         if not self._sale_lock.acquire(blocking=False):
             raise SaleInProgress("the terminal is busy with another payment (a sale, or an earlier payment "
                                  "being resolved): wait for it, then try again")

@@ -49,7 +49,14 @@ class AppServices:
         from ..checkout import Checkout
         from ..wiring import build_terminal
 
-        terminal = build_terminal(self.config)
+        if self.config.fleet.enabled:      # staged fleet config applied (or rolled back) + the agent
+            from ..fleet.hooks import start_fleet
+
+            terminal, agent = start_fleet(self.config, build_terminal)
+            if agent is not None:
+                self.stops.append(agent.stop)
+        else:
+            terminal = build_terminal(self.config)
         self.terminals.append(terminal)
         terminal.start_background_resolution()   # queued cancels/refunds keep retrying between sales
         checkout = Checkout(terminal=terminal)

@@ -39,7 +39,9 @@ def cmd_control(args) -> int:
             sys.stdout.write(json.dumps({"url": server.url, "tokenFile": token_path}) + "\n")
             sys.stdout.flush()
 
-    with open_terminal(args) as terminal:   # recovery at start: what a crash left open is resolved first
+    with open_terminal(args, fleet=True) as terminal:   # recovery at start: what a crash left open is resolved first
+        if terminal.config.control != config.control and args.port is None:
+            config = terminal.config                # a fleet configuration applied at this start
         serve(config, terminal=terminal, event_log=Path(args.event_log) if args.event_log else None,
               on_ready=ready)
     say("control API stopped")

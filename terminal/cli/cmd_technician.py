@@ -211,9 +211,7 @@ def cmd_factory_reset(args) -> int:
     pin = None
     if plan.blockers and args.force:
         pin = _technician_pin(args.pin_file)
-    if not args.yes and not plan.blockers:
-        _confirm(plan)
-    elif not args.yes and args.force:
+    if not args.yes and not plan.blockers or not args.yes and args.force:
         _confirm(plan)
     removed = factory_reset(config, plan=plan, force=args.force, technician_pin=pin)
     emit(args, {"removed": [str(p) for p in removed], "stateDir": str(plan.state_dir)},

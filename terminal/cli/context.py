@@ -20,15 +20,25 @@ def config_of(args) -> Config:
 
 
 @contextlib.contextmanager
-def open_terminal(args, *, recover: bool = True) -> Iterator[Terminal]:
+def open_terminal(args, *, recover: bool = True, fleet: bool = False) -> Iterator[Terminal]:
+    """`fleet=True` for long-running services (control): a staged fleet configuration is applied
+    (rolled back if the terminal cannot start with it) and the fleet agent runs alongside."""
     from ..wiring import build_terminal
 
-    terminal = build_terminal(config_of(args))
+    config = config_of(args)
+    if fleet and config.fleet.enabled:
+        from ..fleet.hooks import start_fleet
+
+        terminal, agent = start_fleet(config, build_terminal)
+    else:
+        terminal, agent = build_terminal(config), None
     try:
         if recover:
             recover_pending(terminal)
         yield terminal
     finally:
+        if agent is not None:
+            agent.stop()
         terminal.close()
 
 

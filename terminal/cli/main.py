@@ -69,4 +69,4 @@ if __name__ == "__main__":
     entry()
 
 
-__all__ = ["main", "build_parser", "InputError"]
+__all__ = ["InputError", "build_parser", "main"]
