@@ -3,9 +3,10 @@
 #
 #   sudo ./deploy/install.sh [--user pos] [--prefix /opt/pos-terminal] [--no-enable]
 #
-# Idempotent: run it again after `git pull` to upgrade. It does not provision the terminal:
+# Idempotent: run it again after `git pull` to upgrade (through `pos-terminal update`, which keeps
+# the previous release for `pos-terminal rollback`; see deploy/UPDATES.md). It does not provision the terminal:
 # afterwards run, as the service user,
-#   sudo -u pos POS_TERMINAL_STATE_DIR=/var/lib/pos-terminal /opt/pos-terminal/venv/bin/pos-terminal \
+#   sudo -u pos POS_TERMINAL_STATE_DIR=/var/lib/pos-terminal /opt/pos-terminal/current/bin/pos-terminal \
 #        provision --activation-code CODE --acquirer https://... --acquirer-key acquirer.pem \
 #        --config-out /var/lib/pos-terminal/terminal.toml
 # then `sudo systemctl start pos-terminal`.
@@ -54,20 +55,50 @@ for group in dialout video input render; do
     fi
 done
 
-echo "==> application in $PREFIX"
-install -d -m 0755 "$PREFIX"
-if [[ "$SRC" != "$PREFIX/src" ]]; then
-    rm -rf "$PREFIX/src.new"
-    cp -a "$SRC" "$PREFIX/src.new"
-    rm -rf "$PREFIX/src.new/.venv" "$PREFIX/src"
-    mv "$PREFIX/src.new" "$PREFIX/src"
+echo "==> release in $PREFIX/releases (current -> the running one)"
+# The wheel is built here with its pinned dependencies as a folder of wheels (a bundle); the
+# same bundle format feeds `pos-terminal update` (see deploy/UPDATES.md). Each release is a
+# complete venv at $PREFIX/releases/<version>; $PREFIX/current is switched atomically.
+install -d -m 0755 "$PREFIX" "$PREFIX/releases" "$PREFIX/bundles"
+BUILD_VENV="$PREFIX/.build-venv"
+[[ -x "$BUILD_VENV/bin/python" ]] || python3 -m venv "$BUILD_VENV"
+"$BUILD_VENV/bin/pip" install -q --upgrade pip wheel
+BUNDLE="$(mktemp -d "$PREFIX/bundles/new.XXXXXX")"
+"$BUILD_VENV/bin/pip" wheel -q -w "$BUNDLE" "$SRC"
+WHEEL="$(ls "$BUNDLE"/pos_terminal-*-py3-none-any.whl)"
+VERSION="$(basename "$WHEEL" | sed -E 's/^pos_terminal-([^-]+)-.*/\1/')"
+rm -rf "$PREFIX/bundles/$VERSION"
+mv "$BUNDLE" "$PREFIX/bundles/$VERSION"
+WHEEL="$PREFIX/bundles/$VERSION/$(basename "$WHEEL")"
+CURRENT="$(basename "$(readlink "$PREFIX/current" 2>/dev/null || true)")"
+if [[ -n "$CURRENT" && -x "$PREFIX/current/bin/pos-terminal" ]]; then
+    if [[ "$CURRENT" == "$VERSION" ]]; then
+        echo "release $VERSION is already current (bump the version in pyproject.toml to ship a change)"
+    else
+        # An upgrade: the running release's own updater (refuses while payments are unresolved,
+        # backs up and migrates the journal, rolls back by itself if the new one is unhealthy).
+        POS_TERMINAL_STATE_DIR="$STATE_DIR" "$PREFIX/current/bin/pos-terminal" \
+            --config "$STATE_DIR/terminal.toml" update "$WHEEL" --root "$PREFIX"
+    fi
+else
+    # First install: the release is made whole, then `current` points at it.
+    REL="$PREFIX/releases/$VERSION"
+    rm -rf "$REL"
+    python3 -m venv "$REL/venv"
+    "$REL/venv/bin/pip" install -q --no-index --find-links "$PREFIX/bundles/$VERSION" "$WHEEL"
+    install -d "$REL/bin"
+    ln -sfn ../venv/bin/pos-terminal "$REL/bin/pos-terminal"
+    printf '{"installedAt": "%s", "status": "good", "wheel": "%s"}\n' "$(date -u +%FT%T.000Z)" \
+        "$(basename "$WHEEL")" > "$REL/RELEASE.json"
+    sync
+    ln -sfn "releases/$VERSION" "$PREFIX/.current.tmp"
+    mv -T "$PREFIX/.current.tmp" "$PREFIX/current"
+    sync
+    # The in-place layout of earlier versions ($PREFIX/venv, $PREFIX/src) is no longer used.
+    rm -rf "$PREFIX/venv" "$PREFIX/src"
 fi
-if [[ ! -x "$PREFIX/venv/bin/python" ]]; then
-    python3 -m venv "$PREFIX/venv"
-fi
-"$PREFIX/venv/bin/pip" install --upgrade pip wheel
-"$PREFIX/venv/bin/pip" install "$PREFIX/src"
-ln -sfn "$PREFIX/src/deploy" "$PREFIX/deploy"
+rm -rf "$PREFIX/deploy"
+cp -a "$SRC/deploy" "$PREFIX/deploy"
 
 echo "==> state directory $STATE_DIR (mode 0700, owned by $SERVICE_USER)"
 install -d -m 0700 -o "$SERVICE_USER" -g "$SERVICE_USER" "$STATE_DIR"
@@ -77,7 +108,7 @@ find "$STATE_DIR" -maxdepth 1 -type f \( -name '*.pem' -o -name '*.key' -o -name
      -o -name control_token -o -name 'journal.sqlite*' \) ! -name 'acquirer_*.pem' -exec chmod 0600 {} +
 
 echo "==> systemd unit"
-install -m 0644 "$PREFIX/src/deploy/pos-terminal.service" /etc/systemd/system/pos-terminal.service
+install -m 0644 "$SRC/deploy/pos-terminal.service" /etc/systemd/system/pos-terminal.service
 sed -i "s/^User=.*/User=$SERVICE_USER/; s/^Group=.*/Group=$SERVICE_USER/; s#/opt/pos-terminal#$PREFIX#g" \
     /etc/systemd/system/pos-terminal.service
 if command -v systemd-analyze >/dev/null; then
@@ -93,7 +124,7 @@ if [[ ! -f "$STATE_DIR/terminal.toml" ]]; then
     cat <<MSG
 
 Installed. The terminal is not provisioned yet: run as $SERVICE_USER
-  sudo -u $SERVICE_USER POS_TERMINAL_STATE_DIR=$STATE_DIR $PREFIX/venv/bin/pos-terminal provision \\
+  sudo -u $SERVICE_USER POS_TERMINAL_STATE_DIR=$STATE_DIR $PREFIX/current/bin/pos-terminal provision \\
        --activation-code CODE --acquirer https://ACQUIRER --acquirer-key ACQUIRER_SIGNING_KEY.pem \\
        [--ca-bundle CA.pem] --config-out $STATE_DIR/terminal.toml
 then: sudo systemctl start pos-terminal   (and see $PREFIX/deploy/KIOSK.md)

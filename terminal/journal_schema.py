@@ -89,3 +89,24 @@ def migrate_file(path: Path, *, target: int | None = None) -> tuple[int, int]:
         return migrate(db, target=SCHEMA_VERSION if target is None else target)
     finally:
         db.close()
+
+
+def keep_owner(path: Path) -> None:
+    """Run as root (an update, the boot-time recovery), give the files SQLite or the backup made
+    back to the journal's owner, the service user: a root-owned -wal or -shm would stop the
+    service from opening its own journal."""
+    path = Path(path)
+    if os.geteuid() != 0 or not path.exists():
+        return
+    owner = path.stat()
+    extra = [path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+    backups = path.parent / "backups"
+    if backups.is_dir():
+        extra += [backups, *backups.iterdir()]
+    for p in extra:
+        try:
+            st = p.lstat()
+            if (st.st_uid, st.st_gid) != (owner.st_uid, owner.st_gid):
+                os.chown(p, owner.st_uid, owner.st_gid, follow_symlinks=False)
+        except FileNotFoundError:
+            continue

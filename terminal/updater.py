@@ -177,9 +177,10 @@ class Updater:
             self.record_path.unlink(missing_ok=True)
             raise
         if self._journal().exists():
-            from .journal_schema import backup
+            from .journal_schema import backup, keep_owner
 
             dest = backup(self._journal(), self.state_dir / "backups" / f"journal-{old or 'none'}-{now_iso()}.sqlite")
+            keep_owner(self._journal())
             record["backup"] = str(dest)
             self.say(f"[3/6] journal backed up to {dest}")
         self._save(record, "backed_up")

@@ -68,6 +68,7 @@ def _updater(args):
             return
         from ..audit import AuditTrail
         from ..journal import Journal
+        from ..journal_schema import keep_owner
 
         try:
             journal = Journal(journal_path)
@@ -78,6 +79,7 @@ def _updater(args):
             AuditTrail(journal).record(actor, action, **kw)
         finally:
             journal.close()
+            keep_owner(journal_path)
 
     return Updater(Layout.at(args.root), state_dir=state_dir, config_path=Path(args.config).resolve() if args.config
                    else None, systemctl=args.systemctl, service=args.service,
@@ -108,12 +110,13 @@ def cmd_rollback(args) -> int:
 
 
 def cmd_journal_migrate(args) -> int:
-    from ..journal_schema import migrate_file
+    from ..journal_schema import keep_owner, migrate_file
 
     path = _state_dir(args) / "journal.sqlite"
     if not path.exists():
         emit(args, {"journal": str(path), "migrated": False}, f"no journal at {path}: nothing to migrate")
         return 0
     before, after = migrate_file(path)
+    keep_owner(path)
     emit(args, {"journal": str(path), "from": before, "to": after}, f"journal schema {before} -> {after} ({path})")
     return 0

@@ -2,6 +2,7 @@
 a journal from a newer release (after a rollback) still opens; the backup is whole."""
 from __future__ import annotations
 
+import os
 import sqlite3
 
 import pytest
@@ -75,3 +76,16 @@ def test_backup_is_a_whole_consistent_copy(tmp_path):
     assert copy.get(tx.id).amount_minor == tx.amount_minor
     copy.close()
     assert (dest.stat().st_mode & 0o777) == 0o600
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to own files as another user")
+def test_root_gives_the_journal_files_back_to_the_service_user(tmp_path):
+    path = tmp_path / "j.sqlite"
+    Journal(path).close()
+    os.chown(path, 65534, 65534)                       # the service user's journal
+    wal = path.with_name("j.sqlite-wal")
+    wal.write_bytes(b"")                               # as root, e.g. an audit entry during an update
+    journal_schema.backup(path, tmp_path / "backups" / "j.bak")
+    journal_schema.keep_owner(path)
+    for p in (wal, tmp_path / "backups", tmp_path / "backups" / "j.bak"):
+        assert (p.stat().st_uid, p.stat().st_gid) == (65534, 65534), p

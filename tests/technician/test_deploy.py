@@ -27,7 +27,7 @@ def test_unit_has_the_decided_options():
 def test_systemd_analyze_verify(tmp_path):
     # The ExecStart binary exists only on an installed device: point it at one that exists here.
     unit = tmp_path / "pos-terminal.service"
-    unit.write_text(UNIT.read_text().replace("/opt/pos-terminal/venv/bin/pos-terminal", shutil.which("true")))
+    unit.write_text(UNIT.read_text().replace("/opt/pos-terminal/current/bin/pos-terminal", shutil.which("true")))
     proc = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and not proc.stderr.strip(), proc.stderr
 
@@ -38,6 +38,14 @@ def test_install_script_parses():
     text = script.read_text()
     assert "usermod -aG" in text and "dialout" in text and "video" in text
     assert "systemctl enable pos-terminal.service" in text
+    assert "releases/$VERSION" in text and 'mv -T "$PREFIX/.current.tmp" "$PREFIX/current"' in text
+    assert "update \"$WHEEL\"" in text                       # upgrades go through `pos-terminal update`
+
+
+def test_unit_runs_the_current_release_and_recovers_an_interrupted_update():
+    text = UNIT.read_text()
+    assert "ExecStart=/opt/pos-terminal/current/bin/pos-terminal " in text
+    assert "ExecStartPre=+-/opt/pos-terminal/current/bin/pos-terminal" in text and "update --recover" in text
 
 
 def test_production_example_matches_what_provisioning_writes(tmp_path):
