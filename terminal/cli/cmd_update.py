@@ -20,6 +20,8 @@ def register(sub) -> None:
                                    "journal, switches <root>/current, starts the service and checks its health. "
                                    "Refused while payments are unresolved.")
     p.add_argument("wheel", nargs="?", help="pos_terminal-<version>-py3-none-any.whl (its dependency wheels beside it)")
+    p.add_argument("--version", dest="release_version", metavar="VERSION",
+                   help="instead of a wheel: the bundle already copied to <root>/bundles/VERSION/")
     _common(p)
     p.add_argument("--recover", action="store_true", help="only finish an update a power cut interrupted (the "
                    "unit's ExecStartPre runs this at boot)")
@@ -96,9 +98,16 @@ def cmd_update(args) -> int:
         done = updater.recover()
         emit(args, {"recovered": done}, done or "no interrupted update")
         return 0
-    if not args.wheel:
-        raise InputError("pass the release wheel: pos-terminal update pos_terminal-<version>-py3-none-any.whl")
-    result = updater.update(Path(args.wheel))
+    wheel = Path(args.wheel) if args.wheel else None
+    if wheel is None and args.release_version:
+        bundle = updater.layout.root / "bundles" / args.release_version
+        wheel = bundle / f"pos_terminal-{args.release_version}-py3-none-any.whl"
+        if not wheel.is_file():
+            raise InputError(f"no bundle for release {args.release_version}: copy it to {bundle}/ first")
+    if wheel is None:
+        raise InputError("pass the release wheel: pos-terminal update pos_terminal-<version>-py3-none-any.whl "
+                         "(or --version VERSION with the bundle in <root>/bundles/VERSION/)")
+    result = updater.update(wheel)
     emit(args, result, f"updated: {result['from']} -> {result['to']}")
     return 0
 

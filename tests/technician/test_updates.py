@@ -167,3 +167,13 @@ def test_power_cut_at_every_step_leaves_the_previous_release_bootable(rig, point
         again = rig.cli("update", str(rig.wheel("0.2.0")), "--installer", str(rig.installer))
         assert again.returncode == 0, again.stderr
         assert rig.layout.current() == "0.2.0"
+
+
+def test_update_by_version_from_the_bundles_folder(rig):
+    bundle = rig.root / "bundles" / "0.3.0"
+    bundle.mkdir(parents=True)
+    (bundle / "pos_terminal-0.3.0-py3-none-any.whl").write_text("ok")
+    assert rig.cli("update", "--version", "0.4.0", "--installer", str(rig.installer)).returncode == 2
+    proc = rig.cli("update", "--version", "0.3.0", "--installer", str(rig.installer))
+    assert proc.returncode == 0, proc.stderr
+    assert rig.layout.current() == "0.3.0"
