@@ -36,6 +36,8 @@ _REFUSALS = {
     "customer's payment code: ask the customer to open the 'Pay' code in their wallet",
     "NOT_A_PAYMENT_CODE": "not a payment code: ask the customer to open the payment code "
     "(barcode/QR under 'Pay') in Alipay or WeChat Pay",
+    "PRODUCT_BARCODE": "this is a product barcode (EAN/UPC), not a payment code: scan the "
+    "customer's payment code (barcode/QR under 'Pay' in their wallet)",
     "UNKNOWN_WALLET": "the digits do not match any supported wallet's payment code: ask the "
     "customer to refresh the payment code and scan again",
     "ALREADY_USED": "this payment code was just used for another payment on this terminal: ask the "
@@ -61,6 +63,15 @@ def normalise(raw: str) -> str:
 
 def _looks_spaced_digits(text: str) -> bool:
     return bool(text) and all(ch.isdigit() or ch in " -" for ch in text)
+
+
+def is_product_barcode(text: str) -> bool:
+    """EAN-8, UPC-A, EAN-13 or ITF-14 (GS1) with a valid check digit: a product, scanned by
+    mistake at the checkout. Payment codes are 16-24 digits, so the two never overlap."""
+    if not (text.isascii() and text.isdigit()) or len(text) not in (8, 12, 13, 14):
+        return False
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(reversed(text)))
+    return total % 10 == 0
 
 
 def recognise(digits: str) -> Wallet:
@@ -135,5 +146,5 @@ def parse_payment_code(raw: str) -> PaymentCode:
     if text.startswith(_EMV_MPM_PREFIX):  # no wallet code starts with 00
         raise PaymentCodeError("EMV_MPM")
     if not (text.isascii() and text.isdigit()) or not MIN_DIGITS <= len(text) <= MAX_DIGITS:
-        raise PaymentCodeError("NOT_A_PAYMENT_CODE")
+        raise PaymentCodeError("PRODUCT_BARCODE" if is_product_barcode(text) else "NOT_A_PAYMENT_CODE")
     return PaymentCode(text, recognise(text))

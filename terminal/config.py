@@ -123,6 +123,7 @@ class ScannerSection(_Section):
     camera: int | str = 0
     decoder: Literal["zxing", "pyzbar", "opencv"] = "zxing"
     input: Literal["auto", "evdev", "app"] = "auto"   # keyboard wedge: how its keys are read
+    inter_char_timeout_s: float = Field(0.3, gt=0, le=5)  # serial: a pause inside a code below this is no end
 
     def driver_options(self) -> dict:
         """The table as keyword options of drivers.scanners.build_scanner (which takes it whole)."""

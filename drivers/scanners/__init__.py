@@ -18,8 +18,8 @@ from .virtual import VirtualScanner
 KINDS = ("serial", "camera", "keyboard", "virtual")
 _COMMON = {"debounce_s"}
 _BY_KIND = {
-    "serial": {"port", "baudrate", "suffix", "max_length", "gap_s", "backoff_initial_s",
-               "backoff_max_s", "extra_ids"},
+    "serial": {"port", "baudrate", "suffix", "max_length", "gap_s", "inter_char_timeout_s",
+               "backoff_initial_s", "backoff_max_s", "extra_ids"},
     "camera": {"camera", "decoder", "backend", "budget_ms", "width", "height", "loop"},
     "keyboard": {"port", "suffix", "max_interkey_s", "min_length", "max_length", "input",
                  "grab", "on_human"},
@@ -27,14 +27,15 @@ _BY_KIND = {
 }
 # Keys of the [scanner] table that every kind accepts (and ignores when not its own), so the
 # core can pass the whole table through.
-_SHARED_CONFIG = {"port", "baudrate", "suffix", "camera", "decoder", "input"}
+_SHARED_CONFIG = {"port", "baudrate", "suffix", "camera", "decoder", "input", "inter_char_timeout_s"}
 
 
 def build_scanner(kind: str = "virtual", **options: Any) -> Scanner:
     """A scanner from plain keyword options (the [scanner] configuration table).
 
     serial:   port ("auto", device path or pyserial URL), baudrate, suffix (CR|LF|CRLF|TAB|
-              NONE), max_length, gap_s (inter-character timeout for suffix NONE)
+              NONE), max_length, inter_char_timeout_s (alias gap_s; default 0.3 s: a pause
+              inside a code shorter than this does not cut it; with suffix NONE it ends a code)
     camera:   camera (index, /dev/videoN, video file, image pattern), decoder (zxing|pyzbar|
               opencv), backend (opencv|picamera2), budget_ms
     keyboard: input (auto|evdev|app: auto = evdev when a scanner input device is found or
@@ -62,6 +63,9 @@ def build_scanner(kind: str = "virtual", **options: Any) -> Scanner:
         return VirtualScanner(**opts)
     if kind == "serial":
         from .serial_scanner import SerialScanner
+
+        if "inter_char_timeout_s" in opts:
+            opts["gap_s"] = float(opts.pop("inter_char_timeout_s"))
 
         return SerialScanner(**opts)
     if kind == "camera":

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 STX, ETX = 0x02, 0x03
 SUFFIXES = ("CR", "LF", "CRLF", "TAB", "NONE")
+# Inter-character timeout: silence that ends a code (suffix NONE) or abandons a partial one.
+# Scanners on a busy USB hub, RS-232 converters and some Bluetooth bases pause inside a code
+# for up to ~200 ms; a code cut there would be read as two scans, one of them a wrong code.
+INTER_CHAR_TIMEOUT_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,10 @@ def clean_text(raw: bytes, max_length: int) -> FrameResult:
 class Framer:
     """Incremental framer. ``feed(data, now)`` returns the frames completed by ``data``;
     ``poll(now)`` completes a frame after ``gap_s`` of silence (suffix NONE) or discards a
-    stale partial frame (other suffixes: a code must end with its suffix)."""
+    stale partial frame (other suffixes: a code must end with its suffix). ``gap_s`` is the
+    inter-character timeout: a pause shorter than it inside a code is not an end."""
 
-    def __init__(self, suffix: str = "CR", *, max_length: int = 256, gap_s: float = 0.05):
+    def __init__(self, suffix: str = "CR", *, max_length: int = 256, gap_s: float = INTER_CHAR_TIMEOUT_S):
         suffix = suffix.upper()
         if suffix not in SUFFIXES:
             raise ValueError(f"suffix must be one of {', '.join(SUFFIXES)}, not {suffix!r}")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from ..errors import DeviceError, DeviceNotFound, DevicePermissionDenied, serial_open_error
 from .autodetect import find_scanner_port
 from .base import Scanner, ScannerState
-from .framing import Framer
+from .framing import INTER_CHAR_TIMEOUT_S, Framer
 
 log = logging.getLogger("drivers.scanners.serial")
 
@@ -22,7 +22,7 @@ class SerialScanner(Scanner):
     kind = "serial"
 
     def __init__(self, *, port: str = "auto", baudrate: int = 9600, suffix: str = "CR",
-                 max_length: int = 256, gap_s: float = 0.05, debounce_s: float = 2.0,
+                 max_length: int = 256, gap_s: float = INTER_CHAR_TIMEOUT_S, debounce_s: float = 2.0,
                  backoff_initial_s: float = 0.25, backoff_max_s: float = 10.0,
                  extra_ids: Iterable[tuple[int, int | None]] = (),
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -31,7 +31,9 @@ class SerialScanner(Scanner):
         self.baudrate = int(baudrate)
         self._framer_args = dict(suffix=suffix, max_length=max_length, gap_s=gap_s)
         Framer(**self._framer_args)  # validate the suffix now, at configuration time
-        self._gap_s = gap_s
+        # Read in short slices whatever the inter-character timeout, so stop() and a
+        # suffix-NONE code's end are noticed promptly.
+        self._read_timeout_s = min(gap_s, 0.05)
         self._backoff = (backoff_initial_s, backoff_max_s)
         self._extra_ids = list(extra_ids)
         self._clock = clock
@@ -95,7 +97,7 @@ class SerialScanner(Scanner):
             port = found.device
         self._resolved = port
         try:
-            return serial.serial_for_url(port, baudrate=self.baudrate, timeout=self._gap_s)
+            return serial.serial_for_url(port, baudrate=self.baudrate, timeout=self._read_timeout_s)
         except (serial.SerialException, OSError, ValueError) as exc:
             raise serial_open_error(exc, port) from None
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 import tty
 
 _SUFFIX_BYTES = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n", "TAB": b"\t", "NONE": b""}
@@ -71,12 +72,22 @@ class VirtualSerialDevice:
         self.unplug()
         self.plug()
 
-    def type_code(self, code: str) -> None:
-        """Send one scan, framed with the configured suffix (and STX/ETX if enabled)."""
+    def type_code(self, code: str, *, pause_after: int | None = None, pause_s: float = 0.0) -> None:
+        """Send one scan, framed with the configured suffix (and STX/ETX if enabled).
+
+        `pause_after` characters in, the line goes quiet for `pause_s`: what a scanner behind
+        a busy USB hub or an RS-232/Bluetooth base does inside a code."""
         body = code.encode("utf-8")
         if self.stx_etx:
             body = b"\x02" + body + b"\x03"
-        self.write(body + _SUFFIX_BYTES[self.suffix])
+        frame = body + _SUFFIX_BYTES[self.suffix]
+        if pause_after is None or pause_s <= 0:
+            self.write(frame)
+            return
+        cut = pause_after + (1 if self.stx_etx else 0)
+        self.write(frame[:cut])
+        time.sleep(pause_s)   # the simulated device's own pause, not a wait for the reader
+        self.write(frame[cut:])
 
     def write(self, data: bytes) -> None:
         """Raw bytes onto the line: garbage, invalid UTF-8, partial frames."""

@@ -14,6 +14,7 @@ from terminal.codes import (
     MIN_DIGITS,
     PaymentCodeError,
     Wallet,
+    is_product_barcode,
     mask,
     normalise,
     parse_payment_code,
@@ -110,6 +111,10 @@ def test_unknown_wallet_is_refused_with_reason(digits):
         ("hello", "NOT_A_PAYMENT_CODE", "not a payment code"),
         ("28101234567890123A", "NOT_A_PAYMENT_CODE", "not a payment code"),
         ("281012345678901", "NOT_A_PAYMENT_CODE", "not a payment code"),            # 15 digits
+        ("4006381333931", "PRODUCT_BARCODE", "product barcode"),                    # EAN-13
+        ("036000291452", "PRODUCT_BARCODE", "product barcode"),                     # UPC-A
+        ("96385074", "PRODUCT_BARCODE", "product barcode"),                         # EAN-8
+        ("4006381333932", "NOT_A_PAYMENT_CODE", "not a payment code"),              # bad check digit
         ("2810123456789012345678901", "NOT_A_PAYMENT_CODE", "not a payment code"),  # 25 digits
         ("\u0662\u0668" + "\u0661" * 16, "NOT_A_PAYMENT_CODE", "not a payment code"),  # Arabic-Indic
         ("", "EMPTY", "nothing was scanned"),
@@ -231,7 +236,7 @@ def test_accepted_codes_follow_the_rules(digits, suffix):
         if digits.startswith("000201"):
             assert exc.reason == "EMV_MPM"
         elif not MIN_DIGITS <= len(digits) <= MAX_DIGITS:
-            assert exc.reason == "NOT_A_PAYMENT_CODE"
+            assert exc.reason == ("PRODUCT_BARCODE" if is_product_barcode(digits) else "NOT_A_PAYMENT_CODE")
         else:
             assert exc.reason == "UNKNOWN_WALLET" and not candidates
         return

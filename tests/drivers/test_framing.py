@@ -143,3 +143,27 @@ def test_fuzz_valid_codes_survive_any_chunking_after_junk(items, suffix, cuts, j
         prev = cut
     got = codes(out)
     assert got[-len(items):] == items
+
+
+def test_pause_inside_a_code_shorter_than_the_inter_character_timeout_is_not_an_end():
+    """Bytes of one code with a 200 ms pause inside: one code, not two scans (default 0.3 s)."""
+    f = Framer("CR")
+    assert f.feed(CODE[:7].encode(), 1.0) == []
+    assert f.poll(1.1) == [] and f.poll(1.199) == []
+    assert codes(f.feed(CODE[7:].encode() + b"\r", 1.2)) == [CODE]
+
+
+def test_suffix_none_pause_inside_a_code_is_not_an_end():
+    f = Framer("NONE")
+    assert f.feed(CODE[:9].encode(), 5.0) == []
+    assert f.poll(5.2) == []
+    assert f.feed(CODE[9:].encode(), 5.2) == []
+    assert f.poll(5.45) == []
+    assert codes(f.poll(5.51)) == [CODE]
+
+
+def test_a_pause_longer_than_the_timeout_still_abandons_a_partial_read():
+    f = Framer("CR", gap_s=0.3)
+    f.feed(b"12345", 1.0)
+    out = f.feed(CODE.encode() + b"\r", 1.5)
+    assert "incomplete frame" in reasons(out)[0] and codes(out) == [CODE]

@@ -168,3 +168,26 @@ def test_virtual_serial_script_types_codes(tmp_path):
     finally:
         proc.stdin.close()
         proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("suffix", ["CR", "NONE"])
+def test_code_with_a_pause_inside_is_reassembled(rig, suffix):
+    """200 ms of silence inside a code (a scanner behind a busy hub) must not cut it in two.
+    The configured timeout is generous here so a loaded CI machine cannot stretch the pause
+    past it; test_framing checks the 0.3 s default against exact timestamps."""
+    dev, scanner, col = rig(suffix=suffix, inter_char_timeout_s=1.0)
+    dev.type_code(CODE, pause_after=7, pause_s=0.2)
+    assert col.next_scan() == CODE
+    dev.type_code("130000000000000001")
+    assert col.next_scan() == "130000000000000001"
+    assert scanner.health().dropped == 0
+
+
+def test_inter_char_timeout_comes_from_the_scanner_config():
+    from terminal.config import ScannerSection
+
+    section = ScannerSection(kind="serial", port="loop://", inter_char_timeout_s=0.75)
+    scanner = build_scanner(kind="serial", **section.driver_options())
+    assert scanner._framer_args["gap_s"] == 0.75
+    for kind in ("virtual", "keyboard"):   # other kinds take the whole table and ignore the key
+        build_scanner(kind=kind, **ScannerSection(kind=kind, input="app").driver_options())
