@@ -4,7 +4,7 @@ not apply, e.g. no camera configured, or cannot run because an earlier one faile
 Checks: configuration, keys (and their file modes), journal integrity (PRAGMA integrity_check,
 read only), acquirer reachability plus a signed round trip (an inquiry for a random id must come
 back verified with ORDER_NOT_EXIST), clock (device vs the acquirer's Response-Time), scanner,
-camera, printer. Nothing here changes the device's state.
+camera, printer; storage (free space, writability: terminal/storage_check.py). Nothing here changes the device's state.
 """
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ from pathlib import Path
 
 from . import signing
 from .errors import TerminalError
+from .storage_check import check_storage
 
-PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
+PASS, FAIL, SKIP, WARN = "PASS", "FAIL", "SKIP", "WARN"   # WARN: works now, act soon (not a failure)
 DEVICE_WAIT_S = 3.0       # bounded wait for a scanner/camera to report READY or FAULT
 
 
@@ -62,7 +63,7 @@ def run_diagnostics(config_path: str, *, network: bool = True) -> Report:
     except TerminalError as exc:
         report.checks.append(Check("configuration", FAIL, exc.message.splitlines()[0],
                                    "; ".join(exc.message.splitlines()[1:]) or f"fix {config_path}"))
-        for name in ("keys", "journal", "acquirer", "clock", "scanner", "camera", "printer"):
+        for name in ("keys", "journal", "storage", "acquirer", "clock", "scanner", "camera", "printer"):
             report.checks.append(Check(name, SKIP, "configuration invalid"))
         return report
     where = "embedded demo acquirer" if config.acquirer.embedded else config.acquirer.base_url
@@ -73,6 +74,7 @@ def run_diagnostics(config_path: str, *, network: bool = True) -> Report:
     if rotation is not None:
         report.checks.append(rotation)
     report.checks.append(check_journal(config))
+    report.checks.append(check_storage(config.state_dir()))
     if network:
         report.checks.extend(check_acquirer(config, keys_ok=keys_ok))
     else:

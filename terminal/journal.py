@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FaultError, InputError
+from .storage_faults import storage_fault
 from .journal_schema import migrate
 from .records import (
     REFUND_PENDING,
@@ -109,10 +110,10 @@ class Journal:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._listeners: list[Callable[[dict], None]] = []
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             # SQLite gives the -wal/-shm files the database file's mode: create it private first.
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
@@ -124,11 +125,11 @@ class Journal:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
             migrate(self._db)          # PRAGMA user_version (terminal/journal_schema.py)
-        except sqlite3.DatabaseError as exc:
-            raise FaultError(
+            self.path.chmod(0o600)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise storage_fault(exc, self.path) or FaultError(
                 f"journal {self.path} cannot be opened ({exc}): run `pos-terminal diagnose`", code="JOURNAL"
             ) from None
-        self.path.chmod(0o600)
 
     # -- plumbing ---------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[dict], None]) -> None:
@@ -400,10 +401,10 @@ class _Txn:
                 try:
                     self.db.execute("COMMIT")
                 except sqlite3.Error as commit_error:
-                    self.db.execute("ROLLBACK")
+                    self._rollback()
                     exc_type, exc = type(commit_error), commit_error
             else:
-                self.db.execute("ROLLBACK")
+                self._rollback()
         finally:
             self.journal._lock.release()
         if exc_type is None:
@@ -413,7 +414,19 @@ class _Txn:
             raise _write_failed(self.journal, exc) from exc
 
 
+    def _rollback(self) -> None:
+        """SQLite may already have rolled back (a full disk does that): then there is nothing to do."""
+        try:
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass    # the connection rolls back on its own; the original error is what is raised
+
+
 def _write_failed(journal: Journal, exc: BaseException) -> FaultError:
+    classified = storage_fault(exc, journal.path)
+    if classified is not None:
+        return classified
     return FaultError(f"journal {journal.path} could not be written ({exc}): check free disk space and "
                       "the state directory, then run `pos-terminal diagnose`", code="JOURNAL")
 

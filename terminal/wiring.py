@@ -23,6 +23,7 @@ from .keystore import KeyStore
 from .logs import add_file_fallback
 from .payments import PaymentService
 from .pins import PinVault
+from .storage_faults import storage_fault
 from .printing import ReceiptPrinter, printer_from_config
 from .receipts import ReceiptBuilder
 from .refunds import RefundService
@@ -53,7 +54,8 @@ def prepare_state_dir(config: Config) -> Path:
         state_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(state_dir, 0o700)
     except OSError as exc:
-        raise FaultError(f"state directory {state_dir} is not usable ({exc.strerror}): "
+        raise storage_fault(exc, state_dir, "state directory") or FaultError(
+            f"state directory {state_dir} is not usable ({exc.strerror}): "
                          f"set storage.state_dir or POS_TERMINAL_STATE_DIR", code="STATE_DIR") from None
     return state_dir
 

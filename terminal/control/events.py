@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import logging
+import re
 from typing import AsyncIterator, Callable
 
 from starlette.concurrency import run_in_threadpool

@@ -16,7 +16,9 @@ def test_a_failed_write_is_a_fault_that_names_the_fix(tmp_path):
                      amount_minor=100, order_ref="o")
     with pytest.raises(FaultError) as err:
         journal.create(tx)
-    assert err.value.exit_code == 3 and "disk space" in err.value.message
+    # SQLite answers SQLITE_READONLY: a read-only journal, with what to do (issue #12 item 7)
+    assert err.value.exit_code == 3 and err.value.code == "STORAGE_READ_ONLY"
+    assert "read-only" in err.value.message and "pos-terminal diagnose" in err.value.message
     journal._db.execute("PRAGMA query_only = OFF")
     assert journal.pending() == []            # nothing half-written
     journal.create(tx)                         # and the journal still works afterwards

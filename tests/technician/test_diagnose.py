@@ -31,15 +31,16 @@ def test_good_setup_passes_cli_json(provisioned):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     status = {c["name"]: c["status"] for c in report["checks"]}
-    assert status == {"configuration": PASS, "keys": PASS, "journal": PASS, "acquirer": PASS, "clock": PASS,
+    assert status == {"configuration": PASS, "keys": PASS, "journal": PASS, "storage": PASS, "acquirer": PASS,
+                      "clock": PASS,
                       "scanner": PASS, "camera": SKIP, "printer": PASS}
 
 
 def test_human_output_one_line_per_check(provisioned):
     proc = run_cli(provisioned, "diagnose")
     assert proc.returncode == 0
-    assert [line.split()[1] for line in proc.stdout.splitlines()[:8]] == [
-        "configuration", "keys", "journal", "acquirer", "clock", "scanner", "camera", "printer"]
+    assert [line.split()[1] for line in proc.stdout.splitlines()[:9]] == [
+        "configuration", "keys", "journal", "storage", "acquirer", "clock", "scanner", "camera", "printer"]
 
 
 def test_bad_configuration(tmp_path):
