@@ -126,7 +126,16 @@ def cmd_provision(args) -> int:
         activation_code=args.activation_code.strip(), base_url=args.acquirer.rstrip("/"),
         acquirer_key_pem=_read_file(args.acquirer_key, "--acquirer-key"), state_dir=state_dir,
         config_out=config_out, serial_number=serial, base_config=base, ca_bundle=ca_bundle, pins=pins)
-    outcome = Provisioner(request, progress=say).run()
+    audit = _audit_recorder(state_dir=state_dir)
+    try:
+        outcome = Provisioner(request, progress=say).run()
+    except Exception as exc:
+        if state_dir.is_dir():
+            audit("technician", "provision", result="failed", code=getattr(exc, "code", type(exc).__name__),
+                  serialNumber=serial)
+        raise
+    audit("technician", "provision", terminalId=outcome.terminal_id, keyVersion=outcome.key_version,
+          resumed=outcome.resumed, serialNumber=serial)
     emit(args, {"configPath": str(outcome.config_path), "stateDir": str(state_dir), "clientId": outcome.client_id,
                 "terminalId": outcome.terminal_id, "keyVersion": outcome.key_version, "resumed": outcome.resumed},
          f"provisioned: terminal {outcome.terminal_id} for {outcome.merchant_name or 'the merchant'}\n"
@@ -166,13 +175,13 @@ def cmd_rotate_key(args) -> int:
     return 0
 
 
-def _audit_recorder(config: Config):
+def _audit_recorder(config: Config | None = None, *, state_dir: Path | None = None):
     """Append to the journal's audit trail; a journal that cannot be opened never blocks the action."""
     from ..audit import AuditTrail
     from ..journal import Journal
 
     def record(actor: str, action: str, **kw) -> None:
-        path = config.state_dir() / "journal.sqlite"
+        path = (state_dir or config.state_dir()) / "journal.sqlite"
         try:
             journal = Journal(path)
         except Exception as exc:   # noqa: BLE001 - the audit is best effort here; say why
@@ -213,7 +222,15 @@ def cmd_factory_reset(args) -> int:
         pin = _technician_pin(args.pin_file)
     if not args.yes and not plan.blockers or not args.yes and args.force:
         _confirm(plan)
-    removed = factory_reset(config, plan=plan, force=args.force, technician_pin=pin)
+    audit = _audit_recorder(state_dir=plan.state_dir)
+    try:
+        removed = factory_reset(config, plan=plan, force=args.force, technician_pin=pin)
+    except Exception as exc:
+        audit("technician", "factory_reset", result="refused", code=getattr(exc, "code", type(exc).__name__),
+              blockers=plan.blockers)
+        raise
+    # The journal went with the reset: the fresh one starts with the record of it.
+    audit("technician", "factory_reset", forced=bool(args.force and plan.blockers), filesRemoved=len(removed))
     emit(args, {"removed": [str(p) for p in removed], "stateDir": str(plan.state_dir)},
          f"factory reset done: {len(removed)} file(s) removed from {plan.state_dir}; provision the device again "
          f"before taking payments")

@@ -5,8 +5,20 @@ from __future__ import annotations
 from tests.support import run_cli
 from tests.technician.conftest import RAW_CODE, TECH_PIN
 
-SECRETS = ("terminal_key.pem", "device_hmac.key", "control_token", "technician_pin.json", "manager_pin.json",
-           "journal.sqlite")
+SECRETS = ("terminal_key.pem", "device_hmac.key", "control_token", "technician_pin.json", "manager_pin.json")
+
+
+def _no_payments_left(state) -> bool:
+    """The journal went with the reset; a fresh one holds only the audit record of the reset."""
+    import sqlite3
+
+    if not (state / "journal.sqlite").exists():
+        return True
+    db = sqlite3.connect(state / "journal.sqlite")
+    try:
+        return db.execute("SELECT COUNT(*) FROM transactions").fetchone()[0] == 0
+    finally:
+        db.close()
 
 
 def _sale(config):
@@ -32,8 +44,15 @@ def test_refused_with_open_batch_then_forced_with_pin(provisioned, tmp_path):
     right.write_text(TECH_PIN)
     done = run_cli(provisioned, "factory-reset", "--yes", "--force", "--pin-file", str(right))
     assert done.returncode == 0, done.stderr
-    assert not any((state / name).exists() for name in SECRETS)
+    assert not any((state / name).exists() for name in SECRETS) and _no_payments_left(state)
     assert not (state / "terminal.toml").exists()
+    from terminal.audit import AuditTrail
+    from terminal.journal import Journal
+
+    journal = Journal(state / "journal.sqlite")      # the fresh journal starts with the record of the reset
+    entries = AuditTrail(journal).entries()
+    journal.close()
+    assert [(e["action"], e["result"], e["detail"]["forced"]) for e in entries] == [("factory_reset", "ok", True)]
 
 
 def test_after_batch_close_no_force_needed(provisioned):
@@ -44,7 +63,7 @@ def test_after_batch_close_no_force_needed(provisioned):
     assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
     done = run_cli(provisioned, "factory-reset", "--yes")
     assert done.returncode == 0, done.stderr
-    assert not any((state / name).exists() for name in SECRETS)
+    assert not any((state / name).exists() for name in SECRETS) and _no_payments_left(state)
 
 
 def test_refused_while_a_payment_is_unresolved(sandbox, provisioned):

@@ -35,6 +35,13 @@ def test_provision_then_sale(sandbox, tmp_path, pin_files):
                    "manager_pin.json"):
         assert _mode(state / secret) == 0o600, secret
     assert _mode(state) == 0o700
+    from terminal.audit import AuditTrail
+    from terminal.journal import Journal
+
+    journal = Journal(state / "journal.sqlite")
+    entry = AuditTrail(journal).entries(action="provision")[0]
+    journal.close()
+    assert entry["result"] == "ok" and entry["detail"]["terminalId"] == a["terminal_id"]
     sale = run_cli(config, "--json", "sale", "--amount", "1.00", "--code", RAW_CODE)
     assert sale.returncode == 0, sale.stderr
     assert json.loads(sale.stdout)["state"] == "APPROVED"
