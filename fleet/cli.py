@@ -131,9 +131,24 @@ def cmd_enrol(args) -> int:
                            template=template, terminal_id=args.terminal_id or "", pins=pins)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
+    before = store.enrolment(args.serial)
     store.register_serial(args.serial, reg, group=args.group or "")
-    _out(args, {"serial": args.serial, "state": "registered"},
-         f"serial {args.serial} registered: it enrols at its next hello")
+    issued = False
+    if before is not None and before["state"] == "waiting":      # the device is listening: answer it now
+        from .bus import Console
+        from .enrolment import Enroller
+
+        console = Console(home, store).start()
+        try:
+            info = Enroller(home, store).issue(args.serial, console)
+            if info is not None:
+                info.wait_for_publish(timeout=10)
+                issued = True
+        finally:
+            console.stop()
+    _out(args, {"serial": args.serial, "state": "issued" if issued else "registered"},
+         f"serial {args.serial} " + ("approved: credentials sent to the waiting device" if issued
+                                     else "registered: it enrols at its next hello"))
     return 0
 
 

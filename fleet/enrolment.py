@@ -65,15 +65,24 @@ class Enroller:
                 self.store.set_enrolment(serial, state="waiting")
             self._reply(console, serial, {"state": "waiting"})
             return
+        self.issue(serial, console)
+
+    def issue(self, serial: str, console):
+        """Hand a registered serial its credentials and registration (at its hello, or at once
+        when a technician approves a serial that is waiting). The publish's MQTTMessageInfo, or
+        None if the serial is not registered."""
+        row = self.store.enrolment(serial)
+        if row is None or row["state"] not in ("registered", "issued"):
+            return None
         reg = row["registration"]
         terminal_id = reg.get("terminalId") or f"T-{serial}"
         password = add_terminal_credentials(self.home.broker, terminal_id)
         reload_broker(self.home.broker)
         self.store.set_enrolment(serial, state="issued", terminal_id=terminal_id)
         self.store.upsert_terminal(terminal_id, serial=serial, grp=row.get("grp") or "")
-        self._reply(console, serial, {"state": "issued", "terminalId": terminal_id, "password": password,
-                                      "operatorKey": public_pem(console.key).decode(),
-                                      **{k: v for k, v in reg.items() if k != "terminalId"}})
+        return self._reply(console, serial, {"state": "issued", "terminalId": terminal_id, "password": password,
+                                             "operatorKey": public_pem(console.key).decode(),
+                                             **{k: v for k, v in reg.items() if k != "terminalId"}})
 
-    def _reply(self, console, serial: str, body: dict) -> None:
-        console.client.publish(enrol_topic(serial, "reply"), json.dumps(body), qos=1)
+    def _reply(self, console, serial: str, body: dict):
+        return console.client.publish(enrol_topic(serial, "reply"), json.dumps(body), qos=1)

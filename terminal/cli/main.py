@@ -13,7 +13,7 @@ from .output import say
 # Each command module exposes register(subparsers); missing optional ones are skipped.
 COMMAND_MODULES = (
     "cmd_payments", "cmd_demo", "cmd_sandbox", "cmd_scan_test", "cmd_app", "cmd_control",
-    "cmd_technician", "cmd_update",
+    "cmd_technician", "cmd_update", "cmd_fleet",
 )
 
 

@@ -152,15 +152,18 @@ class CommandExecutor:
         return {"restarting": True}
 
     def op_update(self, args, cmd) -> dict:
-        version = str(args.get("version", ""))
+        """`pos-terminal update WHEEL` (terminal/updater.py): the release wheel must already be on
+        the device (distributed with the image tooling); releases are not shipped over MQTT."""
+        wheel = str(args.get("wheel", ""))
         if importlib.util.find_spec("terminal.cli.cmd_update") is None:
-            raise Outcome("unsupported", {"reason": "NO_UPDATER", "version": version,
-                                          "message": "this build has no `pos-terminal update`"})
-        argv = [sys.executable, "-m", "terminal.cli.main", "--config", str(self.terminal.config.source), "update"]
-        if version:
-            argv += ["--version", version]
+            raise Outcome("unsupported", {"reason": "NO_UPDATER", "message": "this build has no `pos-terminal update`"})
+        if not wheel or not Path(wheel).is_file():
+            raise Outcome("refused", {"reason": "BAD_ARGS", "message": f"args.wheel must name a release wheel on the "
+                                      f"device (got {wheel!r})"})
+        argv = [sys.executable, "-m", "terminal.cli.main", "--json", "--config", str(self.terminal.config.source),
+                "update", wheel]
         run = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
-        detail = {"exitCode": run.returncode, "version": version, "output": (run.stdout + run.stderr)[-2000:]}
+        detail = {"exitCode": run.returncode, "wheel": Path(wheel).name, "output": (run.stdout + run.stderr)[-2000:]}
         if run.returncode != 0:
             raise Outcome("failed", detail)
         return detail

@@ -14,8 +14,8 @@ from tests.support import write_terminal_config
 
 def fleet_terminal_config(tmp: Path, sandbox, broker, terminal_id: str, **sections) -> Path:
     key = operator_key(broker.home.root)
-    path = write_terminal_config(tmp, sandbox, fleet={"broker": broker.url, "ca_bundle": str(broker.files.ca),
-                                                      "heartbeat_s": 1}, **sections)
+    fleet = {"broker": broker.url, "ca_bundle": str(broker.files.ca), "heartbeat_s": 1, **sections.pop("fleet", {})}
+    path = write_terminal_config(tmp, sandbox, fleet=fleet, **sections)
     enrol_by_hand(broker, tmp / "state", terminal_id, public_pem(key))
     return path
 
