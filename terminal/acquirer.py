@@ -27,6 +27,8 @@ REGISTER = "/v1/terminals/register"
 ROTATE_KEY = "/v1/terminals/rotateKey"
 BATCH_CLOSE = "/v1/terminals/batchClose"
 
+NOT_RECEIVED = "ORDER_NOT_EXIST"   # the acquirer never saw the pay
+
 # Transport-level result codes the terminal makes up itself (never from the acquirer).
 TIMEOUT, CONNECTION, HTTP_STATUS, NOT_JSON, NO_RESULT, UNVERIFIED, ECHO_MISMATCH, TLS = (
     "TRANSPORT_TIMEOUT", "TRANSPORT_CONNECTION", "TRANSPORT_HTTP_STATUS", "TRANSPORT_NOT_JSON",
@@ -51,6 +53,19 @@ class AcquirerResult:
     def failed(self) -> bool:
         """A verified, final failure (an unverified F is not trusted: spec §2)."""
         return self.status == "F" and self.verified
+
+    @property
+    def not_received(self) -> bool:
+        """A verified inquiry answer saying the acquirer never saw the pay (ORDER_NOT_EXIST),
+        wherever it says it: the call's own result, or paymentResult of a FAIL answer
+        (acquirer-api.md §4 inquiryPayment)."""
+        if not self.verified:
+            return False
+        if self.status == "F" and self.code == NOT_RECEIVED:
+            return True
+        inner = self.body.get("paymentResult")
+        return (self.body.get("paymentStatus") == "FAIL" and isinstance(inner, dict)
+                and inner.get("resultCode") == NOT_RECEIVED)
 
 
 @dataclass(frozen=True)

@@ -201,7 +201,7 @@ def check_acquirer(config, *, keys_ok: bool) -> list[Check]:
             sandbox.stop()
     checks = []
     ca = str(config.resolve(config.acquirer.ca_bundle)) if config.acquirer.ca_bundle else ""
-    if result.verified and result.code == "ORDER_NOT_EXIST":
+    if result.not_received:   # ORDER_NOT_EXIST, in the call's result or in paymentResult
         checks.append(Check("acquirer", PASS, f"{client.base_url} reachable; signed round trip verified"))
     elif pending_key is not None:
         version, accepted = pending_key

@@ -5,7 +5,7 @@ from __future__ import annotations
 FAULT_CODES = frozenset({"INVALID_SIGNATURE", "INVALID_REQUEST_TIME", "KEY_NOT_FOUND", "ACCESS_DENIED", "PARAM_ILLEGAL"})
 UNKNOWN_CODES = frozenset({"PAYMENT_IN_PROCESS", "USER_PAYING", "SYSTEM_ERROR", "UNKNOWN_EXCEPTION", "REQUEST_TRAFFIC_EXCEED"})
 # The acquirer never saw the pay: not a decline. The id must be closed by a cancel first.
-NOT_RECEIVED = "ORDER_NOT_EXIST"
+NOT_RECEIVED = "ORDER_NOT_EXIST"  # same value as acquirer.NOT_RECEIVED (reasons imports nothing)
 
 
 def is_business_decline(status: str, code: str) -> bool:

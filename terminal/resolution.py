@@ -18,7 +18,7 @@ from typing import Callable
 from . import acquirer as api
 from .crashpoints import crashpoint
 from .journal import Journal
-from .reasons import FAULT_CODES, NOT_RECEIVED, is_business_decline
+from .reasons import FAULT_CODES, is_business_decline
 from .records import Transaction, now_iso
 from .states import TxState
 
@@ -55,13 +55,6 @@ def approved_fields(body: dict) -> dict:
         fields["customer_amount"] = json.dumps(body["customerAmount"], sort_keys=True)
         fields["exchange_rate"] = str(body.get("exchangeRate", ""))
     return fields
-
-
-def _not_received(body: dict) -> bool:
-    """An inquiry answer whose paymentResult says the acquirer never saw the pay."""
-    inner = body.get("paymentResult")
-    return (body.get("paymentStatus") == "FAIL" and isinstance(inner, dict)
-            and inner.get("resultCode") == NOT_RECEIVED)
 
 
 class Resolver:
@@ -111,7 +104,7 @@ class Resolver:
         if not result.verified:
             return None
         body = result.body
-        if (result.status == "F" and result.code == NOT_RECEIVED) or _not_received(body):
+        if result.not_received:
             # The pay never arrived (in the call's result, or in paymentResult of a FAIL
             # answer): cancelling closes the id so a pay still on its way charges nothing.
             return self.queue_cancel(tx.id, reason="not_received")

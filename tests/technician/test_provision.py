@@ -159,3 +159,17 @@ def test_pin_needed_without_a_terminal(sandbox, tmp_path, pin_files):
     proc = run_cli(None, *(args[:i] + args[i + 2:]), input="")
     assert proc.returncode == 2 and "--manager-pin-file" in proc.stderr
     assert not (tmp_path / "state" / "terminal_key.pem").exists()    # refused before anything was made
+
+
+def test_provision_and_diagnose_with_an_acquirer_that_reports_not_found_in_payment_result(sandbox, tmp_path,
+                                                                                           pin_files):
+    """Some acquirers answer an inquiry for an unknown id with result S, paymentStatus FAIL and
+    paymentResult ORDER_NOT_EXIST. The probe that proves the keys must accept that form too."""
+    sandbox.set_faults(kind="inquiry_fail_form")
+    state = tmp_path / "state"
+    proc = run_cli(None, *provision_args(sandbox, state, pin_files))
+    assert proc.returncode == 0, proc.stderr
+    assert "[5/5] verified" in proc.stderr
+    diagnose = run_cli(state / "terminal.toml", "--json", "diagnose")
+    checks = {c["name"]: c["status"] for c in json.loads(diagnose.stdout)["checks"]}
+    assert checks["acquirer"] == "PASS", diagnose.stdout
