@@ -1,0 +1,58 @@
+"""`pos-fleet` as a technician runs it: broker config, command with --wait, terminals --json."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.fleet.conftest import free_port
+from tests.fleet.helpers import (
+    console_for,
+    fleet_terminal_config,
+    start_terminal,
+    wait_for,
+)
+
+
+def pos_fleet(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from fleet.cli import entry; entry()", *args],
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_broker_write_only_produces_a_complete_config(tmp_path):
+    port = free_port()
+    run = pos_fleet("--dir", str(tmp_path), "--json", "broker", "--port", str(port), "--write-only")
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    conf = (tmp_path / "broker" / "mosquitto.conf").read_text()
+    assert f"listener {port} 127.0.0.1" in conf and "allow_anonymous false" in conf and "persistence true" in conf
+    assert out["ca"].endswith("ca.pem") and (tmp_path / "broker" / "acl").exists()
+    # the secrets are not world-readable
+    assert (tmp_path / "broker" / "credentials.json").stat().st_mode & 0o077 == 0
+
+
+def test_command_and_terminals_from_the_cli(tmp_path, sandbox, broker):
+    tid = "T-cli-1"
+    config = fleet_terminal_config(tmp_path, sandbox, broker, tid)
+    feeder = console_for(broker)                   # what `pos-fleet serve` does: keep the store current
+    terminal, agent = start_terminal(config)
+    try:
+        wait_for(lambda: (feeder.store.terminal(tid) or {}).get("online"), what="online")
+        home = str(broker.home.root)
+        run = pos_fleet("--dir", home, "--json", "command", tid, "lock", "--arg", "reason=cli test", "--wait", "20")
+        assert run.returncode == 0, run.stdout + run.stderr
+        (row,) = json.loads(run.stdout)
+        assert row["result"] == "ok" and row["detail"] == {"locked": "cli test"}
+        assert terminal.locked == "cli test"
+        run = pos_fleet("--dir", home, "--json", "terminals", "--online")
+        assert tid in [t["id"] for t in json.loads(run.stdout)]
+        # a refused command exits 1; an unknown terminal never acks: exit 4, the command stays queued
+        run = pos_fleet("--dir", home, "--json", "command", tid, "set_config", "--args-json",
+                        '{"changes": {"acquirer": {"client_id": "X"}}}', "--wait", "20")
+        assert run.returncode == 1 and json.loads(run.stdout)[0]["result"] == "refused"
+        run = pos_fleet("--dir", home, "command", "T-nobody", "ping", "--wait", "1")
+        assert run.returncode == 4
+    finally:
+        feeder.stop()
+        agent.stop()
+        terminal.close()
