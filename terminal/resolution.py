@@ -115,7 +115,8 @@ class Resolver:
     def _settle(self, tx: Transaction, body: dict) -> Transaction | None:
         """The final state an inquiry answer shows, journalled; None while it is not final."""
         status = body.get("paymentStatus")
-        inner = body.get("paymentResult") if isinstance(body.get("paymentResult"), dict) else {}
+        found = body.get("paymentResult")
+        inner: dict = found if isinstance(found, dict) else {}
         if status == "SUCCESS":
             amount = body.get("paymentAmount")
             if amount is not None and amount != tx.amount.to_api():

@@ -86,13 +86,13 @@ class SignatureHeader:
         optional spaces around commas; unknown fields are ignored, a repeated field is not."""
         fields: dict[str, str] = {}
         for part in (header or "").split(","):
-            name, sep, value = part.strip().partition("=")
+            name, sep, raw_value = part.strip().partition("=")
             key = name.strip().lower()
             if not sep or not key:
                 raise ValueError("Signature header missing or malformed")
             if key in fields:
                 raise ValueError(f"Signature header: {name.strip()} appears twice")
-            fields[key] = value.strip()
+            fields[key] = raw_value.strip()
         algorithm, version, value = (fields.get(k) for k in ("algorithm", "keyversion", "signature"))
         if not algorithm or not version or not value:
             raise ValueError("Signature header must carry algorithm, keyVersion and signature")

@@ -48,7 +48,7 @@ def wait_for_scan(config: Config, timeout_s: float = SCAN_TIMEOUT_S) -> str:
 
     scans: queue.Queue[str] = queue.Queue()
     scanner = build_scanner(kind=s.kind, **s.driver_options())
-    announced = []
+    announced: list[bool] = []
 
     def on_state(state) -> None:
         # Say "ready" only once the device is open: bytes sent earlier would be flushed.
