@@ -234,9 +234,12 @@ def load_config(path: Path | str | None = None) -> Config:
 
 
 def parse_config(data: dict, *, source: Path | None = None) -> Config:
+    where = f"{source}: " if source else ""
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        where = f"{source}: " if source else ""
         raise FaultError(f"{where}invalid configuration:\n{format_validation_error(exc)}", code="CONFIG") from None
+    except RecursionError:
+        raise FaultError(f"{where}invalid configuration: nested too deeply (see config/README.md for its sections)",
+                         code="CONFIG") from None
     return config.model_copy(update={"source": source})

@@ -15,7 +15,6 @@ from pathlib import Path
 from .errors import FaultError
 
 
-
 def profiles_dir() -> Path:
     """The shipped profiles: terminal/profiles/ inside an installed wheel (copied from config/ at
     build time by setup.py, read through importlib.resources), else config/ of a source checkout."""
@@ -30,15 +29,36 @@ DEFAULT_CONFIG = CONFIG_DIR / "demo.toml"
 STATE_DIR_ENV = "POS_TERMINAL_STATE_DIR"
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def read_toml(path: Path | str | None) -> tuple[dict, Path]:
     """The configuration file's table and its resolved path (the shipped demo by default)."""
     path = Path(path) if path else DEFAULT_CONFIG
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        if path.exists() and not path.is_file():
+            what = "a directory" if path.is_dir() else "not a regular file"
+            raise FaultError(f"configuration file {path} is {what}: pass --config with the path of the .toml file",
+                             code="CONFIG")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise FaultError(f"configuration file {path} is over {MAX_CONFIG_BYTES // 1024} KiB: a configuration "
+                             "is a few KiB of TOML; check that --config names the right file", code="CONFIG")
+        data = tomllib.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise FaultError(f"configuration file {path} not found: pass --config PATH", code="CONFIG") from None
+    except UnicodeDecodeError as exc:
+        raise FaultError(f"configuration file {path} is not a text file (byte {exc.start} is not UTF-8 text): "
+                         "pass --config with the .toml file", code="CONFIG") from None
     except tomllib.TOMLDecodeError as exc:
         raise FaultError(f"{path}: not valid TOML ({exc})", code="CONFIG") from None
+    except RecursionError:
+        raise FaultError(f"configuration file {path} nests too deeply to be a configuration: see config/README.md "
+                         "for its sections", code="CONFIG") from None
+    except OSError as exc:
+        raise FaultError(f"configuration file {path} cannot be read ({exc.strerror or exc}): check the path and "
+                         "its permissions", code="CONFIG") from None
     return data, path.resolve()
 
 
