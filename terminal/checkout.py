@@ -14,7 +14,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from .codes import PaymentCodeError, parse_payment_code
+from .codes import PaymentCodeError, check_reference, parse_payment_code
 from .errors import BusinessError, TerminalError
 from .money import Money
 from .records import Transaction, new_id, now_iso
@@ -83,6 +83,7 @@ class Checkout:
     def begin(self, amount: Money, *, tip: Money | None = None, reference: str = "",
               idempotency_key: str | None = None) -> PendingSale | Transaction:
         """Start a sale that waits for a scan. The same idempotency key returns the same sale."""
+        check_reference(reference)
         with self._lock:
             if idempotency_key:
                 if self.pending and self.pending.idempotency_key == idempotency_key:

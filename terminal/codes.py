@@ -136,6 +136,35 @@ class PaymentCode:
         raise TypeError("a PaymentCode is a credential and cannot be pickled")
 
 
+_DIGIT_SEPARATORS = re.compile(r"(?<=[0-9])[ \t\-._/]+(?=[0-9])")
+_DIGIT_RUN = re.compile(r"[0-9]+")
+
+
+def looks_like_payment_code(text: str) -> bool:
+    """True when `text` holds a digit run (spaces, dashes, dots allowed between digits, any
+    digit width) that this terminal would take as a wallet payment code. Used to refuse such a
+    text where a code has no business (an order reference), so it is never stored."""
+    flat = _DIGIT_SEPARATORS.sub("", unicodedata.normalize("NFKC", text or ""))
+    for run in _DIGIT_RUN.findall(flat):
+        if MIN_DIGITS <= len(run) <= MAX_DIGITS:
+            try:
+                recognise(run)
+                return True
+            except PaymentCodeError:
+                continue
+    return False
+
+
+def check_reference(reference: str) -> str:
+    """An ECR/merchant order reference, refused when it looks like a payment code (a code typed
+    or scanned into the wrong field would otherwise reach the journal in clear)."""
+    if looks_like_payment_code(reference):
+        raise InputError("the reference looks like a customer's payment code, which must never be stored: "
+                         "use the order number (a payment code of 16-24 digits is not a reference)",
+                         code="BAD_REFERENCE")
+    return reference
+
+
 def parse_payment_code(raw: str) -> PaymentCode:
     """Normalise a scan and recognise it, or raise PaymentCodeError saying why not."""
     text = normalise(raw)

@@ -13,7 +13,7 @@ from typing import Any
 
 from .audit import AuditTrail
 from .batch import BatchCloser, BatchReport
-from .codes import parse_payment_code
+from .codes import check_reference, parse_payment_code
 from .config import Config
 from .errors import BusinessError, UnknownResultError
 from .journal import Journal
@@ -108,6 +108,7 @@ class Terminal:
     def sale(self, amount: Money, code_text: str, *, tip: Money | None = None, reference: str = "",
              idempotency_key: str | None = None, tx_id: str | None = None) -> Transaction:
         """One sale, blocking until a final state (or a cancel still queued: exit 4)."""
+        check_reference(reference)                # a code in the reference field is never journalled
         code = parse_payment_code(code_text)      # bad scans refused before anything is written
         if self.locked:
             code.drop()

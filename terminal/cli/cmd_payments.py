@@ -19,7 +19,8 @@ def register(sub) -> None:
     p.add_argument("--reference", default="", help="merchant/ECR reference")
     p.add_argument("--no-receipt", action="store_true", help="do not print a receipt")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--code", help="the payment code (digits) as scanned")
+    src.add_argument("--code", help="the payment code as scanned; '-' reads it from standard input (use that in "
+                     "production: a code in the arguments shows in `ps` to every user of the machine)")
     src.add_argument("--scan", action="store_true", help="wait for the configured scanner")
     p.set_defaults(func=cmd_sale)
 
@@ -48,19 +49,33 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_close_batch)
 
 
+def _code_from_stdin() -> str:
+    """`--code -`: one line from standard input (a pipe or a prompt), never in argv."""
+    if sys.stdin is None:
+        raise InputError("--code -: no standard input to read the payment code from")
+    if sys.stdin.isatty():
+        return getpass.getpass("payment code: ")
+    line = sys.stdin.readline(4096)
+    if not line.strip():
+        raise InputError("--code -: standard input was empty: pipe the scanned code in, e.g. from the scanner")
+    return line.strip()
+
+
 def cmd_sale(args) -> int:
     config = config_of(args)
     currency = args.currency or config.terminal.currency
     # Validate typed input before anything starts (exit 2, nothing journalled).
-    from ..codes import parse_payment_code
+    from ..codes import check_reference, parse_payment_code
     from ..money import parse_amount
 
     amount = config.terminal.parse_amount(args.amount, currency)
     tip = parse_amount(args.tip, currency) if args.tip else None
-    if args.code is not None:
-        parse_payment_code(args.code).drop()
+    check_reference(args.reference)
+    code_text = _code_from_stdin() if args.code == "-" else args.code
+    if code_text is not None:
+        parse_payment_code(code_text).drop()
     with open_terminal(args) as terminal:
-        code = args.code if args.code is not None else _wait_for_scan(terminal)
+        code = code_text if code_text is not None else _wait_for_scan(terminal)
         tx = terminal.sale(amount, code, tip=tip, reference=args.reference)
         if tx.captured and not args.no_receipt:
             _report_print(terminal.receipts.sale(tx))

@@ -7,7 +7,7 @@ import logging
 import sys
 
 from ..errors import InputError, TerminalError
-from ..logs import setup_logging
+from ..logs import mask_digit_runs, setup_logging
 from .output import say
 
 # Each command module exposes register(subparsers); missing optional ones are skipped.
@@ -18,9 +18,9 @@ COMMAND_MODULES = (
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # bad usage: exit 2 with the usage line
+    def error(self, message: str):  # bad usage: exit 2 with the usage line (codes in it masked)
         self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"{self.prog}: error: {mask_digit_runs(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except TerminalError as exc:
-        say(f"error: {exc.message}")
+        say(f"error: {mask_digit_runs(exc.message)}")   # a code typed into the wrong argument
         return exc.exit_code
     except KeyboardInterrupt:
         say("interrupted: anything pending is resolved at the next start (or `pos-terminal recover`)")

@@ -16,6 +16,7 @@ from ..errors import (
     TerminalError,
     UnknownResultError,
 )
+from ..logs import mask_digit_runs
 from ..service import SaleInProgress
 
 log = logging.getLogger("terminal.control")
@@ -35,7 +36,10 @@ class ApiError(Exception):
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
                    **extra) -> JSONResponse:
-    return JSONResponse({**extra, "error": {"code": code, "message": message}}, status_code=status, headers=headers)
+    """Every error answer; a payment code that found its way into a message (a path, a field)
+    is masked."""
+    return JSONResponse({**extra, "error": {"code": code, "message": mask_digit_runs(message)}}, status_code=status,
+                        headers=headers)
 
 
 def status_for(exc: TerminalError) -> int:
