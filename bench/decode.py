@@ -9,8 +9,13 @@ without a code. Runs single-threaded on one core (CPU affinity pinned where the 
     python bench/decode.py --per-class 20  # quicker
     python bench/decode.py --save DIR      # also write the frames as PNG for inspection
 
+Columns: each single decoder; ``still`` = the chain on a still image (every fallback in one
+call, 25 ms budget); ``live 1st`` / ``live <=15`` = the chain as the camera runs it (4 ms
+budget, fallbacks spread over frames), read on the first frame / within 15 frames (half a
+second at 30 fps). The ``x zx`` rows divide by zxing alone on the same frames in this run.
+
 Classes: clean, blur, noise, dim, rotation, perspective, motion, glare, inverted, small,
-moire, none (no code at all). Success = the decoded text equals the encoded payload exactly.
+moire, none (no code at all), and the harder hardglare, screen, darkmotion (see HARDER). Success = the decoded text equals the encoded payload exactly.
 """
 from __future__ import annotations
 
@@ -29,12 +34,21 @@ import segno
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from drivers.decoding import DecoderChain, build_decoder  # noqa: E402
-from drivers.decoding.backends import BACKENDS  # noqa: E402
+from drivers.decoding import DecoderChain, build_decoder
+from drivers.decoding.backends import BACKENDS
 
 W, H = 640, 480
-CLASSES = ["clean", "blur", "noise", "dim", "rotation", "perspective", "motion", "glare",
-           "inverted", "small", "moire", "none"]
+EXISTING = ["clean", "blur", "noise", "dim", "rotation", "perspective", "motion", "glare",
+            "inverted", "small", "moire", "none"]
+# Harder, counter-realistic conditions (added after the first corpus; generated after it, so
+# the frames of EXISTING stay the same for a given seed):
+#   hardglare  a specular highlight over about a quarter of the code with a saturated core,
+#              one to three saturated patches, and a finger over one edge of the code
+#   screen     a photo of a phone screen at an angle: perspective, moire, a veil of reflected
+#              light and a little defocus together
+#   darkmotion low light and motion blur together (a dim shop, a hand still moving)
+HARDER = ["hardglare", "screen", "darkmotion"]
+CLASSES = EXISTING[:-1] + HARDER + ["none"]
 
 
 @dataclass
@@ -149,8 +163,11 @@ def make_frame(cls: str, rng: np.random.Generator) -> Frame:
         angle = rng.uniform(0, 360)
     elif cls == "perspective":
         tilt = rng.uniform(0.10, 0.18)
-    elif cls in ("blur", "motion", "glare"):
+    elif cls in ("blur", "motion", "glare", "hardglare", "darkmotion"):
         module_px = rng.uniform(4.0, 6.0)
+    elif cls == "screen":
+        tilt = rng.uniform(0.08, 0.15)
+        angle = rng.uniform(-20, 20)
     if data is None:
         if rng.random() < 0.5:  # a phone with a blank or text screen, no code
             blank = np.full((41, 41), 255, np.uint8)
@@ -158,8 +175,12 @@ def make_frame(cls: str, rng: np.random.Generator) -> Frame:
     else:
         mods = qr_modules(data)
         patch = card(mods, module_px, inverted=(cls == "inverted"))
-        if cls == "moire":
+        if cls in ("moire", "screen"):
             patch = _moire(patch, rng)
+        if cls == "screen":
+            patch = _screen_photo(patch, rng)
+        if cls == "hardglare":
+            patch = _hard_glare(patch, code_box(mods.shape[0], module_px), rng)
         where = place(scene, patch, rng, angle_deg=angle, tilt=tilt)
         if cls == "glare":
             scene = _glare(scene, rng, where)
@@ -168,6 +189,9 @@ def make_frame(cls: str, rng: np.random.Generator) -> Frame:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(1.6, 2.6))
     elif cls == "motion":
         img = _motion(img, rng)
+    elif cls == "darkmotion":
+        img = _motion(img, rng, (4, 8))
+        img = img * rng.uniform(0.10, 0.20) + rng.normal(0, rng.uniform(1.5, 3.0), img.shape)
     elif cls == "dim":
         img = img * rng.uniform(0.05, 0.12) + rng.normal(0, rng.uniform(1.5, 3.0), img.shape)
     elif cls == "noise":
@@ -206,8 +230,69 @@ def _glare(scene: np.ndarray, rng: np.random.Generator,
     return np.clip(scene.astype(np.float32) + blob, 0, 255).astype(np.uint8)
 
 
-def _motion(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    length = int(rng.integers(4, 10))
+def code_box(n_modules: int, module_px: float) -> tuple[float, float, float]:
+    """Where card() puts the symbol inside the phone patch: (x0, y0, side) of the symbol
+    itself, without its 4-module quiet zone."""
+    side = round(n_modules * module_px)
+    margin = max(6, side // 6)
+    bezel = max(4, side // 12)
+    quiet = side * 4 / n_modules
+    return bezel + margin // 2 + quiet, bezel + margin + quiet, side - 2 * quiet
+
+
+def _hard_glare(patch: np.ndarray, box: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:
+    """A ceiling light's specular reflection on the screen glass over about a quarter of the
+    code (its core clipped to white), small saturated patches, and a finger over one edge."""
+    h, w = patch.shape
+    qx0, qy0, q = box
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = patch.astype(np.float32)
+    # specular blob: an ellipse whose half-strength area is ~25% of the symbol's
+    cx, cy = qx0 + rng.uniform(0.2, 0.8) * q, qy0 + rng.uniform(0.2, 0.8) * q
+    area = 0.25 * q * q
+    aspect = rng.uniform(0.6, 1.6)
+    rx = np.sqrt(area / np.pi * aspect)
+    ry = area / (np.pi * rx)
+    a = rng.uniform(0, np.pi)
+    dx, dy = xx - cx, yy - cy
+    u, v = dx * np.cos(a) + dy * np.sin(a), -dx * np.sin(a) + dy * np.cos(a)
+    d2 = (u / rx) ** 2 + (v / ry) ** 2
+    peak = rng.uniform(170, 260)
+    out += peak * np.exp(-d2 * np.log(2))  # half strength on the ellipse's edge
+    # saturated patches (smaller reflections), each about 1-3% of the symbol
+    for _ in range(int(rng.integers(1, 4))):
+        px, py = qx0 + rng.uniform(0, 1) * q, qy0 + rng.uniform(0, 1) * q
+        r = np.sqrt(rng.uniform(0.01, 0.03) * q * q / np.pi)
+        out[(xx - px) ** 2 + (yy - py) ** 2 < r * r] = 255
+    # a finger over one edge, between the finder patterns: a shaded skin-grey ellipse coming
+    # from outside, 3-8% of the symbol deep (one to three modules)
+    edge = int(rng.integers(4))
+    depth = rng.uniform(0.03, 0.08) * q
+    along = rng.uniform(0.4, 0.6) * q
+    width = rng.uniform(0.1, 0.18) * q
+    if edge in (0, 1):  # left / right
+        fx = qx0 - width + depth if edge == 0 else qx0 + q + width - depth
+        fy, ax, ay = qy0 + along, width, width * 1.8
+    else:  # top / bottom
+        fy = qy0 - width + depth if edge == 2 else qy0 + q + width - depth
+        fx, ax, ay = qx0 + along, width * 1.8, width
+    fd = ((xx - fx) / ax) ** 2 + ((yy - fy) / ay) ** 2
+    skin = rng.uniform(120, 190) * (1.05 - 0.25 * np.clip(fd, 0, 1))
+    out = np.where(fd < 1, skin, out)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _screen_photo(patch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A phone screen photographed: reflected room light lifts the blacks (a veil), the
+    lens is slightly out of focus at that distance (moire and angle come from the caller)."""
+    veil = rng.uniform(30, 70)
+    out = patch.astype(np.float32) * (1 - veil / 255) + veil
+    out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.6, 1.1))
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def _motion(img: np.ndarray, rng: np.random.Generator, lengths: tuple[int, int] = (4, 10)) -> np.ndarray:
+    length = int(rng.integers(*lengths))
     k = np.zeros((length, length), np.float32)
     k[length // 2, :] = 1.0
     rot = cv2.getRotationMatrix2D((length / 2 - 0.5, length / 2 - 0.5), rng.uniform(0, 180), 1)
@@ -216,9 +301,14 @@ def _motion(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return cv2.filter2D(img, -1, k)
 
 
-def corpus(per_class: int, seed: int) -> list[Frame]:
+def corpus(per_class: int, seed: int, classes: list[str] | None = None) -> list[Frame]:
+    """EXISTING first, then HARDER, each from one seeded stream (adding a class at the end
+    never changes the frames of the classes before it)."""
     rng = np.random.default_rng(seed)
-    return [make_frame(cls, rng) for cls in CLASSES for _ in range(per_class)]
+    order = EXISTING + [c for c in HARDER]
+    frames = [make_frame(cls, rng) for cls in order for _ in range(per_class)]
+    wanted = set(classes or CLASSES)
+    return [f for f in frames if f.cls in wanted]
 
 
 # --------------------------------------------------------------------------- measuring
@@ -242,21 +332,90 @@ def run_decoder(decode, frames: list[Frame]) -> tuple[dict[str, float], list[flo
     return {c: ok[c] / n[c] for c in CLASSES if n[c]}, with_code, without
 
 
+def run_live(chain: DecoderChain, frames: list[Frame], hold: int
+             ) -> tuple[dict[str, float], dict[str, float], list[float], list[float], list[int]]:
+    """The chain as the camera runs it: each corpus image is shown for up to ``hold``
+    consecutive frames (a phone held up to a 30 fps camera; the same pixels each time, so no
+    help from fresh sensor noise or a steadier hand) until it is read; an image without a
+    code is shown ``hold`` times (an idle camera). Returns the rate read on the first frame
+    and within ``hold`` frames per class, the ms of every call with / without a code, and
+    the frame number each read code was read on."""
+    first: dict[str, int] = {c: 0 for c in CLASSES}
+    within: dict[str, int] = {c: 0 for c in CLASSES}
+    n: dict[str, int] = {c: 0 for c in CLASSES}
+    with_code: list[float] = []
+    without: list[float] = []
+    read_on: list[int] = []
+    for f in frames:
+        n[f.cls] += 1
+        for k in range(1, hold + 1):
+            t0 = time.perf_counter()
+            text = chain.decode(f.image)
+            ms = (time.perf_counter() - t0) * 1000
+            (without if f.payload is None else with_code).append(ms)
+            if f.payload is None:
+                if text is not None:
+                    break  # a false read: counted as a failure below
+                continue
+            if text == f.payload:
+                first[f.cls] += k == 1
+                within[f.cls] += 1
+                read_on.append(k)
+                break
+            if text is not None:
+                break  # a wrong text is never retried into a right one
+        else:
+            if f.payload is None:
+                first[f.cls] += 1
+                within[f.cls] += 1
+    rate = {c: first[c] / n[c] for c in CLASSES if n[c]}
+    rate_within = {c: within[c] / n[c] for c in CLASSES if n[c]}
+    return rate, rate_within, with_code, without, read_on
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
+
+
+def code_rate(rates: dict[str, float], classes: list[str] | None = None) -> float:
+    """Mean success over the classes with a code (the classes weigh the same)."""
+    picked = [rates[c] for c in (classes or CLASSES) if c != "none" and c in rates]
+    return statistics.mean(picked) if picked else float("nan")
+
+
+def pin_one_core() -> None:
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    cv2.setNumThreads(1)
+
+
+def ratios(per_class: int = 8, seed: int = 20240611, hold: int = 15) -> dict[str, float]:
+    """The machine-independent figures for the regression check (bench/ratios.py): the live
+    chain's milliseconds over zxing alone's, measured on the same frames in the same run,
+    and the live chain's success rate."""
+    frames = corpus(per_class, seed, EXISTING)
+    zx = build_decoder("zxing")
+    decode = lambda img: zx.decode(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))
+    decode(frames[0].image)
+    _, zc, zn = run_decoder(decode, frames)
+    chain = DecoderChain(live=True, budget_ms=4.0)
+    chain.decode(frames[0].image)
+    _, within, lc, ln, _ = run_live(chain, frames, hold)
+    return {"decode_live_none_median_x_zxing": pct(ln, 50) / pct(zn, 50),
+            "decode_live_all_p95_x_zxing_median": pct(lc + ln, 95) / pct(zc + zn, 50),
+            "decode_live_kept": code_rate(within)}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-class", type=int, default=100)
     ap.add_argument("--seed", type=int, default=20240611)
-    ap.add_argument("--decoders", default="zxing,pyzbar,opencv,chain")
+    ap.add_argument("--decoders", default="zxing,pyzbar,opencv,still,live")
+    ap.add_argument("--hold", type=int, default=15,
+                    help="live: frames an image is shown for (15 = half a second at 30 fps)")
     ap.add_argument("--save", metavar="DIR", help="write the corpus frames as PNG")
     args = ap.parse_args(argv)
-
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    cv2.setNumThreads(1)
+    pin_one_core()
 
     frames = corpus(args.per_class, args.seed)
     if args.save:
@@ -266,8 +425,20 @@ def main(argv: list[str] | None = None) -> int:
             cv2.imwrite(str(out / f"{i:04d}_{f.cls}.png"), f.image)
 
     rows = []
+    extra = ""
     for name in args.decoders.split(","):
-        if name == "chain":
+        if name == "live":
+            chain = DecoderChain(live=True, budget_ms=4.0)
+            chain.decode(frames[0].image)
+            rates, within, wc, wo, read_on = run_live(chain, frames, args.hold)
+            rows.append(("live 1st", rates, code_rate(rates), wc, wo))
+            rows.append((f"live <={args.hold}", within, code_rate(within), wc, wo))
+            late = [k for k in read_on if k > 1]
+            extra = (f"live: {len(late)} of {len(read_on)} codes read after the first frame "
+                     f"(median frame {statistics.median(late) if late else 0:.0f}, "
+                     f"max {max(late) if late else 0})")
+            continue
+        if name == "still":
             chain = DecoderChain()
             decode = chain.decode
         else:
@@ -275,28 +446,36 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skip {name}: not usable here", file=sys.stderr)
                 continue
             dec = build_decoder(name)
-            decode = lambda img, dec=dec: dec.decode(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))  # noqa: E731
+            decode = lambda img, dec=dec: dec.decode(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))
         decode(frames[0].image)  # warm-up (library initialisation)
         rates, wc, wo = run_decoder(decode, frames)
-        code_classes = [c for c in CLASSES if c != "none"]
-        overall = statistics.mean(rates[c] for c in code_classes)
-        rows.append((name, rates, overall, wc, wo))
+        rows.append((name, rates, code_rate(rates), wc, wo))
 
     print(f"corpus: {len(frames)} frames, {args.per_class} per class, {W}x{H}, seed {args.seed}, "
           f"one core")
-    hdr = f"{'class':<12}" + "".join(f"{r[0]:>9}" for r in rows)
+    hdr = f"{'class':<12}" + "".join(f"{r[0]:>10}" for r in rows)
     print(hdr)
     print("-" * len(hdr))
     for c in CLASSES:
         label = c if c != "none" else "none (TN)"
-        print(f"{label:<12}" + "".join(f"{r[1][c] * 100:8.1f}%" for r in rows))
+        print(f"{label:<12}" + "".join(f"{r[1][c] * 100:9.1f}%" for r in rows))
     print("-" * len(hdr))
-    print(f"{'with code':<12}" + "".join(f"{r[2] * 100:8.1f}%" for r in rows))
+    print(f"{'existing 11':<12}" + "".join(f"{code_rate(r[1], EXISTING) * 100:9.1f}%" for r in rows))
+    print(f"{'all 14':<12}" + "".join(f"{r[2] * 100:9.1f}%" for r in rows))
     for label, idx, q in [("med ms code", 3, 50), ("p95 ms code", 3, 95),
                           ("med ms none", 4, 50), ("p95 ms none", 4, 95)]:
-        print(f"{label:<12}" + "".join(f"{pct(r[idx], q):9.2f}" for r in rows))
-    print(f"{'med ms all':<12}" + "".join(f"{pct(r[3] + r[4], 50):9.2f}" for r in rows))
-    print(f"{'p95 ms all':<12}" + "".join(f"{pct(r[3] + r[4], 95):9.2f}" for r in rows))
+        print(f"{label:<12}" + "".join(f"{pct(r[idx], q):10.2f}" for r in rows))
+    print(f"{'med ms all':<12}" + "".join(f"{pct(r[3] + r[4], 50):10.2f}" for r in rows))
+    print(f"{'p95 ms all':<12}" + "".join(f"{pct(r[3] + r[4], 95):10.2f}" for r in rows))
+    zx = next((r for r in rows if r[0] == "zxing"), None)
+    if zx is not None:  # the floor: zxing alone on the same frames, in this run
+        z_none, z_all = pct(zx[4], 50), pct(zx[3] + zx[4], 50)
+        print(f"{'none x zx':<12}" + "".join(f"{pct(r[4], 50) / z_none:10.2f}" for r in rows)
+              + "   median ms without a code / zxing's")
+        print(f"{'p95 x zx med':<12}" + "".join(f"{pct(r[3] + r[4], 95) / z_all:10.2f}" for r in rows)
+              + "   p95 ms all frames / zxing's median")
+    if extra:
+        print(extra)
     return 0
 
 
