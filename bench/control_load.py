@@ -12,6 +12,7 @@ a warm-up) and at checkpoints, so growth without bound shows.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import selectors
@@ -26,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from terminal.control.client import TerminalClient  # noqa: E402
-from terminal.demo_codes import code_for  # noqa: E402
+from terminal.control.client import TerminalClient
+from terminal.demo_codes import code_for
 
 WARMUP = 50
 
@@ -53,6 +54,34 @@ def start_terminal(state_dir: str) -> tuple[subprocess.Popen, str, str]:
     return proc, ready["url"], Path(ready["tokenFile"]).read_text().strip()
 
 
+@contextlib.contextmanager
+def core_floor():
+    """The floor: the same sale in the core, in-process, against its own embedded sandbox
+    (no HTTP API, no checkout, no event stream). Timed interleaved with the API sales, so a
+    load change on a shared machine hits both alike."""
+    from sandbox.embedded import EmbeddedSandbox
+    from tests.support import build, write_terminal_config
+
+    with tempfile.TemporaryDirectory(prefix="control-floor-") as tmp:
+        sandbox = EmbeddedSandbox(state_dir=Path(tmp) / "sandbox")
+        sandbox.start()
+        terminal = build(write_terminal_config(Path(tmp), sandbox))
+        amount = terminal.parse_amount("1.00")
+
+        def one() -> float:
+            t0 = time.perf_counter()
+            terminal.sale(amount, code_for("0000"))
+            return time.perf_counter() - t0
+
+        try:
+            for _ in range(WARMUP):
+                one()
+            yield one
+        finally:
+            terminal.close()
+            sandbox.stop()
+
+
 def percentile(sorted_values: list[float], p: float) -> float:
     index = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values)) - 1))
     return sorted_values[index]
@@ -67,16 +96,17 @@ def main() -> int:
     state_dir = tempfile.mkdtemp(prefix="control-load-")
     proc, url, token = start_terminal(state_dir)
     client = TerminalClient(url, token)
-    code = code_for("0000")
     latencies: list[float] = []
+    floor: list[float] = []
     rss: list[tuple[int, int]] = []
     every = max(1, args.sales // args.checkpoints)
+    floor_every = max(1, args.sales // 300)
     try:
-        with client.events(timeout=60) as stream:
+        with client.events(timeout=60) as stream, core_floor() as core_sale:
             def one_sale() -> float:
                 t0 = time.perf_counter()
                 tx = client.sale("1.00")
-                client.scan(code)
+                client.scan(code_for("0000"))  # a fresh code each time, as a wallet shows
                 for event in stream:
                     if (event.txId == tx.id and event.kind == "checkout"
                             and event.detail.get("state") == "RESULT"):
@@ -88,12 +118,13 @@ def main() -> int:
             for _ in range(WARMUP):
                 one_sale()
             rss.append((0, rss_kib(proc.pid)))
-            started = time.perf_counter()
             for i in range(1, args.sales + 1):
                 latencies.append(one_sale())
+                if i % floor_every == 0:
+                    floor.append(core_sale())
                 if i % every == 0 or i == args.sales:
                     rss.append((i, rss_kib(proc.pid)))
-            elapsed = time.perf_counter() - started
+            elapsed = sum(latencies)  # back to back: the floor's sales are not counted
     finally:
         client.close()
         proc.send_signal(signal.SIGTERM)
@@ -102,11 +133,14 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
 
+    floor = sorted(v * 1000 for v in floor)
     ms = sorted(v * 1000 for v in latencies)
     print(f"sales: {args.sales} (after {WARMUP} warm-up), approved, through the control API + embedded sandbox")
     print(f"throughput: {args.sales / elapsed:.1f} sales/s  ({elapsed:.1f} s)")
     print(f"latency ms (sale request -> RESULT event): p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  "
           f"p99 {percentile(ms, 99):.1f}  max {ms[-1]:.1f}  mean {statistics.fmean(ms):.1f}")
+    print(f"floor, the same sale in the core (in-process, no API), interleaved: p50 {percentile(floor, 50):.1f} ms  "
+          f"p95 {percentile(floor, 95):.1f} ms;  API p50 / core p50 = {percentile(ms, 50) / percentile(floor, 50):.2f}")
     print("terminal RSS (MiB) after N sales: " + ", ".join(f"{n}: {kib / 1024:.1f}" for n, kib in rss))
     first, last = rss[0][1], rss[-1][1]
     half = next(kib for n, kib in rss if n >= args.sales // 2)

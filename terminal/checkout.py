@@ -70,7 +70,7 @@ class Checkout:
     def _set(self, state: TerminalState, tx_id: str, **detail) -> None:
         self.state = state
         try:
-            self.terminal.journal.note(tx_id, "checkout", state=state.value, **detail)
+            self.terminal.journal.note(tx_id, "checkout", state=state.value, durable=False, **detail)
         except TerminalError as exc:   # shutting down (journal closed): the payment itself is journalled
             log.warning("checkout event not journalled", extra={"txId": tx_id, "reason": exc.message})
 

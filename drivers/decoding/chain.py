@@ -3,34 +3,34 @@
 Why a chain: one decoder call settles the easy frames in about a millisecond; the frames it
 misses fail for a few recurring reasons (a located symbol whose modules are too small or too
 soft to sample, a dark frame with a dozen grey levels of contrast, sensor noise, a screen's
-moire). Each fallback below targets one of those reasons and is cheap on its own, and all of
-them together stay inside ``budget_ms`` per frame:
+moire). Each fallback below targets one of those reasons and is cheap on its own; on a still
+image all of them together stay inside ``budget_ms``:
 
 1. zxing on the full frame (LocalAverage binarizer, its own invert/rotate/downscale retries),
    with ``return_errors`` so a symbol that was located but failed its checksum gives a region.
 2. Region fallbacks on that symbol only (a crop, so upscaling is cheap): 2x upscale,
    unsharp mask, denoise, glare flattening (black-hat), global-histogram binarizer.
 3. Frame fallbacks: local contrast equalisation + smoothing (dark frames only), glare
-   flattening, half-scale
-   (averages noise away), fixed-threshold and global-histogram binarizers, a light blur (moire), and
-   optionally a second backend (pyzbar) as the last resort.
+   flattening, half-scale (averages noise away), fixed-threshold and global-histogram
+   binarizers, a light blur (moire), 1.5x upscale, and pyzbar as the last resort.
 
 A stage is skipped when its running cost estimate does not fit in what is left of the budget,
 so a frame stays within ``budget_ms`` (give or take one estimate's error).
 
 ``live=True`` (camera use) spends the fallbacks where a code is likely and spreads them over
 frames, because most camera frames hold no code at all and a 30 fps camera sees a held-up
-phone for dozens of frames:
+phone for dozens of frames. The work per frame is fixed, not timed, so what is read does not
+depend on how busy the CPU is:
 
-- every frame: zxing, and the region fallbacks when zxing located a symbol it could not read
-  (a located finder pattern is the evidence a code is there; the crops are cheap);
-- every ``spread``-th frame, or every frame while a symbol is located: ONE frame fallback,
-  the dark-frame one when the frame is dark, else the next one in rotation (pyzbar, ~10 ms,
-  joins the rotation only while zxing locates a symbol it cannot read).
+- every frame: zxing; when it located a symbol it could not read (a finder pattern is the
+  evidence a code is there), two region fallbacks on that symbol's crop, in rotation, and
+  one frame fallback in rotation (pyzbar, ~10 ms, joins the rotation only then);
+- nothing located: one frame fallback on every ``spread``-th frame, the dark-frame one when
+  the frame is dark, else the next in rotation; nothing on the others.
 
-So an idle camera costs about one zxing call per frame (the median), no frame costs more than
-``budget_ms`` plus one stage's usual cost (the p95), and a code that only a frame fallback
-reads is read within ``spread`` x the number of stages frames (half a second at 30 fps).
+So an idle camera costs about one zxing call per frame (the median); a frame costs at most
+zxing + two crops + one stage; a code that only a frame fallback reads is read within
+``spread`` x the number of stages frames (under a second at 30 fps).
 A still image (``live=False``: scan-test, single shots) runs every fallback in one call.
 """
 from __future__ import annotations
@@ -43,13 +43,15 @@ from ..errors import DependencyMissing
 from .backends import Decoder, PyzbarDecoder, build_decoder
 
 Stage = tuple[str, Callable[[Any], "str | None"]]
+ROI_PER_FRAME = 2  # live: region fallbacks per frame on a located symbol (of 5, in rotation)
 
 
 class DecoderChain:
     """Decode one frame (BGR or grayscale numpy array) to the text of a QR code, or None.
 
     ``primary``: "zxing" (default; fallbacks need it), "pyzbar" or "opencv" (then the chain is
-    that single decoder). ``budget_ms``: time after which no further fallback starts.
+    that single decoder). ``budget_ms`` (still images): time after which no further fallback
+    starts; live mode does a fixed amount of work per frame instead.
     ``last_resort``: add pyzbar as a final frame fallback when it is usable (still images).
     ``spread`` (live): a frame fallback runs on one frame in ``spread`` when nothing was located.
     ``last_stage`` names the stage that produced the last result (for diagnostics/bench).
@@ -67,6 +69,7 @@ class DecoderChain:
         self.spread = max(1, spread)
         self.last_stage: str | None = None
         self._rotation = 0
+        self._roi_rotation = 0
         self._frame_no = 0
         self._cost: dict[str, float] = {}  # running estimate of each stage's ms
         self._single: Decoder | None = None
@@ -107,8 +110,9 @@ class DecoderChain:
         if self._single is not None:
             self.last_stage = self._single.name
             return self._single.decode(gray)
-        start = time.perf_counter()
-        deadline = start + self.budget_ms / 1000.0
+        if self.live:
+            return self._decode_live(gray)
+        deadline = time.perf_counter() + self.budget_ms / 1000.0
         text, regions = self._primary(gray)
         if text is not None:
             self.last_stage = "zxing"
@@ -119,22 +123,42 @@ class DecoderChain:
                 if text is not None:
                     self.last_stage = "roi-" + name
                     return text
-        # live: the plan is one stage at most, bounded by its own cost, and it runs even on a
-        # busy machine where the region crops used the budget (else a dim code is never read)
-        frame_deadline = None if self.live else deadline
+        for name, stage in self._frame_stages:
+            text = self._timed(name, stage, gray, deadline)
+            if text is not None:
+                self.last_stage = name
+                return text
+        return self._none()
+
+    def _decode_live(self, gray: Any) -> str | None:
+        """A fixed amount of work per frame, whatever the machine's speed (so what is read
+        does not depend on a busy CPU): zxing; ``ROI_PER_FRAME`` region fallbacks in
+        rotation on a located symbol; at most one frame fallback (see _frame_plan)."""
+        text, regions = self._primary(gray)
+        if text is not None:
+            self.last_stage = "zxing"
+            return text
+        if regions:
+            crop = self._crop(gray, regions[0])
+            stages = self._region_stages()
+            for _ in range(ROI_PER_FRAME):
+                name, stage = stages[self._roi_rotation % len(stages)]
+                self._roi_rotation += 1
+                text = stage(crop)
+                if text is not None:
+                    self.last_stage = "roi-" + name
+                    return text
         for name, stage in self._frame_plan(gray, located=bool(regions)):
-            text = self._timed(name, stage, gray, frame_deadline)
+            text = stage(gray)
             if text is not None:
                 self.last_stage = name
                 return text
         return self._none()
 
     def _frame_plan(self, gray: Any, *, located: bool) -> list[Stage]:
-        """The frame fallbacks this frame gets: all of them for a still image; in live mode
-        one (or none, on most frames of an idle camera), see the module docstring."""
+        """Live mode: the one frame fallback this frame gets, or none (most frames of an idle
+        camera), see the module docstring."""
         stages = self._frame_stages
-        if not self.live or not stages:
-            return stages
         self._frame_no += 1
         if not located and self._frame_no % self.spread:
             return []

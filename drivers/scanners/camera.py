@@ -68,13 +68,14 @@ class _Handoff:
 class CameraScanner(Scanner):
     """``camera``: index, /dev/videoN, video file or image-sequence pattern; ``backend``:
     "opencv" or "picamera2"; ``decoder``: "zxing" (the chain) or "pyzbar" / "opencv" (single).
-    ``budget_ms`` bounds the fallbacks per frame (4 ms: a frame's p95 stays about 5 ms on the
-    development machine; the chain spreads its fallbacks over frames, see DecoderChain)."""
+    ``budget_ms`` bounds the fallbacks per frame of a file source (every frame decoded); a
+    live camera does a fixed, small amount of work per frame and spreads the fallbacks over
+    frames (DecoderChain live mode)."""
 
     kind = "camera"
 
     def __init__(self, *, camera: int | str = 0, backend: str = "opencv",
-                 decoder: str = "zxing", budget_ms: float = 4.0, width: int = 640,
+                 decoder: str = "zxing", budget_ms: float = 15.0, width: int = 640,
                  height: int = 480, loop: bool = False, debounce_s: float = 2.0,
                  source: FrameSource | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:

@@ -29,7 +29,7 @@ print("\\nPROBE " + json.dumps({{"code": code, "loaded": loaded}}))
 def probe(*argv: str, state_dir: Path) -> tuple[dict, str]:
     env = {**os.environ, "POS_TERMINAL_STATE_DIR": str(state_dir)}
     proc = subprocess.run([sys.executable, "-c", PROBE.format(heavy=HEAVY), *argv], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     out, _, tail = proc.stdout.rpartition("\nPROBE ")
     assert tail, proc.stdout + proc.stderr
     return json.loads(tail), out
