@@ -17,6 +17,7 @@ APT_PACKAGES=(
   libmtdev1 libsdl2-2.0-0                    # Kivy input / SDL runtime
   fonts-wqy-microhei                         # CJK glyphs for Chinese receipts and UI
   gettext                                    # msgfmt for the UI catalogs
+  ca-certificates                            # the system CA store: an empty acquirer.ca_bundle (terminal/trust.py)
   gcc linux-libc-dev                         # build python-evdev (keyboard-wedge scanner; sdist only)
   mosquitto                                  # fleet MQTT broker: tests run their own on a free port (no service needed)
   chromium chromium-driver                   # fleet dashboard test in a real headless browser (Selenium)

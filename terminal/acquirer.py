@@ -15,6 +15,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import signing
+from .trust import system_ca_bundle
 
 log = logging.getLogger("terminal.acquirer")
 
@@ -87,7 +88,8 @@ class AcquirerClient:
         self._credentials = credentials
         self._acquirer_key = acquirer_public_key
         # Pass verify= on each request: REQUESTS_CA_BUNDLE would otherwise replace Session.verify.
-        self._verify: str | bool = ca_bundle or True
+        # Empty: the system store (terminal/trust.py), never certifi's copy in the venv.
+        self._verify: str = ca_bundle or system_ca_bundle()
         self._timeouts = (connect_timeout_s, pay_read_timeout_s, read_timeout_s)
         self.session = session or requests.Session()
         self.session.trust_env = False
