@@ -42,6 +42,7 @@ class Console:
         self.client.on_message = self._on_message
         self.ready = threading.Event()
         self._acks = threading.Condition()
+        self._acked: set[str] = set()
         self._chunks: dict[str, dict[int, bytes]] = {}
         self.bundles: dict[str, Path] = {}
 
@@ -90,7 +91,10 @@ class Console:
         elif leaf == "event":
             self.store.add_event(tid, body)
         elif leaf == "ack":
-            if not self.store.record_ack(tid, body):
+            if self.store.record_ack(tid, body):
+                with self._acks:
+                    self._acked.add(str(body.get("id")))
+            else:
                 log.warning("ack from %s names no command of it: %s", tid, body.get("id"))
             if body.get("result") == "refused":
                 self.store.add_event(tid, {"kind": "command_refused", "command": body.get("id"),
@@ -123,29 +127,38 @@ class Console:
     # -- outgoing -------------------------------------------------------------------------------
     def send(self, terminal_id: str, op: str, args: dict | None = None, *, operator: str = "cli",
              lifetime_s: int = 24 * 3600) -> dict:
-        if not valid_id(terminal_id):
-            raise ValueError(f"{terminal_id!r} is not a terminal id")
-        envelope = sign_command(self.key, command_id=uuid.uuid4().hex, terminal_id=terminal_id, op=op,
-                                args=args or {}, operator=operator, lifetime_s=lifetime_s)
-        self.store.add_command(envelope)           # recorded before it leaves
-        self.publish_raw(terminal_id, json.dumps(envelope).encode())
-        return envelope
+        return self.send_many([terminal_id], op, args, operator=operator, lifetime_s=lifetime_s)[0]
+
+    def send_many(self, terminal_ids: list[str], op: str, args: dict | None = None, *, operator: str = "cli",
+                  lifetime_s: int = 24 * 3600) -> list[dict]:
+        """One envelope per terminal (each signed for its addressee), recorded in one transaction
+        before any leaves, then published together (QoS 1) and waited for as a batch."""
+        bad = [t for t in terminal_ids if not valid_id(t)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a terminal id")
+        envelopes = [sign_command(self.key, command_id=uuid.uuid4().hex, terminal_id=t, op=op, args=args or {},
+                                  operator=operator, lifetime_s=lifetime_s) for t in terminal_ids]
+        self.store.add_commands(envelopes)
+        infos = [self.client.publish(topic(e["cmd"]["terminal"], "cmd"), json.dumps(e), qos=1) for e in envelopes]
+        for info in infos:
+            info.wait_for_publish(timeout=30)
+        return envelopes
 
     def publish_raw(self, terminal_id: str, payload: bytes) -> None:
         info = self.client.publish(topic(terminal_id, "cmd"), payload, qos=1)
         info.wait_for_publish(timeout=10)
 
     def wait_acks(self, command_ids: list[str], timeout_s: float) -> dict[str, dict]:
-        """Block until every command has an ack (or the timeout): {id: command row}."""
+        """Block until every command has an ack (or the timeout): {id: command row}. Acks are
+        tracked in memory as they arrive (the store is read once at the end)."""
         import time
 
         deadline = time.monotonic() + timeout_s
+        wanted = set(command_ids)
         with self._acks:
-            while True:
-                rows = {cid: self.store.command(cid) for cid in command_ids}
-                if all(r and r["state"] == "acked" for r in rows.values()):
-                    return rows
+            while not wanted <= self._acked:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    return rows
+                    break
                 self._acks.wait(min(left, 1.0))
+        return {cid: self.store.command(cid) for cid in command_ids}

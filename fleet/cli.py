@@ -78,8 +78,8 @@ def cmd_command(args) -> int:
                          f"it again with --arg confirmation=CODE\n")
     console = Console(home, store).start()
     try:
-        sent = [console.send(t, args.op, cmd_args, operator=args.operator, lifetime_s=args.lifetime)["cmd"]["id"]
-                for t in targets]
+        sent = [e["cmd"]["id"] for e in console.send_many(targets, args.op, cmd_args, operator=args.operator,
+                                                          lifetime_s=args.lifetime)]
         rows = console.wait_acks(sent, args.wait) if args.wait else {cid: store.command(cid) for cid in sent}
     finally:
         console.stop()

@@ -34,8 +34,8 @@ def serve(home, *, web_host: str = "127.0.0.1", web_port: int = 8080) -> int:
     console.enrolment = Enroller(home, store)
     console.start()
 
-    def send(terminal_id: str, op: str, args: dict, operator: str) -> dict:
-        return console.send(terminal_id, op, args, operator=operator)
+    def send(terminal_ids: list[str], op: str, args: dict, operator: str) -> list[dict]:
+        return console.send_many(terminal_ids, op, args, operator=operator)
 
     app = create_app(store, secret=web_secret(home), send=send)
     try:

@@ -45,6 +45,9 @@ class Store:
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=10000")
+        # WAL + NORMAL: a crash of the console loses nothing; a power cut may lose the last
+        # moments of acks and statuses (the terminals' audit trails remain the record of truth)
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._lock = threading.RLock()
 
@@ -125,11 +128,14 @@ class Store:
 
     # -- commands -------------------------------------------------------------------------------
     def add_command(self, envelope: dict) -> None:
-        c = envelope["cmd"]
+        self.add_commands([envelope])
+
+    def add_commands(self, envelopes: list[dict]) -> None:
         with self.tx() as db:
-            db.execute("INSERT INTO commands(id, terminal, op, args, operator, issued_at, expires_at) VALUES (?,?,?,?,?,?,?)",
-                       (c["id"], c["terminal"], c["op"], json.dumps(c["args"]), c["operator"], c["issuedAt"],
-                        c["expiresAt"]))
+            db.executemany("INSERT INTO commands(id, terminal, op, args, operator, issued_at, expires_at) "
+                           "VALUES (?,?,?,?,?,?,?)",
+                           [(c["id"], c["terminal"], c["op"], json.dumps(c["args"]), c["operator"], c["issuedAt"],
+                             c["expiresAt"]) for c in (e["cmd"] for e in envelopes)])
 
     def record_ack(self, terminal_id: str, ack: dict) -> bool:
         """Store an ack; False when it names no command of that terminal (a stray or forged one)."""

@@ -56,7 +56,8 @@ def page(title: str, body: str, user: str = "") -> HTMLResponse:
                         f"<style>{STYLE}</style></head><body>{nav}<h1>{e(title)}</h1>{body}</body></html>")
 
 
-def create_app(store, *, secret: bytes, send: Callable[[str, str, dict, str], dict] | None) -> FastAPI:
+def create_app(store, *, secret: bytes, send: Callable[[list[str], str, dict, str], list[dict]] | None) -> FastAPI:
+    """`send(terminal_ids, op, args, operator)` -> the signed envelopes (fleet.bus.Console.send_many)."""
     app = FastAPI(title="pos-fleet", docs_url=None, redoc_url=None, openapi_url=None)
 
     def sign(value: str) -> str:
@@ -191,7 +192,7 @@ def create_app(store, *, secret: bytes, send: Callable[[str, str, dict, str], di
         checked = _checked_form(request, await form(request))
         if isinstance(checked, Response):
             return checked
-        envelope = send(terminal_id, checked[0], checked[1], f"web:{user}")
+        (envelope,) = send([terminal_id], checked[0], checked[1], f"web:{user}")
         return RedirectResponse(f"/t/{terminal_id}?sent={envelope['cmd']['id']}", status_code=303)
 
     @app.post("/bulk")
@@ -204,7 +205,7 @@ def create_app(store, *, secret: bytes, send: Callable[[str, str, dict, str], di
         if isinstance(checked, Response):
             return checked
         targets = store.terminals(group=data.get("group", ""))
-        ids = [send(t["id"], checked[0], checked[1], f"web:{user}")["cmd"]["id"] for t in targets]
+        ids = [e["cmd"]["id"] for e in send([t["id"] for t in targets], checked[0], checked[1], f"web:{user}")]
         return page("Bulk command sent", f"<p id='bulk-result'>{e(checked[0])} sent to {len(ids)} terminal(s) of "
                     f"group {e(data.get('group', ''))}.</p><p><a href='/?group={e(data.get('group', ''))}'>back</a></p>",
                     user)

@@ -31,7 +31,7 @@ def dashboard(broker):
         store.record_status(tid, status, now())
         store.set_group(tid, "north" if i < 3 else "south")
     console = console_for(broker)
-    app = create_app(store, secret=b"k" * 32, send=lambda t, op, args, who: console.send(t, op, args, operator=who))
+    app = create_app(store, secret=b"k" * 32, send=lambda ts, op, args, who: console.send_many(ts, op, args, operator=who))
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
