@@ -93,6 +93,7 @@ class Checkout:
                     return done
             if self.state in (TerminalState.AWAITING_SCAN, TerminalState.PROCESSING):
                 raise SaleInProgress("a sale is already in progress: finish or cancel it first")
+            self.terminal.refuse_if_unreachable()     # up front: nothing sent, not charged
             total = amount + tip if tip else amount
             maximum = self.terminal.config.terminal.max_money(total.currency)
             if total.currency not in self.terminal.config.terminal.currencies or total.minor > maximum.minor:

@@ -51,6 +51,7 @@ class Terminal:
         self.receipts = receipts
         self.info = info or {}
         self._notices = OutcomeNotices(journal=journal)
+        self.connectivity = None    # the builder attaches a Connectivity (terminal/connectivity.py)
         self.faults: list[str] = []
         self.locked = ""        # a reason while the till is locked (fleet lock command): no new sale
         # One money-moving operation at a time (sale, void, refund, batch close, recovery), so
@@ -114,6 +115,11 @@ class Terminal:
             code.drop()
             raise BusinessError(f"the till is locked ({self.locked}): ask the fleet operator to unlock it",
                                 code="LOCKED")
+        try:
+            self.refuse_if_unreachable()
+        except BusinessError:
+            code.drop()
+            raise
         if not self._sale_lock.acquire(blocking=False):
             raise SaleInProgress("the terminal is busy with another payment (a sale, or an earlier payment "
                                  "being resolved): wait for it, then try again")
@@ -232,6 +238,16 @@ class Terminal:
 
         self._background = threading.Thread(target=loop, name="pending-resolution", daemon=True)
         self._background.start()
+
+    def refuse_if_unreachable(self) -> None:
+        """A sale is refused before anything is journalled or sent when the acquirer is known
+        to be unreachable (AcquirerUnreachable: not charged)."""
+        if self.connectivity is not None:
+            self.connectivity.refuse_if_unreachable()
+
+    def link_state(self) -> str:
+        """ONLINE | OFFLINE | UNKNOWN, from real traffic and the probe."""
+        return self.connectivity.state if self.connectivity is not None else "UNKNOWN"
 
     # -- open payments and outcomes nobody has seen (the till's indicator and notices) -------
     def open_payments(self) -> list[Transaction]:

@@ -17,6 +17,7 @@ from . import __version__
 from .acquirer import AcquirerClient, Credentials
 from .batch import BatchCloser
 from .config import Config
+from .connectivity import Connectivity
 from .errors import FaultError
 from .journal import Journal
 from .keystore import KeyStore
@@ -117,6 +118,8 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
         ca_bundle=endpoint.ca_bundle or None, connect_timeout_s=a.connect_timeout_s,
         pay_read_timeout_s=a.read_timeout_s, read_timeout_s=a.other_read_timeout_s,
     )
+    connectivity = Connectivity(base_url=endpoint.base_url, connect_timeout_s=a.connect_timeout_s)
+    client.on_exchange = connectivity.record_exchange      # every real call is evidence
     encrypter = CredentialEncrypter(public_key_pem=endpoint.encryption_public_key.read_bytes(),
                                     kid=endpoint.encryption_kid)
     journal = Journal(state_dir / "journal.sqlite")
@@ -144,6 +147,7 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
         if watchdog is not None:
             watchdog.stopping()
         stop.set()
+        connectivity.stop()
         receipts.close()
         if sandbox is not None:
             sandbox.stop()
@@ -155,6 +159,7 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
     fault_sink.append(terminal)
     terminal.sandbox = sandbox
     terminal.client = client
+    terminal.connectivity = connectivity
     terminal.keystore = keystore
     terminal.use_credentials = lambda c: credentials.__setitem__(0, c)   # rotation.rotate_key(on_rotated=)
     if not config.acquirer.embedded:

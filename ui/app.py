@@ -36,6 +36,7 @@ class PosApp(App):
     lang = StringProperty("en")
     demo = BooleanProperty(False)
     open_count = NumericProperty(0)     # payments not final yet (the sale screen's indicator)
+    link_state = StringProperty("UNKNOWN")   # the acquirer link: ONLINE | OFFLINE | UNKNOWN
     title = "POS terminal"
 
     def __init__(self, *, terminal=None, checkout=None, scanner=None, demo: bool = False, lang: str | None = None,
@@ -118,6 +119,7 @@ class PosApp(App):
         self.worker.run(self.scanner_link.start)
         self.scanner_link.bind_keyboard(Window)
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
+        Clock.schedule_interval(lambda _dt: self._poll_link(), 1.0)
         if self.config_.ui.idle_lock_s:
             Clock.schedule_interval(lambda _dt: self.check_idle(), 1.0)
         for key, message in self.startup_problems:
@@ -181,6 +183,10 @@ class PosApp(App):
             self.screens["history"].core_changed()
             self.screens["result"].core_changed(ev.tx_id)
             self.watch.changed()
+
+    def _poll_link(self) -> None:
+        """A read of an attribute the acquirer client keeps current (no I/O on the UI thread)."""
+        self.link_state = self.terminal.link_state()
 
     def _scan_rejected(self, message: str) -> None:
         self.banners.show("scan", i18n._(message), "warning", timeout=8)

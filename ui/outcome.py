@@ -24,6 +24,20 @@ class Outcome:
     rate: str = ""
 
 
+NOT_SENT_REASONS = {
+    "ACQUIRER_UNREACHABLE": "Cannot reach the payment network. Not charged.",
+    "SALE_IN_PROGRESS": "The terminal is still resolving an earlier payment: wait a moment, then try again. "
+                        "Not charged.",
+    "RESULT_UNKNOWN": "Earlier payments are still being resolved: the terminal keeps trying. Not charged.",
+}
+
+
+def not_sent(error=None) -> Outcome:
+    """The journal has no such payment, so nothing left the terminal (it journals before sending)."""
+    code = getattr(error, "code", "")
+    return Outcome("not_sent", "Not sent", NOT_SENT_REASONS.get(code, "The payment was not sent. Not charged."))
+
+
 def outcome_of(tx, error=None) -> Outcome:
     state = tx.state.value if tx is not None else ""
     if state in APPROVED_STATES:

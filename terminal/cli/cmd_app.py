@@ -59,6 +59,8 @@ class AppServices:
             terminal = build_terminal(self.config)
         self.terminals.append(terminal)
         terminal.start_background_resolution()   # queued cancels/refunds keep retrying between sales
+        if terminal.connectivity is not None:
+            terminal.connectivity.start()         # the light probe behind the till's link indicator
         checkout = Checkout(terminal=terminal)
         if self.config.control.enabled:
             stop, self.control_url = _start_control(self.config, terminal, checkout)

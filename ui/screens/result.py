@@ -5,12 +5,12 @@ from __future__ import annotations
 from kivy.properties import ListProperty, StringProperty
 
 from .. import sounds
-from ..outcome import outcome_of
+from ..outcome import not_sent, outcome_of
 from .base import PosScreen
 
 COLOURS = {"approved": (0.09, 0.52, 0.25, 1), "declined": (0.70, 0.14, 0.14, 1),
-           "unknown": (0.78, 0.50, 0.04, 1)}
-GLYPHS = {"approved": "✓", "declined": "✕", "unknown": "?"}
+           "unknown": (0.78, 0.50, 0.04, 1), "not_sent": (0.27, 0.32, 0.40, 1)}
+GLYPHS = {"approved": "✓", "declined": "✕", "unknown": "?", "not_sent": "–"}
 
 
 class ResultScreen(PosScreen):
@@ -37,7 +37,18 @@ class ResultScreen(PosScreen):
         self.colour = COLOURS[self.kind]
         self.glyph = GLYPHS[self.kind]
         self.refresh()
+        if tx is None and self.tx_id:    # journalled or not? Not journalled means never sent.
+            self.app.worker.run(self.app.terminal.get, self.tx_id, on_done=self._changed, on_error=self._not_sent)
+            return
         sounds.play(self.kind)
+
+    def _not_sent(self, exc: BaseException) -> None:
+        if getattr(exc, "code", "") != "NOT_FOUND" or self.tx is not None or self.app.current != "result":
+            return
+        self.outcome = not_sent(self.error)
+        self.kind, self.colour, self.glyph = "not_sent", COLOURS["not_sent"], GLYPHS["not_sent"]
+        self.refresh()
+        sounds.play("declined")
 
     def refresh(self) -> None:
         o, tx = self.outcome, self.tx

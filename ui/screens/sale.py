@@ -150,6 +150,11 @@ class SaleScreen(PosScreen):
             self.app.go("sale")
         self.message = self.t(getattr(exc, "message", "")) or self.t("The sale could not start.")
 
+    def link_text(self, state: str, *_lang) -> str:
+        colour, text = {"ONLINE": ("4cd07d", "Online"), "OFFLINE": ("ff8a80", "Offline")}.get(
+            state, ("c0c6d0", "Checking link"))
+        return f"[color={colour}]●[/color] {self.t(text)}"
+
     def open_text(self, count: int, *_lang) -> str:
         return self.t("Open payments: %(n)s", n=count) if count else self.t("No open payments")
 
