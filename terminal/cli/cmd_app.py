@@ -39,8 +39,9 @@ class AppServices:
     """What the app's loader builds on the worker (journal, keys, acquirer link, checkout and,
     with control.enabled, the control API driving the same checkout), and how it is stopped."""
 
-    def __init__(self, config):
+    def __init__(self, config, scanner=None):
         self.config = config
+        self.scanner = scanner
         self.terminals: list = []
         self.stops: list = []
         self.control_url = ""
@@ -52,7 +53,7 @@ class AppServices:
         if self.config.fleet.enabled:      # staged fleet config applied (or rolled back) + the agent
             from ..fleet.hooks import start_fleet
 
-            terminal, agent = start_fleet(self.config, build_terminal)
+            terminal, agent = start_fleet(self.config, build_terminal, health_probes=self._probes())
             if agent is not None:
                 self.stops.append(agent.stop)
         else:
@@ -66,6 +67,16 @@ class AppServices:
             stop, self.control_url = _start_control(self.config, terminal, checkout)
             self.stops.append(stop)
         return terminal, checkout
+
+    def _probes(self) -> dict:
+        scanner = self.scanner
+        if scanner is None:
+            return {"scanner": lambda: "FAULT: not built (see the app's banner)"}
+
+        def probe() -> str:
+            h = scanner.health()
+            return h.state.value + (f": {h.message}" if h.message else "")
+        return {"scanner": probe}
 
     def close(self) -> None:
         for stop in self.stops:
@@ -114,8 +125,8 @@ def run_app(args, demo: bool) -> int:
         from ..control.server import check_bind
 
         check_bind(config)                       # a bad control address fails before the window opens
-    services = AppServices(config)
     scanner, scanner_problem = _scanner(config)
+    services = AppServices(config, scanner=scanner)
     from ..composition import touchscreen_app_class
 
     PosApp = touchscreen_app_class()

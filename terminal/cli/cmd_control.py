@@ -39,10 +39,16 @@ def cmd_control(args) -> int:
             sys.stdout.write(json.dumps({"url": server.url, "tokenFile": token_path}) + "\n")
             sys.stdout.flush()
 
-    with open_terminal(args, fleet=True) as terminal:   # recovery at start: what a crash left open is resolved first
+    from ..fleet.hooks import SystemdRestart
+
+    host = SystemdRestart() if SystemdRestart.available() else None   # fleet `restart`: exit 75, systemd restarts
+    with open_terminal(args, fleet=True, host=host) as terminal:   # recovery at start: what a crash left open is resolved first
         if terminal.config.control != config.control and args.port is None:
             config = terminal.config                # a fleet configuration applied at this start
         serve(config, terminal=terminal, event_log=Path(args.event_log) if args.event_log else None,
               on_ready=ready)
+    if host is not None and host.requested:
+        say("control API stopped for a restart requested by the fleet")
+        return SystemdRestart.EXIT_CODE
     say("control API stopped")
     return 0

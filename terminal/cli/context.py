@@ -20,7 +20,7 @@ def config_of(args) -> Config:
 
 
 @contextlib.contextmanager
-def open_terminal(args, *, recover: bool = True, fleet: bool = False) -> Iterator[Terminal]:
+def open_terminal(args, *, recover: bool = True, fleet: bool = False, host=None) -> Iterator[Terminal]:
     """`fleet=True` for long-running services (control): a staged fleet configuration is applied
     (rolled back if the terminal cannot start with it) and the fleet agent runs alongside."""
     from ..wiring import build_terminal
@@ -29,7 +29,7 @@ def open_terminal(args, *, recover: bool = True, fleet: bool = False) -> Iterato
     if fleet and config.fleet.enabled:
         from ..fleet.hooks import start_fleet
 
-        terminal, agent = start_fleet(config, build_terminal)
+        terminal, agent = start_fleet(config, build_terminal, host=host)
     else:
         terminal, agent = build_terminal(config), None
     try:

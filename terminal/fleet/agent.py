@@ -124,10 +124,11 @@ class FleetAgent:
             log.warning("fleet command queue full: command dropped (the console re-sends unacknowledged ones)")
 
     # -- work -------------------------------------------------------------------------------------
-    def _publish_leaf(self, leaf: str, payload: dict, *, qos: int = 1, retain: bool = False) -> None:
-        if self.client is not None:
-            self.client.publish(topic(self.terminal_id, leaf), json.dumps(payload, separators=(",", ":")),
-                                qos=qos, retain=retain)
+    def _publish_leaf(self, leaf: str, payload: dict, *, qos: int = 1, retain: bool = False):
+        if self.client is None:
+            return None
+        return self.client.publish(topic(self.terminal_id, leaf), json.dumps(payload, separators=(",", ":")),
+                                   qos=qos, retain=retain)
 
     def publish_status(self) -> dict:
         status = collect_status(self.terminal, terminal_id=self.terminal_id, state_dir=self.state_dir,
@@ -169,8 +170,12 @@ class FleetAgent:
             ack = self.executor.handle(payload)
             if ack.get("op") in ("lock", "unlock") and ack["result"] == "ok":
                 self.locked = ack["detail"].get("locked", "")
-            self._publish_leaf("ack", ack)
+            info = self._publish_leaf("ack", ack)
             self._wake.set()
+            if ack.get("op") == "restart" and ack["result"] == "ok":
+                if info is not None:
+                    info.wait_for_publish(timeout=5)      # the console learns before we go
+                self.executor.host.restart()
 
 
 def _now() -> str:

@@ -145,10 +145,10 @@ class CommandExecutor:
         return {"staged": str(staged.name), "applies": "when idle, at the next restart (rolled back if it cannot start)"}
 
     def op_restart(self, args, cmd) -> dict:
-        restart = getattr(self.host, "restart", None)
-        if restart is None:
-            raise Outcome("unsupported", {"reason": "NO_SUPERVISOR", "message": "this process cannot restart itself"})
-        restart()
+        """Acknowledged first; the agent then asks the host to restart (after the ack is out)."""
+        if getattr(self.host, "restart", None) is None:
+            raise Outcome("unsupported", {"reason": "NO_SUPERVISOR", "message": "this process cannot restart itself "
+                                          "(only `pos-terminal control` under systemd can)"})
         return {"restarting": True}
 
     def op_update(self, args, cmd) -> dict:

@@ -9,7 +9,30 @@ from .staged_config import build_with_rollback
 log = logging.getLogger("terminal.fleet")
 
 
-def start_fleet(config, build_terminal, *, host=None):
+class SystemdRestart:
+    """`restart` for a service under systemd (Restart=on-failure): stop gracefully like SIGTERM,
+    then exit with EXIT_CODE so systemd starts it again (a staged configuration then applies)."""
+
+    EXIT_CODE = 75          # EX_TEMPFAIL
+
+    def __init__(self):
+        self.requested = False
+
+    @staticmethod
+    def available() -> bool:
+        import os
+
+        return bool(os.environ.get("INVOCATION_ID"))      # set by systemd for its services
+
+    def restart(self) -> None:
+        import os
+        import signal
+
+        self.requested = True
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def start_fleet(config, build_terminal, *, host=None, health_probes: dict | None = None):
     """(terminal, agent or None). The agent failing to start never stops the terminal."""
     def build(candidate):
         if candidate.control.enabled:       # a control address it cannot serve on is a failed start
@@ -20,7 +43,7 @@ def start_fleet(config, build_terminal, *, host=None):
 
     terminal = build_with_rollback(config, build)
     try:
-        agent = start_agent(terminal, host=host)
+        agent = start_agent(terminal, host=host, health_probes=health_probes)
     except Exception:
         log.exception("fleet agent not started; the terminal runs without it")
         agent = None

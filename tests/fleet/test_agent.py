@@ -65,6 +65,17 @@ def test_signed_commands_are_acknowledged_and_audited(fleet_pair):
     assert row["state"] == "acked" and row["result"] == "ok" and row["detail"] == {"pong": True}
     entry = AuditTrail(terminal.journal).entries(action="fleet.ping")[0]
     assert entry["actor"] == "fleet:alice" and entry["result"] == "ok" and entry["detail"]["command"] == sent
+    # what this host cannot do is said plainly, never faked
+    restart = console.send(tid, "restart")["cmd"]["id"]
+    update = console.send(tid, "update", {"wheel": "/nonexistent/pos_terminal-9.9.9-py3-none-any.whl"})["cmd"]["id"]
+    acks = console.wait_acks([restart, update], 15)
+    assert acks[restart]["result"] == "unsupported" and acks[restart]["detail"]["reason"] == "NO_SUPERVISOR"
+    assert acks[update]["result"] == "refused" and acks[update]["detail"]["reason"] == "BAD_ARGS"
+    # factory reset needs the one-time code the terminal answers with
+    first = console.send(tid, "factory_reset", {"confirmation": "000000"})["cmd"]["id"]
+    ack = console.wait_acks([first], 15)[first]
+    assert ack["result"] == "confirm" and len(ack["detail"]["confirmation"]) == 6
+    assert (terminal.config.state_dir() / "journal.sqlite").exists()
 
 
 def test_forged_expired_replayed_and_misaddressed_commands_are_refused(fleet_pair):

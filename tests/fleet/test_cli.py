@@ -56,3 +56,27 @@ def test_command_and_terminals_from_the_cli(tmp_path, sandbox, broker):
         feeder.stop()
         agent.stop()
         terminal.close()
+
+
+def test_restart_under_systemd_acks_then_exits_for_systemd_to_restart(tmp_path, sandbox, broker):
+    """`pos-terminal control` under systemd (INVOCATION_ID set): the restart command is
+    acknowledged, then the service stops gracefully and exits 75 (Restart=on-failure restarts it)."""
+    from tests.support import cli_env
+
+    tid = "T-restart-1"
+    config = fleet_terminal_config(tmp_path, sandbox, broker, tid, control={"enabled": True, "port": 0})
+    console = console_for(broker)
+    proc = subprocess.Popen([sys.executable, "-m", "terminal.cli.main", "--config", str(config), "control"],
+                            env=cli_env({"INVOCATION_ID": "test-unit"}), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: (console.store.terminal(tid) or {}).get("online"), timeout_s=60, what="control online")
+        cid = console.send(tid, "restart")["cmd"]["id"]
+        row = console.wait_acks([cid], 20)[cid]
+        assert row["result"] == "ok", row
+        assert proc.wait(timeout=30) == 75, proc.stderr.read()[-2000:]
+        wait_for(lambda: not console.store.terminal(tid)["online"], what="offline after the restart")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        console.stop()
