@@ -46,8 +46,10 @@ setup_system() {
 setup_python() {
   local py="${PYTHON:-python3}"
   [[ -x "$VENV/bin/python" ]] || "$py" -m venv "$VENV"
-  local stamp="$VENV/.installed-$(cat requirements.txt requirements-dev.txt setup.py pyproject.toml | sha256sum | cut -c1-16)"
+  local stamp="$VENV/.installed-$(cat requirements-bootstrap.txt requirements.txt requirements-dev.txt setup.py pyproject.toml | sha256sum | cut -c1-16)"
   if [[ ! -f "$stamp" ]]; then
+    # the venv's pip and setuptools first: the ones venv copies in have known advisories
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check --upgrade -r requirements-bootstrap.txt
     "$VENV/bin/pip" install -q --disable-pip-version-check -r requirements-dev.txt
     "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps -e .
     touch "$stamp"
@@ -66,6 +68,7 @@ case "${1:-demo}" in
         [[ $# -eq 0 ]] && bash scripts/smoke_installed.sh "$VENV"
         exec "$VENV/bin/python" -m pytest -q "$@" ;;
   smoke) exec bash scripts/smoke_installed.sh "$VENV" ;;
+  audit) shift || true; exec "$VENV/bin/python" scripts/audit_deps.py "$@" ;;
   setup) exit 0 ;;
-  *) echo "usage: bash bootstrap.sh demo|test|smoke|setup" >&2; exit 2 ;;
+  *) echo "usage: bash bootstrap.sh demo|test|smoke|setup|audit" >&2; exit 2 ;;
 esac

@@ -62,9 +62,11 @@ echo "==> release in $PREFIX/releases (current -> the running one)"
 install -d -m 0755 "$PREFIX" "$PREFIX/releases" "$PREFIX/bundles"
 BUILD_VENV="$PREFIX/.build-venv"
 [[ -x "$BUILD_VENV/bin/python" ]] || python3 -m venv "$BUILD_VENV"
-"$BUILD_VENV/bin/pip" install -q --upgrade pip wheel
+"$BUILD_VENV/bin/pip" install -q --upgrade -r "$SRC/requirements-bootstrap.txt" wheel
 BUNDLE="$(mktemp -d "$PREFIX/bundles/new.XXXXXX")"
-"$BUILD_VENV/bin/pip" wheel -q -w "$BUNDLE" "$SRC"
+# The pinned pip and setuptools travel in the bundle: every release venv is upgraded from it
+# (the ones `python3 -m venv` copies in have known advisories; security/advisories.toml).
+"$BUILD_VENV/bin/pip" wheel -q -w "$BUNDLE" "$SRC" -r "$SRC/requirements-bootstrap.txt"
 WHEEL="$(ls "$BUNDLE"/pos_terminal-*-py3-none-any.whl)"
 VERSION="$(basename "$WHEEL" | sed -E 's/^pos_terminal-([^-]+)-.*/\1/')"
 rm -rf "$PREFIX/bundles/$VERSION"
@@ -85,6 +87,7 @@ else
     REL="$PREFIX/releases/$VERSION"
     rm -rf "$REL"
     python3 -m venv "$REL/venv"
+    "$REL/venv/bin/pip" install -q --no-index --find-links "$PREFIX/bundles/$VERSION" --upgrade pip setuptools
     "$REL/venv/bin/pip" install -q --no-index --find-links "$PREFIX/bundles/$VERSION" "$WHEEL"
     install -d "$REL/bin"
     ln -sfn ../venv/bin/pos-terminal "$REL/bin/pos-terminal"

@@ -126,6 +126,10 @@ def install_release(layout: Layout, wheel: Path, version: str, *, installer: str
             run([*shlex.split(installer), str(wheel), str(final)], what="the release installer")
         else:
             run([sys.executable, "-m", "venv", str(final / "venv")], what="python -m venv")
+            if any(Path(wheel).parent.glob("pip-*.whl")):   # the bundle's pinned installer (install.sh)
+                run([str(final / "venv" / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+                     "--no-index", "--find-links", str(Path(wheel).parent), "--upgrade", "pip", "setuptools"],
+                    what="pip upgrade of the release venv")
             run([str(final / "venv" / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
                  "--no-index", "--find-links", str(Path(wheel).parent), str(wheel)], what="pip install of the release")
             (final / "bin").mkdir(exist_ok=True)
