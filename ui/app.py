@@ -19,6 +19,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from . import i18n
+from .error_guard import UiErrorGuard
 from .events import CoreEvent, CoreEvents
 from .fonts import register_default_font
 from .open_payments import PaymentWatch
@@ -28,7 +29,7 @@ from .worker import Worker
 log = logging.getLogger("ui.app")
 HERE = Path(__file__).resolve().parent
 SCREENS = ("sale", "scan", "processing", "result", "receipt", "history", "detail", "refund", "pin",
-           "batch", "lock", "technician", "open")
+           "batch", "lock", "technician", "open", "error")
 SALE_FLOW = {"scan", "processing", "result"}
 
 
@@ -58,6 +59,8 @@ class PosApp(App):
         self.scanner_link: ScannerLink | None = None
         self.screens: dict = {}
         self.startup_problems: list[tuple[str, str]] = []   # (banner key, message) known before start
+        self.ui_errors: list[BaseException] = []     # uncaught UI-thread errors, newest last (tests read it)
+        self._guard = UiErrorGuard(app=self)
         if terminal is not None:
             self._attach(terminal, checkout)
 
@@ -105,6 +108,7 @@ class PosApp(App):
         from .root import PosRoot
         from .screens import load_screen
 
+        self._guard.install()
         self.root_widget = PosRoot()
         self.sm: ScreenManager = self.root_widget.ids.sm
         self.sm.transition = NoTransition()
@@ -128,6 +132,7 @@ class PosApp(App):
         return self.root_widget
 
     def on_stop(self):
+        self._guard.remove()
         if self.events:
             self.events.close()
         if self.scanner_link is not None:
@@ -140,6 +145,26 @@ class PosApp(App):
         if hasattr(screen, "prepare"):
             screen.prepare(**kwargs)
         self.sm.current = name
+
+    def resume(self, name: str) -> None:
+        """Back to a screen as it was left (after a PIN, the lock): no prepare, no reset."""
+        self.sm.current = name
+
+    def show_error(self) -> None:
+        if self.screens.get("error") is not None:
+            self.sm.current = "error"
+
+    def back_to_till(self) -> None:
+        """Where the checkout really is: its sale's screen, or the sale screen."""
+        state = self.checkout.state.value
+        if state == "AWAITING_SCAN":
+            self.go("scan", pending=self.checkout.pending)
+        elif state == "PROCESSING":
+            self.resume("processing")
+        elif state == "RESULT":
+            self.go("result", tx=self.checkout.result, error=self.checkout.error)
+        else:
+            self.go("sale")
 
     @property
     def current(self) -> str:

@@ -55,10 +55,16 @@ class AppDriver:
 
     @staticmethod
     def frames(n: int = 1) -> None:
-        from kivy.base import EventLoop
+        """Advance n frames, with the error handling of Kivy's own main loop (EventLoop.mainloop):
+        an exception goes to the ExceptionManager, and is raised only if no handler takes it."""
+        from kivy.base import EventLoop, ExceptionManager
 
         for _ in range(n):
-            EventLoop.idle()
+            try:
+                EventLoop.idle()
+            except BaseException as exc:
+                if ExceptionManager.handle_exception(exc) == ExceptionManager.RAISE:
+                    raise
 
     def idle_until(self, condition: Callable[[], bool], *, max_frames: int = 200_000,
                    timeout_s: float = 30.0, what: str = "condition") -> None:

@@ -49,9 +49,12 @@ def ui(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def fresh(ui):
-    """Each test starts on an empty sale screen in English with no banners or faults."""
+    """Each test starts on an empty sale screen in English with no banners or faults, and fails
+    if the UI thread raised an error that the app's error guard swallowed."""
+    ui.app.ui_errors.clear()
     yield
     app = ui.app
+    errors = list(app.ui_errors)
     app.terminal.sandbox.reset_faults()
     ui.idle_until(lambda: app.checkout.state.value != "PROCESSING", what="sale finished")
     if app.checkout.state.value == "AWAITING_SCAN":
@@ -63,3 +66,6 @@ def fresh(ui):
         app.banners.clear(key)
     app.go("sale", clear=True)
     ui.frames(2)
+    errors += app.ui_errors
+    app.ui_errors.clear()
+    assert not errors, f"uncaught UI-thread errors: {errors!r}"

@@ -30,6 +30,7 @@ class DetailScreen(PosScreen):
 
     def prepare(self, tx_id: str = "", message: tuple[str, dict] | None = None, level: str = "info",
                 back: str | None = None, **_kw) -> None:
+        tx_id = tx_id or self.tx_id      # no id: the transaction already shown, reloaded
         if back is not None:
             self.back_to = back
         elif tx_id != self.tx_id:

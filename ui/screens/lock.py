@@ -37,7 +37,7 @@ class LockScreen(PosScreen):
         self.clock_text = time.strftime("%H:%M")
 
     def unlock(self) -> None:
-        self.app.go(self.back_to)
+        self.app.resume(self.back_to)    # the screen as it was left, not reset
 
 
 SCREEN = LockScreen

@@ -118,8 +118,9 @@ class PinScreen(PosScreen):
             self._show_lock()
 
     def back(self) -> None:
+        """Back to the screen that asked, as it was left (its transaction and amount intact)."""
         self.entry = ""
-        self.app.go(self._back)
+        self.app.resume(self._back)
 
 
 SCREEN = PinScreen

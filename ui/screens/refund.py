@@ -23,6 +23,9 @@ class RefundScreen(PosScreen):
         self.remaining = None
 
     def prepare(self, tx=None, remaining: Money | None = None, **_kw) -> None:
+        if tx is None:        # nothing new to refund: keep the refund being prepared
+            self.refresh()
+            return
         self.tx, self.remaining = tx, remaining
         self.tx_id = tx.id if tx else ""
         self.digits = str(remaining.minor) if remaining else ""

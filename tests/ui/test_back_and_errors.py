@@ -1,0 +1,90 @@
+"""Back on every screen lands on a consistent screen (the PIN screens used to leave an empty
+transaction with Void enabled, or a broken refund that then raised on the UI thread), and an
+uncaught error on the UI thread shows the error screen instead of closing the app."""
+from __future__ import annotations
+
+import pytest
+from kivy.clock import Clock
+
+from terminal.wiring import DEMO_MANAGER_PIN
+from tests.ui.helpers import sell, start_sale
+from tests.ui.test_manager_flows import approved_sale, enter_pin, open_in_history
+
+pytestmark = pytest.mark.ui
+
+
+def back(ui, screen: str) -> None:
+    ui.tap(ui.app.screens[screen].ids.back_btn)
+    ui.frames(2)
+    ui.settle()
+
+
+def test_an_uncaught_ui_error_shows_the_error_screen_and_the_till_goes_on(ui):
+    app = ui.app
+
+    def bug(_dt):
+        raise RuntimeError("a bug in a screen")
+    Clock.schedule_once(bug, 0)
+    ui.frames(3)
+    assert app.current == "error"
+    assert [type(e) for e in app.ui_errors] == [RuntimeError]
+    app.ui_errors.clear()
+    back(ui, "error")
+    assert app.current == "sale"
+    assert sell(ui, "300", "0000").kind == "approved"       # the app still takes payments
+
+
+def test_back_on_every_screen_lands_on_a_consistent_screen(ui):
+    app = ui.app
+    for name in ("history", "batch", "open"):
+        app.go(name)
+        ui.screen(name)
+        back(ui, name)
+        assert app.current == "sale", name
+    tx = approved_sale(ui, "1500")
+
+    open_in_history(ui, tx.id)
+    detail = app.screens["detail"]
+    ui.tap(detail.ids.void_btn)                       # void PIN, then Back
+    ui.screen("pin")
+    back(ui, "pin")
+    assert app.current == "detail" and detail.tx_id == tx.id and detail.tx.id == tx.id
+    assert tx.masked_code in detail.body and detail.can_void
+
+    ui.tap(detail.ids.refund_btn)                     # refund, its PIN, Back, then carry on
+    ui.screen("refund")
+    refund = app.screens["refund"]
+    ui.tap(refund.ids.continue_btn)
+    ui.screen("pin")
+    back(ui, "pin")
+    assert app.current == "refund" and refund.tx_id == tx.id and refund.valid
+    ui.tap(refund.ids.continue_btn)
+    ui.screen("pin")
+    enter_pin(ui, DEMO_MANAGER_PIN)
+    ui.screen("detail")
+    ui.settle()
+    assert "Refunded" in detail.message
+
+    app.go("refund", tx=detail.tx, remaining=detail.remaining())
+    ui.screen("refund")
+    back(ui, "refund")
+    assert app.current == "detail" and detail.tx_id == tx.id
+    app.go("lock", back_to="detail")                  # the idle lock, then touch to continue
+    ui.screen("lock")
+    ui.tap(app.screens["lock"].ids.unlock)
+    ui.screen("detail")
+    assert detail.tx_id == tx.id and tx.masked_code in detail.body
+    back(ui, "detail")
+    assert app.current == "history"
+    back(ui, "history")
+    assert app.current == "sale"
+
+    ui.tap(app.screens["sale"].ids.tech_btn)          # technician PIN, Back
+    ui.screen("pin")
+    back(ui, "pin")
+    assert app.current == "sale"
+
+    start_sale(ui, "275")                             # scan: Cancel is its Back
+    ui.tap(app.screens["scan"].ids.cancel_btn)
+    ui.screen("sale")
+    assert app.checkout.state.value == "IDLE" and app.screens["sale"].digits == "275"
