@@ -126,3 +126,38 @@ def test_keypad_backspace_and_clear(ui):
     assert sale.can_charge is False
     type_amount(ui, "50")
     assert "0.50" in sale.ids.charge_btn.text
+
+
+def test_after_a_decline_try_again_charges_the_same_amount_and_tip_in_one_tap(ui):
+    app = ui.app
+    from tests.ui.helpers import type_amount
+
+    type_amount(ui, "1000")
+    ui.tap(app.screens["sale"].tip_buttons["15"])
+    ui.tap(app.screens["sale"].ids.charge_btn)
+    ui.screen("scan")
+    ui.idle_until(lambda: app.screens["scan"].ready, what="awaiting scan")
+    ui.settle()
+    present(ui, "0051")                                   # declined: insufficient balance
+    ui.screen("result")
+    ui.settle()
+    result = app.screens["result"]
+    assert result.kind == "declined"
+    ui.tap(result.ids.retry_btn)
+    ui.screen("scan")
+    ui.idle_until(lambda: app.screens["scan"].ready, what="awaiting the retry's scan")
+    ui.settle()
+    assert app.screens["scan"].total_text == "$11.50"
+    present(ui, "0000")
+    ui.screen("result")
+    ui.settle()
+    assert result.kind == "approved" and result.tx.amount_minor == 1150 and result.tx.tip_minor == 150
+
+
+def test_try_again_is_not_offered_when_the_result_is_not_confirmed(ui):
+    app = ui.app
+    result = app.screens["result"]
+    app.go("result", tx=None, error=None)
+    ui.frames(2)
+    assert result.kind == "unknown" and result.ids.retry_btn.disabled and result.ids.retry_btn.opacity == 0
+    result.new_sale()

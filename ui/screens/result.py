@@ -98,6 +98,13 @@ class ResultScreen(PosScreen):
         self.app.screens["sale"].clear()
         self.app.go("history")
 
+    def retry(self) -> None:
+        """The same amount and tip again (the sale screen still holds them), straight to the scan."""
+        if self.kind not in ("declined", "not_sent"):
+            return
+        sale = self.app.screens["sale"]
+        self.app.worker.run(self.app.checkout.acknowledge, on_done=lambda _r: sale.charge())
+
     def new_sale(self) -> None:
         self.app.worker.run(self.app.checkout.acknowledge)
         self.app.go("sale", clear=True)
