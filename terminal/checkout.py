@@ -14,11 +14,12 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from .codes import PaymentCodeError, check_reference, parse_payment_code
+from .codes import PaymentCodeError
 from .errors import BusinessError, TerminalError
 from .money import Money
 from .records import Transaction, new_id, now_iso
-from .service import SaleInProgress, Terminal
+from .sale_rules import SaleRequest
+from .service import AcceptedCode, SaleInProgress, Terminal
 
 log = logging.getLogger("terminal.checkout")
 
@@ -37,16 +38,31 @@ class NoSaleAwaitingScan(BusinessError):
 
 @dataclass
 class PendingSale:
+    """A sale the rules accepted, waiting for its scan (in memory only until then)."""
+
     tx_id: str
-    amount: Money
-    tip: Money | None = None
-    reference: str = ""
-    idempotency_key: str | None = None
+    request: SaleRequest
     created_at: str = field(default_factory=now_iso)
 
     @property
+    def amount(self) -> Money:
+        return self.request.amount
+
+    @property
+    def tip(self) -> Money | None:
+        return self.request.tip
+
+    @property
+    def reference(self) -> str:
+        return self.request.reference
+
+    @property
+    def idempotency_key(self) -> str | None:
+        return self.request.idempotency_key
+
+    @property
     def total(self) -> Money:
-        return self.amount + self.tip if self.tip else self.amount
+        return self.request.total
 
     def to_api(self) -> dict:
         """Shaped like a journal transaction; not journalled until a code is scanned."""
@@ -83,27 +99,21 @@ class Checkout:
     def begin(self, amount: Money, *, tip: Money | None = None, reference: str = "",
               idempotency_key: str | None = None) -> PendingSale | Transaction:
         """Start a sale that waits for a scan. The same idempotency key returns the same sale."""
-        check_reference(reference)
         with self._lock:
             if idempotency_key:
                 if self.pending and self.pending.idempotency_key == idempotency_key:
                     return self.pending
-                done = self.terminal.journal.find(idempotency_key=idempotency_key)
+                done = self.terminal.find_sale(idempotency_key)
                 if done is not None:
                     return done
             if self.state in (TerminalState.AWAITING_SCAN, TerminalState.PROCESSING):
                 raise SaleInProgress("a sale is already in progress: finish or cancel it first")
+            request = self.terminal.sale_request(amount, tip=tip, reference=reference,
+                                                 idempotency_key=idempotency_key)
             self.terminal.refuse_if_unreachable()     # up front: nothing sent, not charged
-            total = amount + tip if tip else amount
-            maximum = self.terminal.config.terminal.max_money(total.currency)
-            if total.currency not in self.terminal.config.terminal.currencies or total.minor > maximum.minor:
-                from .errors import InputError
-
-                raise InputError(f"amount {total} is not allowed on this terminal (maximum {maximum})",
-                                 code="BAD_AMOUNT")
-            self.pending = PendingSale(new_id("T"), amount, tip, reference[:64], idempotency_key)
+            self.pending = PendingSale(new_id("T"), request)
             self.result = self.error = None
-            self._set(TerminalState.AWAITING_SCAN, self.pending.tx_id, amount=total.to_api())
+            self._set(TerminalState.AWAITING_SCAN, self.pending.tx_id, amount=request.total.to_api())
             return self.pending
 
     def scan(self, code_text: str) -> str:
@@ -115,26 +125,21 @@ class Checkout:
             if self.state != TerminalState.AWAITING_SCAN or self.pending is None:
                 raise NoSaleAwaitingScan("no sale is waiting for a scan: start a sale first")
             try:
-                code = parse_payment_code(code_text)
-                try:
-                    self.terminal.payments.refuse_reused(code)
-                finally:
-                    code.drop()
+                code = self.terminal.accept_code(code_text)
             except PaymentCodeError as exc:
                 self.terminal.journal.note(self.pending.tx_id, "scan_rejected", reason=exc.reason)
                 raise
             sale = self.pending
             self._set(TerminalState.PROCESSING, sale.tx_id)
-            self._worker = threading.Thread(target=self._charge, args=(sale, code_text),
+            self._worker = threading.Thread(target=self._charge, args=(sale, code),
                                             name=f"sale-{sale.tx_id}", daemon=True)
             self._worker.start()
             return sale.tx_id
 
-    def _charge(self, sale: PendingSale, code_text: str) -> None:
+    def _charge(self, sale: PendingSale, code: AcceptedCode) -> None:
         tx = error = None
         try:
-            tx = self.terminal.sale(sale.amount, code_text, tip=sale.tip, reference=sale.reference,
-                                    idempotency_key=sale.idempotency_key, tx_id=sale.tx_id)
+            tx = self.terminal.sale(sale.request, code, tx_id=sale.tx_id)
         except TerminalError as exc:
             error = exc
         except Exception as exc:  # never leave the checkout stuck in PROCESSING

@@ -65,12 +65,8 @@ class TerminalSection(_Section):
         return self
 
     def max_money(self, currency: str) -> Money:
+        """max_amount in `currency` (the sale rules, sale_rules.py, apply it)."""
         return parse_amount(self.max_amount, currency)
-
-    def parse_amount(self, text: str, currency: str | None = None) -> Money:
-        """A typed amount, strictly, within this terminal's maximum (currency: the default)."""
-        currency = currency or self.currency
-        return parse_amount(text, currency, max_amount=self.max_money(currency))
 
 
 class MerchantSection(_Section):

@@ -170,6 +170,7 @@ def check_journal(config) -> Check:
 
 def check_acquirer(config, *, keys_ok: bool) -> list[Check]:
     from .acquirer import INQUIRY, Credentials
+    from .endpoints import client_for
     from .keystore import KeyStore
     from .link_checks import MAX_CLOCK_SKEW_S, ResponseClock, explain_failure
 
@@ -183,10 +184,8 @@ def check_acquirer(config, *, keys_ok: bool) -> list[Check]:
             state_dir = prepare_state_dir(config)
             signing_key = KeyStore(state_dir=state_dir).signing_key(create=True)
             sandbox, endpoint = start_embedded_sandbox(config, signing_key, state_dir)
-            client = _client(config, endpoint.base_url, endpoint.ca_bundle, endpoint.signing_public_key)
+            client = client_for(config, endpoint)
         else:
-            from .rotation import client_for
-
             client = client_for(config)
             signing_key = KeyStore(state_dir=config.state_dir()).signing_key()
         clock = ResponseClock().attach(client.session)
@@ -245,16 +244,6 @@ def _pending_key_answer(config, client, result) -> tuple[int, bool] | None:
     probe = client.call(INQUIRY, {"paymentRequestId": f"DIAG-{uuid.uuid4().hex}"},
                         credentials=Credentials(config.acquirer.client_id, version, key))
     return version, bool(probe.verified and probe.code not in KEY_REFUSALS)
-
-
-def _client(config, base_url: str, ca_bundle: str, signing_key_path):
-    from .acquirer import AcquirerClient
-
-    a = config.acquirer
-    return AcquirerClient(base_url=base_url, credentials=lambda: None,
-                          acquirer_public_key=signing.load_public_key(Path(signing_key_path).read_bytes()),
-                          ca_bundle=ca_bundle or None, connect_timeout_s=a.connect_timeout_s,
-                          pay_read_timeout_s=a.read_timeout_s, read_timeout_s=a.other_read_timeout_s)
 
 
 # -- devices ---------------------------------------------------------------------------------

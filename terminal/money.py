@@ -65,12 +65,12 @@ class Money:
         return f"{self.plain()} {self.currency}"
 
 
-def parse_amount(text: str, currency: str, *, max_amount: Money | None = None) -> Money:
+def parse_amount(text: str, currency: str) -> Money:
     """Parse a typed amount strictly. Refuses anything a cashier could mistype.
 
     Accepted: digits with an optional '.' and at most the currency's minor digits.
-    Refused (with the reason): empty, signs, exponents, commas, too many decimals, zero,
-    over the configured maximum.
+    Refused (with the reason): empty, signs, exponents, commas, too many decimals, zero.
+    What a sale may be (enabled currencies, the maximum) is sale_rules.SaleRules' business.
     """
     digits = minor_units(currency)
     raw = (text or "").strip()
@@ -92,13 +92,7 @@ def parse_amount(text: str, currency: str, *, max_amount: Money | None = None) -
     minor = int(whole or "0") * 10**digits + int((frac or "0").ljust(digits, "0") or "0")
     if minor <= 0:
         raise InputError("amount must be more than zero", code="BAD_AMOUNT")
-    money = Money(currency, minor)
-    if max_amount is not None and max_amount.currency == currency and minor > max_amount.minor:
-        raise InputError(
-            f"amount {money.plain()} is over this terminal's maximum of {max_amount.plain()} {currency}",
-            code="AMOUNT_TOO_LARGE",
-        )
-    return money
+    return Money(currency, minor)
 
 
 def money_from_api(obj: object) -> Money:

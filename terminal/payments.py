@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
@@ -16,12 +15,11 @@ from . import acquirer as api
 from .codes import PaymentCode, PaymentCodeError
 from .config import Config
 from .crashpoints import crashpoint
-from .errors import InputError
 from .journal import Journal
-from .money import Money
 from .reasons import FAULT_CODES
 from .records import Transaction, new_id, now_iso
 from .resolution import ProgressListener, Resolver, approved_fields
+from .sale_rules import SaleRequest
 from .signing import utc_timestamp
 from .states import TxState
 from .tokenise import CredentialEncrypter
@@ -29,19 +27,6 @@ from .tokenise import CredentialEncrypter
 log = logging.getLogger("terminal.payments")
 CODE_REUSE_WINDOW_S = 180   # wallet codes refresh about every minute; a repeat within 3 min is a double scan
 S = TxState
-
-
-@dataclass(frozen=True)
-class SaleRequest:
-    amount: Money
-    tip: Money | None = None
-    reference: str = ""
-    idempotency_key: str | None = None
-    description: str = ""
-
-    @property
-    def total(self) -> Money:
-        return self.amount + self.tip if self.tip else self.amount
 
 
 class PaymentService:
@@ -59,18 +44,9 @@ class PaymentService:
 
     def sale(self, request: SaleRequest, code: PaymentCode, *, progress: ProgressListener | None = None,
              tx_id: str | None = None) -> Transaction:
-        if request.idempotency_key:
-            existing = self.journal.find(idempotency_key=request.idempotency_key)
-            if existing is not None:
-                return existing
+        """Journal the intent, send, journal the answer. `request` passed the sale rules and `code`
+        the reuse check (Terminal.sale / accept_code): neither is repeated here."""
         total = request.total
-        if total.currency not in self.config.terminal.currencies:
-            raise InputError(f"currency {total.currency} is not enabled on this terminal", code="BAD_CURRENCY")
-        maximum = self.config.terminal.max_money(total.currency)
-        if total.minor > maximum.minor:
-            raise InputError(f"total {total.plain()} is over this terminal's maximum of {maximum.plain()}",
-                             code="AMOUNT_TOO_LARGE")
-        self.refuse_reused(code)
         tx = Transaction(
             id=tx_id or new_id("T"), payment_request_id=f"PR{uuid.uuid4().hex}", state=S.CREATED,
             currency=total.currency, amount_minor=total.minor,

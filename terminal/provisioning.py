@@ -27,6 +27,7 @@ from . import __version__, signing
 from .acquirer import INQUIRY, REGISTER, AcquirerClient, AcquirerResult, Credentials
 from .config import Config, parse_config
 from .crashpoints import crashpoint
+from .endpoints import make_client
 from .errors import FaultError, InputError
 from .files import write_atomic
 from .keystore import SIGNING_KEY, KeyStore
@@ -166,13 +167,9 @@ class Provisioner:
         return key
 
     def _client(self, base_url: str) -> AcquirerClient:
-        return AcquirerClient(
-            base_url=base_url, credentials=lambda: None,  # every call passes its credentials
-            acquirer_public_key=self.acquirer_key,
-            ca_bundle=str(self.req.ca_bundle) if self.req.ca_bundle else None,
-            connect_timeout_s=self.req.base_config.acquirer.connect_timeout_s,
-            pay_read_timeout_s=self.req.base_config.acquirer.read_timeout_s,
-            read_timeout_s=self.req.base_config.acquirer.other_read_timeout_s, session=self.session)
+        return make_client(self.req.base_config.acquirer, base_url=base_url,   # every call passes its credentials
+                           ca_bundle=str(self.req.ca_bundle) if self.req.ca_bundle else None,
+                           acquirer_public_key=self.acquirer_key, session=self.session)
 
     def _fail(self, result: AcquirerResult, what: str):
         clock = self.clock.problem()

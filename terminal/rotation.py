@@ -332,19 +332,3 @@ def rotate_key(config: Config, *, client: AcquirerClient, progress: Progress = l
                on_rotated: Callable[[Credentials], None] | None = None) -> RotationOutcome:
     """Rotate the terminal's signing key with the acquirer (see the module docstring)."""
     return KeyRotation(config, client=client, progress=progress, on_rotated=on_rotated).run()
-
-
-def client_for(config: Config) -> AcquirerClient:
-    """An acquirer client for a provisioned configuration (the CLI's rotate-key and diagnose)."""
-    from .wiring import configured_endpoint
-
-    endpoint = configured_endpoint(config)
-    try:
-        acquirer_key = signing.load_public_key(Path(endpoint.signing_public_key).read_bytes())
-    except (OSError, ValueError) as exc:
-        raise FaultError(f"acquirer signing key {endpoint.signing_public_key} cannot be read ({exc}): re-provision "
-                         f"or fix acquirer.signing_public_key", code="KEY") from None
-    a = config.acquirer
-    return AcquirerClient(base_url=endpoint.base_url, credentials=lambda: None, acquirer_public_key=acquirer_key,
-                          ca_bundle=endpoint.ca_bundle or None, connect_timeout_s=a.connect_timeout_s,
-                          pay_read_timeout_s=a.read_timeout_s, read_timeout_s=a.other_read_timeout_s)

@@ -9,22 +9,24 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .audit import AuditTrail
 from .batch import BatchCloser, BatchReport
-from .codes import check_reference, parse_payment_code
+from .codes import PaymentCode, parse_payment_code
 from .config import Config
 from .errors import BusinessError, UnknownResultError
 from .journal import Journal
-from .money import Money
+from .money import Money, parse_amount
 from .notices import OutcomeNotices
-from .payments import PaymentService, SaleRequest
+from .payments import PaymentService
 from .pins import PinVault
 from .printing import ReceiptPrinter
 from .records import REFUND_PENDING, Refund, Transaction
 from .refunds import RefundService
 from .resolution import Progress, Resolver
+from .sale_rules import SaleRequest, SaleRules
 from .states import TxState
 
 log = logging.getLogger("terminal.service")
@@ -35,6 +37,17 @@ OPERATION_WAIT_S = 15
 
 class SaleInProgress(BusinessError):
     code = "SALE_IN_PROGRESS"
+
+
+@dataclass(frozen=True)
+class AcceptedCode:
+    """A payment code that passed the reuse check (`Terminal.accept_code`): the checkout checks
+    at scan time, so the sale keeps waiting on a double scan, and the charge does not repeat it."""
+
+    code: PaymentCode
+
+    def drop(self) -> None:
+        self.code.drop()
 
 
 class Terminal:
@@ -52,6 +65,7 @@ class Terminal:
         self.info = info or {}
         self._notices = OutcomeNotices(journal=journal)
         self.connectivity = None    # the builder attaches a Connectivity (terminal/connectivity.py)
+        self.rules = SaleRules.from_config(config.terminal)
         self.faults: list[str] = []
         self.locked = ""        # a reason while the till is locked (fleet lock command): no new sale
         # One money-moving operation at a time (sale, void, refund, batch close, recovery), so
@@ -87,7 +101,9 @@ class Terminal:
 
     # -- queries ----------------------------------------------------------------------------
     def parse_amount(self, text: str, currency: str | None = None) -> Money:
-        return self.config.terminal.parse_amount(text, currency)
+        """Typed text as Money in `currency` (default: terminal.currency); the sale rules
+        (enabled currencies, the maximum) are `sale_request`'s business."""
+        return parse_amount(text, currency or self.config.terminal.currency)
 
     def get(self, tx_id: str) -> Transaction:
         return self.journal.get(tx_id)
@@ -105,35 +121,61 @@ class Terminal:
     def unlock(self) -> None:
         self.locked = ""
 
+    def find_sale(self, idempotency_key: str) -> Transaction | None:
+        """The journalled sale of this idempotency key, if any (looked up once, by the checkout)."""
+        return self.journal.find(idempotency_key=idempotency_key)
+
     # -- operations -------------------------------------------------------------------------
-    def sale(self, amount: Money, code_text: str, *, tip: Money | None = None, reference: str = "",
-             idempotency_key: str | None = None, tx_id: str | None = None) -> Transaction:
-        """One sale, blocking until a final state (or a cancel still queued: exit 4)."""
-        check_reference(reference)                # a code in the reference field is never journalled
-        code = parse_payment_code(code_text)      # bad scans refused before anything is written
-        if self.locked:
-            code.drop()
-            raise BusinessError(f"the till is locked ({self.locked}): ask the fleet operator to unlock it",
-                                code="LOCKED")
+    def sale_request(self, amount: Money, *, tip: Money | None = None, reference: str = "",
+                     idempotency_key: str | None = None) -> SaleRequest:
+        """The sale rules (sale_rules.py), applied once: a refusal changes nothing."""
+        return self.rules.request(amount, tip=tip, reference=reference, idempotency_key=idempotency_key)
+
+    def accept_code(self, code: str | PaymentCode) -> AcceptedCode:
+        """A scanned string (or a parsed code) as one this terminal may charge: recognised (else
+        PaymentCodeError, nothing written) and not used within the reuse window (a double scan)."""
+        parsed = parse_payment_code(code) if isinstance(code, str) else code
         try:
-            self.refuse_if_unreachable()
-        except BusinessError:
-            code.drop()
+            self.payments.refuse_reused(parsed)
+        except BaseException:
+            parsed.drop()
             raise
-        if not self._sale_lock.acquire(blocking=False):
-            raise SaleInProgress("the terminal is busy with another payment (a sale, or an earlier payment "
-                                 "being resolved): wait for it, then try again")
+        return AcceptedCode(parsed)
+
+    def sale(self, sale: SaleRequest | Money, code: str | PaymentCode | AcceptedCode, *, tip: Money | None = None,
+             reference: str = "", idempotency_key: str | None = None, tx_id: str | None = None) -> Transaction:
+        """One sale, blocking until a final state (or a cancel still queued: exit 4).
+
+        `sale`: a SaleRequest from `sale_request`, or an amount (the rules are applied here).
+        `code`: the scanned text or a parsed code (the reuse check runs here, after recovery), or
+        an AcceptedCode from `accept_code` (checked there: not again).
+        """
+        request = sale if isinstance(sale, SaleRequest) else self.sale_request(
+            sale, tip=tip, reference=reference, idempotency_key=idempotency_key)
+        accepted = isinstance(code, AcceptedCode)
+        # a bad scan is refused here, before anything is written
+        parsed = code.code if accepted else parse_payment_code(code) if isinstance(code, str) else code
         try:
-            if self.has_pending():
-                self._recover()
-            if self.has_pending():
-                raise UnknownResultError("earlier payments are still unresolved: the acquirer is not reachable; "
-                                         "check the network, then run `pos-terminal recover`")
-            request = SaleRequest(amount=amount, tip=tip, reference=reference, idempotency_key=idempotency_key)
-            return self.payments.sale(request, code, progress=self._progress, tx_id=tx_id)
+            if self.locked:
+                raise BusinessError(f"the till is locked ({self.locked}): ask the fleet operator to unlock it",
+                                    code="LOCKED")
+            self.refuse_if_unreachable()
+            if not self._sale_lock.acquire(blocking=False):
+                raise SaleInProgress("the terminal is busy with another payment (a sale, or an earlier payment "
+                                     "being resolved): wait for it, then try again")
+            try:
+                if self.has_pending():
+                    self._recover()
+                if self.has_pending():
+                    raise UnknownResultError("earlier payments are still unresolved: the acquirer is not reachable; "
+                                             "check the network, then run `pos-terminal recover`")
+                if not accepted:
+                    self.payments.refuse_reused(parsed)
+                return self.payments.sale(request, parsed, progress=self._progress, tx_id=tx_id)
+            finally:
+                self._sale_lock.release()
         finally:
-            code.drop()
-            self._sale_lock.release()
+            parsed.drop()
 
     @contextlib.contextmanager
     def _exclusive(self):

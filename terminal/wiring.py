@@ -8,45 +8,36 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from . import __version__
-from .acquirer import AcquirerClient, Credentials
+from .acquirer import Credentials
 from .batch import BatchCloser
 from .config import Config
 from .connectivity import Connectivity
+from .endpoints import AcquirerEndpoint, client_for, configured_endpoint
 from .errors import FaultError
 from .journal import Journal
 from .keystore import KeyStore
 from .logs import add_file_fallback
 from .payments import PaymentService
 from .pins import PinVault
-from .storage_faults import storage_fault
 from .printing import ReceiptPrinter, printer_from_config
 from .receipts import ReceiptBuilder
 from .refunds import RefundService
 from .resolution import Resolver
 from .rotation import finish_confirmed_rotation
 from .service import Terminal
-from .signing import load_public_key, public_key_pem
+from .signing import public_key_pem
+from .storage_faults import storage_fault
 from .tokenise import CredentialEncrypter
 from .watchdog import attach as attach_watchdog
 
 DEMO_MANAGER_PIN = "1234"
 DEMO_TECHNICIAN_PIN = "4321"
 DEMO_OWNER_PIN = "8642"          # the override for manager actions while the manager PIN is locked
-
-
-@dataclass
-class AcquirerEndpoint:
-    base_url: str
-    ca_bundle: str
-    signing_public_key: Path
-    encryption_public_key: Path
-    encryption_kid: str
 
 
 def prepare_state_dir(config: Config) -> Path:
@@ -74,25 +65,6 @@ def start_embedded_sandbox(config: Config, signing_key: RSAPrivateKey, state_dir
     return sandbox, endpoint
 
 
-def configured_endpoint(config: Config) -> AcquirerEndpoint:
-    a = config.acquirer
-    missing = [k for k in ("client_id", "terminal_id", "signing_public_key", "encryption_public_key",
-                           "encryption_kid") if not getattr(a, k)]
-    if missing:
-        raise FaultError(f"acquirer.{missing[0]} is not set: provision the terminal (`pos-terminal provision`)",
-                         code="NOT_PROVISIONED")
-    return AcquirerEndpoint(a.base_url, str(config.resolve(a.ca_bundle)) if a.ca_bundle else "",
-                            config.resolve(a.signing_public_key), config.resolve(a.encryption_public_key),
-                            a.encryption_kid)
-
-
-def _read_key(path: Path, what: str):
-    try:
-        return load_public_key(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise FaultError(f"{what} {path} cannot be read ({exc}): re-provision or fix the path", code="KEY") from None
-
-
 def build_terminal(config: Config, *, wait=None) -> Terminal:
     state_dir = prepare_state_dir(config)
     add_file_fallback(state_dir)
@@ -112,12 +84,7 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
         signing_key = keystore.signing_key()
     a = config.acquirer
     credentials = [Credentials(a.client_id, a.key_version, signing_key)]  # replaced by a live key rotation
-    client = AcquirerClient(
-        base_url=endpoint.base_url, credentials=lambda: credentials[0],
-        acquirer_public_key=_read_key(endpoint.signing_public_key, "acquirer signing key"),
-        ca_bundle=endpoint.ca_bundle or None, connect_timeout_s=a.connect_timeout_s,
-        pay_read_timeout_s=a.read_timeout_s, read_timeout_s=a.other_read_timeout_s,
-    )
+    client = client_for(config, endpoint, credentials=lambda: credentials[0])
     connectivity = Connectivity(base_url=endpoint.base_url, connect_timeout_s=a.connect_timeout_s)
     client.on_exchange = connectivity.record_exchange      # every real call is evidence
     encrypter = CredentialEncrypter(public_key_pem=endpoint.encryption_public_key.read_bytes(),
@@ -153,7 +120,8 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
             sandbox.stop()
 
     terminal = Terminal(config=config, journal=journal, payments=payments, resolver=resolver, refunds=refunds,
-                        batches=BatchCloser(journal=journal, client=client), pins=pins, receipts=receipts, on_close=on_close,
+                        batches=BatchCloser(journal=journal, client=client), pins=pins, receipts=receipts,
+                        on_close=on_close,
                         info={"terminalId": a.terminal_id, "serialNumber": config.terminal.serial_number,
                               "version": __version__, "acquirer": endpoint.base_url, "stateDir": str(state_dir)})
     fault_sink.append(terminal)

@@ -64,19 +64,19 @@ def _code_from_stdin() -> str:
 def cmd_sale(args) -> int:
     config = config_of(args)
     currency = args.currency or config.terminal.currency
-    # Validate typed input before anything starts (exit 2, nothing journalled).
-    from ..codes import check_reference, parse_payment_code
+    # Typed input checked before anything starts (exit 2, nothing journalled): the text becomes
+    # Money here, the core's sale rules decide what a sale may be.
+    from ..codes import parse_payment_code
     from ..money import parse_amount
+    from ..sale_rules import SaleRules
 
-    amount = config.terminal.parse_amount(args.amount, currency)
+    amount = parse_amount(args.amount, currency)
     tip = parse_amount(args.tip, currency) if args.tip else None
-    check_reference(args.reference)
     code_text = _code_from_stdin() if args.code == "-" else args.code
-    if code_text is not None:
-        parse_payment_code(code_text).drop()
+    request = SaleRules.from_config(config.terminal).request(amount, tip=tip, reference=args.reference)
+    code = parse_payment_code(code_text) if code_text is not None else None   # parsed once; dropped by sale
     with open_terminal(args) as terminal:
-        code = code_text if code_text is not None else _wait_for_scan(terminal)
-        tx = terminal.sale(amount, code, tip=tip, reference=args.reference)
+        tx = terminal.sale(request, code if code is not None else _wait_for_scan(terminal))
         if tx.captured and not args.no_receipt:
             _report_print(terminal.receipts.sale(tx))
         emit(args, tx.to_api(), describe(tx))

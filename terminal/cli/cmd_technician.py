@@ -155,8 +155,9 @@ def _provisioned_config(args) -> Config:
 
 
 def cmd_rotate_key(args) -> int:
+    from ..endpoints import client_for
     from ..errors import TerminalError
-    from ..rotation import client_for, rotate_key
+    from ..rotation import rotate_key
 
     config = _provisioned_config(args)
     if config.acquirer.embedded:

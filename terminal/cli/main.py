@@ -8,7 +8,7 @@ import sys
 
 from ..errors import InputError, TerminalError
 from ..logs import mask_digit_runs, setup_logging
-from .output import say
+from .output import emit, say
 
 # Each command module exposes register(subparsers); missing optional ones are skipped.
 COMMAND_MODULES = (
@@ -47,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except TerminalError as exc:
-        say(f"error: {mask_digit_runs(exc.message)}")   # a code typed into the wrong argument
+        message = mask_digit_runs(exc.message)   # a code typed into the wrong argument
+        say(f"error: {message}")
+        if getattr(args, "json", False):   # the control API's error shape, so scripts read the code
+            emit(args, {"error": {"code": exc.code, "message": message}}, "")
         return exc.exit_code
     except KeyboardInterrupt:
         say("interrupted: anything pending is resolved at the next start (or `pos-terminal recover`)")

@@ -68,6 +68,8 @@ def _validation_code(errors: list[dict]) -> str:
         return "BAD_JSON"
     if kind == "extra_forbidden":
         return "UNKNOWN_FIELD"
+    if ("amount" in loc or "tip" in loc) and loc[-1:] == ["currency"]:
+        return "BAD_CURRENCY"       # not an ISO 4217 code this terminal knows (as `--currency` says)
     if "amount" in loc or "tip" in loc:
         return "BAD_AMOUNT"
     return "BAD_REQUEST"

@@ -34,10 +34,10 @@ def post(served, path, **kw):
     ({"json": sale_body(value="1e3")}, "BAD_AMOUNT"),
     ({"json": sale_body(value="")}, "BAD_AMOUNT"),
     ({"json": sale_body(value="0")}, "BAD_AMOUNT"),
-    ({"json": sale_body(value="1000001")}, "BAD_AMOUNT"),                 # over max_amount 10000.00
-    ({"json": sale_body(currency="usd")}, "BAD_AMOUNT"),
-    ({"json": sale_body(currency="XYZ")}, "BAD_AMOUNT"),
-    ({"json": sale_body(currency="EUR")}, "BAD_AMOUNT"),                  # known, not enabled here
+    ({"json": sale_body(value="1000001")}, "AMOUNT_TOO_LARGE"),           # over max_amount 10000.00
+    ({"json": sale_body(currency="usd")}, "BAD_CURRENCY"),
+    ({"json": sale_body(currency="XYZ")}, "BAD_CURRENCY"),
+    ({"json": sale_body(currency="EUR")}, "CURRENCY_NOT_ENABLED"),        # known, not enabled here
     ({"json": {**sale_body(), "tip": {"currency": "CAD", "value": "100"}}}, "BAD_AMOUNT"),
     ({"json": {**sale_body(), "tip": "1.00"}}, "BAD_AMOUNT"),
 ])

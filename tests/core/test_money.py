@@ -74,16 +74,6 @@ def test_parse_amount_none_is_empty():
         parse_amount(None, "USD")  # type: ignore[arg-type]
 
 
-def test_parse_amount_over_max():
-    maximum = Money("USD", 1_000_000)
-    assert parse_amount("10000.00", "USD", max_amount=maximum) == maximum
-    with pytest.raises(InputError) as info:
-        parse_amount("10000.01", "USD", max_amount=maximum)
-    assert info.value.exit_code == 2
-    assert info.value.code == "AMOUNT_TOO_LARGE"
-    assert "maximum of 10000.00 USD" in info.value.message
-
-
 def test_parse_amount_unknown_currency():
     with pytest.raises(InputError) as info:
         parse_amount("1.00", "XXX")
