@@ -32,6 +32,8 @@ def cmd_control(args) -> int:
     logging.getLogger("terminal.events").setLevel(logging.INFO)   # the structured event log, always
 
     def ready(server, token_path: str) -> None:
+        if host is not None:
+            host.serving.set()
         say(f"control API on {server.url} (token in {token_path}); stop with Ctrl-C")
         if args.show_token:
             say(f"token: {Path(token_path).read_text().strip()}")

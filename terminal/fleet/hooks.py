@@ -16,7 +16,10 @@ class SystemdRestart:
     EXIT_CODE = 75          # EX_TEMPFAIL
 
     def __init__(self):
+        import threading
+
         self.requested = False
+        self.serving = threading.Event()    # set by the host once it handles SIGTERM gracefully
 
     @staticmethod
     def available() -> bool:
@@ -29,6 +32,9 @@ class SystemdRestart:
         import signal
 
         self.requested = True
+        # a restart queued while offline arrives right at start-up: wait until the service
+        # serves (and so stops gracefully on SIGTERM) instead of being killed mid-recovery
+        self.serving.wait(120)
         os.kill(os.getpid(), signal.SIGTERM)
 
 
