@@ -68,6 +68,13 @@ lines are heartbeats.
 """
 
 _E = {"model": m.ErrorResponse}
+# OpenAPI links: what a client (and schemathesis' stateful runs) does next with a sale's id.
+_TX_ID = {"tx_id": "$response.body#/transactionId"}
+_SALE_LINKS = {
+    "GetTransaction": {"operationId": "get_transaction_v1_transactions__tx_id__get", "parameters": _TX_ID},
+    "CancelSale": {"operationId": "cancel_v1_transactions__tx_id__cancel_post", "parameters": _TX_ID},
+    "RefundSale": {"operationId": "refund_v1_transactions__tx_id__refunds_post", "parameters": _TX_ID},
+}
 _COMMON = {400: _E, 401: {"model": m.ErrorResponse, "description": "missing or wrong bearer token"},
            429: {"model": m.ErrorResponse, "description": "too many wrong tokens (never for the right token)"},
            413: {"model": m.ErrorResponse, "description": "request body over 64 KiB"},
@@ -168,8 +175,10 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
         return out
 
     @app.post("/v1/sales", status_code=201, response_model=None,
-              responses={201: {"model": m.TransactionOut, "description": "started: waiting for the scan"},
-                         200: {"model": m.TransactionOut, "description": "the sale of this idempotencyKey"},
+              responses={201: {"model": m.TransactionOut, "description": "started: waiting for the scan",
+                               "links": _SALE_LINKS},
+                         200: {"model": m.TransactionOut, "description": "the sale of this idempotencyKey",
+                               "links": _SALE_LINKS},
                          409: _E, **_COMMON},
               summary="start a sale; the terminal then waits for a scan")
     def start_sale(body: m.SaleRequest):

@@ -1,18 +1,15 @@
 """Unreadable configuration files (issue #12 item 8): a binary file, a directory, deep nesting,
-an oversized file, a FIFO. Each is a clear exit-3 error naming the file, never a traceback;
-and hypothesis-generated TOML documents and raw bytes only ever give a Config or that error."""
+an oversized file, a FIFO. Each is a clear exit-3 error naming the file, never a traceback
+(generated TOML documents and raw bytes: tests/fuzz/test_fuzz_config.py)."""
 from __future__ import annotations
 
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 
 from terminal.config import load_config
 from terminal.errors import FaultError
 from tests.support import run_cli
-
-from .config_strategies import config_documents, raw_files
 
 
 def _bad_files(tmp_path):
@@ -52,26 +49,3 @@ def test_cli_exits_3_with_one_clear_line(tmp_path, kind):
     proc = run_cli(path, "transactions", timeout=60)
     assert proc.returncode == 3, proc.stderr
     assert str(path) in proc.stderr and "Traceback" not in proc.stderr + proc.stdout
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
-@given(text=config_documents)
-def test_generated_toml_configs_load_or_fail_cleanly(tmp_path, text):
-    path = tmp_path / "c.toml"
-    path.write_text(text, encoding="utf-8")
-    try:
-        load_config(path)
-    except FaultError as exc:
-        assert exc.code == "CONFIG" and str(path) in exc.message
-
-
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(raw=raw_files)
-def test_arbitrary_bytes_load_or_fail_cleanly(tmp_path, raw):
-    path = tmp_path / "c.toml"
-    path.write_bytes(raw)
-    try:
-        load_config(path)
-    except FaultError as exc:
-        assert exc.code == "CONFIG" and str(path) in exc.message
