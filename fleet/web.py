@@ -131,7 +131,8 @@ def create_app(store, *, secret: bytes, send: Callable[[list[str], str, dict, st
             f"<tr class='terminal'><td><a href='/t/{e(t['id'])}'>{e(t['id'])}</a></td><td>{e(t['serial'] or '')}</td>"
             f"<td>{e(t['grp'])}</td><td class='{'on' if t['online'] else 'off'}'>{'online' if t['online'] else 'offline'}</td>"
             f"<td>{e(str(t['version'] or ''))}</td><td>{e(str(t['key_version'] or ''))}</td><td>{t['pending']}</td>"
-            f"<td>{e(str(t['status'].get('locked') or ''))}</td><td>{e(t['last_seen'] or 'never')}</td></tr>"
+            f"<td>{e(str(t['status'].get('locked') or ''))}</td><td class='bad'>{e(_problems(t['status']))}</td>"
+            f"<td>{e(t['last_seen'] or 'never')}</td></tr>"
             for t in rows)
         bulk = ""
         if group and send is not None:
@@ -140,7 +141,7 @@ def create_app(store, *, secret: bytes, send: Callable[[list[str], str, dict, st
 {_op_select()} args (JSON) <input name="args" value="{{}}" size="30"><button id="bulk-send">Send</button></form>"""
         table = (f"<p id='count'>{len(rows)} terminal(s)</p><table id='terminals'><tr><th>terminal</th><th>serial</th>"
                  f"<th>group</th><th>state</th><th>version</th><th>key</th><th>pending</th><th>locked</th>"
-                 f"<th>last seen</th></tr>{body_rows}</table>")
+                 f"<th>problems</th><th>last seen</th></tr>{body_rows}</table>")
         return page("Terminals", filters + bulk + table, user)
 
     @app.get("/t/{terminal_id}")
@@ -222,6 +223,19 @@ def create_app(store, *, secret: bytes, send: Callable[[list[str], str, dict, st
                     f"{rows}</table>", user)
 
     return app
+
+
+def _problems(status: dict) -> str:
+    """Health entries that are not fine, faults, a cancel queue: what a technician acts on."""
+    fine = ("ok", "ready", "online", "idle")
+    out = [f"{k}: {v}" for k, v in (status.get("health") or {}).items()
+           if not str(v).lower().startswith(fine)]
+    out += [str(f) for f in status.get("faults") or []]
+    if status.get("cancelQueue"):
+        out.append(f"{status['cancelQueue']} cancel(s) queued")
+    if status.get("rotation") not in (None, "idle"):
+        out.append(f"key rotation {status['rotation']}")
+    return "; ".join(out)
 
 
 def _op_select() -> str:
