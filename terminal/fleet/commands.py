@@ -130,8 +130,12 @@ class CommandExecutor:
         t = self.terminal
         if t.config.acquirer.embedded:
             raise Outcome("refused", {"reason": "NOT_PROVISIONED", "message": "the demo profile has no key to rotate"})
+        keeper = getattr(t, "rotation", None)     # the running terminal's RotationKeeper: switches live
         with t._exclusive():          # after a sale in flight, never during one
-            outcome = rotate_key(t.config, client=t.client, on_rotated=t.use_credentials)
+            if keeper is not None:
+                outcome = keeper.rotate(actor=f"fleet:{cmd.get('operator', '')}"[:70])
+            else:
+                outcome = rotate_key(t.config, client=t.client, on_rotated=t.use_credentials)
         return {"oldKeyVersion": outcome.old_version, "keyVersion": outcome.new_version}
 
     def op_set_config(self, args, cmd) -> dict:

@@ -82,6 +82,15 @@ def _health(terminal, extra) -> dict:
     return health
 
 
+def _key_version(terminal) -> int:
+    """The key the terminal signs with now (a live rotation changes it without a restart)."""
+    keeper = getattr(terminal, "rotation", None)
+    try:
+        return int(keeper.current().key_version) if keeper is not None else terminal.config.acquirer.key_version
+    except Exception:  # noqa: BLE001 - the configured version is the fallback
+        return terminal.config.acquirer.key_version
+
+
 def collect_status(terminal, *, terminal_id: str, state_dir: Path, locked: str, extra_health=None,
                    counts: dict | None = None) -> dict:
     pending = terminal.journal.pending()
@@ -94,7 +103,7 @@ def collect_status(terminal, *, terminal_id: str, state_dir: Path, locked: str, 
         "serial": terminal.config.terminal.serial_number,
         "model": terminal.config.terminal.model,
         "version": __version__,
-        "keyVersion": terminal.config.acquirer.key_version,
+        "keyVersion": _key_version(terminal),
         "rotation": _rotation_state(state_dir),
         "health": _health(terminal, extra_health),
         "pendingPayments": len(pending),

@@ -165,3 +165,16 @@ def test_set_config_is_staged_applied_at_restart_and_rolled_back_if_it_cannot_st
     finally:
         agent.stop()
         terminal.close()
+
+
+def test_rotate_key_from_the_fleet_switches_the_live_key(fleet_pair):
+    tid, terminal, agent, console, _ = fleet_pair
+    wait_for(lambda: agent.connected, what="agent connected")
+    cid = console.send(tid, "rotate_key", operator="alice")["cmd"]["id"]
+    row = console.wait_acks([cid], 30)[cid]
+    assert row["result"] == "ok" and row["detail"] == {"oldKeyVersion": 1, "keyVersion": 2}, row
+    wait_for(lambda: console.store.terminal(tid)["key_version"] == 2, what="key version 2 in the status")
+    # the next sale is signed with the new key, and the acquirer accepts it
+    assert terminal.sale(terminal.parse_amount("5.00"), code_for("0000")).state.value == "APPROVED"
+    actions = {e["action"]: e for e in AuditTrail(terminal.journal).entries()}
+    assert actions["fleet.rotate_key"]["result"] == "ok"
