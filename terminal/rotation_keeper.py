@@ -7,12 +7,15 @@ done behind its back would leave it signing with a key that dies 24 h later. So:
   moment the acquirer confirms (what the CLI asks the running terminal for);
 - `start()` resumes an unfinished rotation in the background at start, retrying with capped
   backoff while the acquirer cannot be reached;
-- `poke()` (a request refused KEY_NOT_FOUND) resumes at once, and, when another process
-  finished a rotation, reloads the key from disk so the terminal never stays on a dead key.
+- `poke()` (a request refused KEY_NOT_FOUND) resumes at once;
+- `signing_credentials()` (the acquirer client's credentials source) notices, by one stat of
+  the key file per request, that another process finished a rotation, and reloads the key and
+  version from disk before signing: the terminal never signs with a key that was replaced.
 """
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import tomllib
 from collections.abc import Callable
@@ -20,7 +23,7 @@ from collections.abc import Callable
 from .acquirer import AcquirerClient, Credentials
 from .config import Config
 from .errors import TerminalError
-from .keystore import KeyStore
+from .keystore import SIGNING_KEY, KeyStore
 from .rotation import KeyRotation, RotationOutcome, load_record
 
 log = logging.getLogger("terminal.rotation")
@@ -40,6 +43,23 @@ class RotationKeeper:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._stamp = self._key_stamp()
+
+    def _key_stamp(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.state_dir / SIGNING_KEY)
+        except OSError:
+            return None
+        return st.st_ino, st.st_mtime_ns
+
+    def signing_credentials(self) -> Credentials:
+        """The credentials to sign the next request with (see the module docstring)."""
+        stamp = self._key_stamp()
+        if stamp != self._stamp:
+            self.reload_if_rotated_elsewhere()
+            if not self.pending():          # mid-finish elsewhere: look again at the next request
+                self._stamp = stamp
+        return self.current()
 
     def _rotation(self, progress) -> KeyRotation:
         return KeyRotation(self.config, client=self.client, progress=progress, on_rotated=self._switched)

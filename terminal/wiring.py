@@ -84,7 +84,11 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
         signing_key = keystore.signing_key()
     a = config.acquirer
     credentials = [Credentials(a.client_id, a.key_version, signing_key)]  # replaced by a live key rotation
-    client = client_for(config, endpoint, credentials=lambda: credentials[0])
+    keeper: list = []      # the RotationKeeper, once built: it notices a rotation done by another process
+
+    def signing_credentials() -> Credentials:
+        return keeper[0].signing_credentials() if keeper else credentials[0]
+    client = client_for(config, endpoint, credentials=signing_credentials)
     connectivity = Connectivity(base_url=endpoint.base_url, connect_timeout_s=a.connect_timeout_s)
     client.on_exchange = connectivity.record_exchange      # every real call is evidence
     encrypter = CredentialEncrypter(public_key_pem=endpoint.encryption_public_key.read_bytes(),
@@ -137,5 +141,6 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
         trail = AuditTrail(journal)
         terminal.rotation = RotationKeeper(config, client=client, current=lambda: credentials[0],
                                            switch=terminal.use_credentials, audit=trail.record)
+        keeper.append(terminal.rotation)
     watchdog = attach_watchdog(terminal)   # under systemd only (NOTIFY_SOCKET): READY=1, WATCHDOG=1
     return terminal
