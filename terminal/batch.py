@@ -68,11 +68,23 @@ class BatchCloser:
         self.journal = journal
         self.client = client
 
-    def close(self) -> BatchReport:
+    def summary(self) -> dict:
+        """What a close would send, before closing: the open batch and its totals per currency
+        (the till shows it to the manager to confirm)."""
+        batch = self.journal.open_batch()
+        totals, _payments, _refunds = batch_totals(self.journal, batch["id"])
+        return {"batchId": batch["id"], "openedAt": batch["opened_at"], "totals": totals}
+
+    def close(self, *, allow_empty: bool = True) -> BatchReport:
+        """``allow_empty=False`` (the till): a batch with no payment and no refund is refused, as
+        closing it twice by mistake sends an empty day to the acquirer."""
         if self.journal.pending() or self.journal.pending_refunds():
             raise BusinessError("transactions are still pending: run `pos-terminal recover` first", code="PENDING")
         batch = self.journal.open_batch()
         totals, payments, refunds = batch_totals(self.journal, batch["id"])
+        if not totals and not allow_empty:
+            raise BusinessError("Nothing to close: no payments or refunds since the last batch close.",
+                                code="EMPTY_BATCH")
         closed_at = now_iso()
         body = {"batchId": batch["id"], "openedAt": batch["opened_at"], "closedAt": closed_at, "totals": totals}
         result = self.client.call(api.BATCH_CLOSE, body, echo={"batchId": batch["id"]})

@@ -223,11 +223,14 @@ class Terminal:
         with self._exclusive():
             return self.refunds.refund(tx_id, amount, deadline_s=self.config.acquirer.inquiry_window_s)
 
-    def close_batch(self) -> BatchReport:
+    def batch_summary(self) -> dict:
+        return self.batches.summary()
+
+    def close_batch(self, *, allow_empty: bool = True) -> BatchReport:
         with self._exclusive():
             if self.has_pending():
                 self._recover()
-            return self.batches.close()
+            return self.batches.close(allow_empty=allow_empty)
 
     def recover(self, *, on_item: Callable[[str, Transaction | Refund], None] | None = None) -> list[Transaction]:
         """Resolve every non-final transaction and pending refund (at start, and `recover`)."""

@@ -99,12 +99,21 @@ def test_history_search_by_amount_and_masked_code(ui):
     assert history.ids.rv.data == []
 
 
-def test_batch_close_shows_totals(ui):
+def open_batch(ui) -> None:
+    ui.tap(ui.app.screens["sale"].ids.batch_btn)
+    ui.screen("pin")
+    enter_pin(ui, "1234")
+    ui.screen("batch")
+    ui.settle()
+
+
+def test_batch_close_behind_the_manager_pin_with_a_summary_then_an_empty_batch_is_refused(ui):
     app = ui.app
     approved_sale(ui, "1000")
-    ui.tap(app.screens["sale"].ids.batch_btn)
-    ui.screen("batch")
+    open_batch(ui)
     batch = app.screens["batch"]
+    assert not batch.closed and "Payments:" in batch.body and "USD" in batch.body   # the summary to confirm
+    assert batch.status == "Check the totals, then close the batch."
     ui.tap(batch.ids.close_btn)
     ui.settle()
     assert batch.closed and batch.report is not None
@@ -113,6 +122,39 @@ def test_batch_close_shows_totals(ui):
     ui.tap(batch.ids.print_btn)
     ui.settle()
     assert batch.status == "Printed."
+    ui.tap(batch.ids.back_btn)
+    ui.screen("sale")
+    open_batch(ui)                                   # nothing sold since: refused, not closed again
+    assert batch.status == "Nothing to close: no payments or refunds since the last batch close."
+    assert batch.ids.close_btn.disabled and not batch.closed
+    with pytest.raises(Exception, match="Nothing to close"):
+        app.terminal.close_batch(allow_empty=False)
+
+
+def test_owner_override_while_the_manager_pin_is_locked(ui):
+    from terminal.wiring import DEMO_MANAGER_PIN, DEMO_OWNER_PIN
+
+    app = ui.app
+    tx = approved_sale(ui, "1300")
+    open_in_history(ui, tx.id)
+    ui.tap(app.screens["detail"].ids.void_btn)
+    ui.screen("pin")
+    pin = app.screens["pin"]
+    try:
+        for _ in range(5):
+            enter_pin(ui, "0000")
+        ui.settle()
+        assert pin.locked and pin.ids.ok_btn.disabled
+        ui.tap(pin.ids.override_btn)                 # the owner stands in
+        ui.settle()
+        assert pin.owner_mode and not pin.locked and pin.prompt == "Enter the owner PIN"
+        enter_pin(ui, DEMO_OWNER_PIN)
+        ui.screen("detail")
+        ui.settle()
+        assert app.terminal.get(tx.id).state.value == "CANCELLED"
+        assert "Voided" in app.screens["detail"].message
+    finally:
+        app.terminal.pins.set_pin("manager", DEMO_MANAGER_PIN)   # clears the lock for later tests
 
 
 def test_technician_area_shows_real_status(ui):

@@ -1,5 +1,6 @@
-"""Batch close: closes the day with the acquirer, then shows the totals per currency and every
-difference between the terminal's journal and the acquirer's records."""
+"""Batch close, behind the manager PIN: first the summary of the open batch to confirm (an
+empty batch is refused, not closed), then the close with the acquirer, its totals per currency
+and every difference between the terminal's journal and the acquirer's records."""
 from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
@@ -21,24 +22,49 @@ class BatchScreen(PosScreen):
     status = StringProperty("")
     busy = BooleanProperty(False)
     closed = BooleanProperty(False)
+    can_close = BooleanProperty(False)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.report = None
+        self.summary: dict | None = None
+        self.empty = True
         self._status: tuple[str, dict] = ("", {})
 
-    def on_pre_enter(self, *args) -> None:
-        if self.closed and not self.busy:   # a new visit starts a new close
-            self.closed, self.report = False, None
-            self._status = ("", {})
+    def prepare(self, summary: dict | None = None, **_kw) -> None:
+        """A new visit (after the PIN) starts from the open batch's summary."""
+        if summary is None:
+            self.refresh()
+            return
+        self.summary, self.report, self.closed, self.busy = summary, None, False, False
+        self.empty = not summary.get("totals")
+        self._status = ("Nothing to close: no payments or refunds since the last batch close.", {}) if self.empty \
+            else ("Check the totals, then close the batch.", {})
         self.refresh()
+
+    def _totals_lines(self, totals: list[dict]) -> list[str]:
+        lines = []
+        for t in totals:
+            cur = t["currency"]
+            lines.append(f"[b]{cur}[/b]")
+            lines.append("  " + self.t("Payments: %(n)s, %(amount)s", n=t["paymentCount"],
+                                       amount=self.app.money(Money(cur, int(t["paymentAmount"])))))
+            lines.append("  " + self.t("Refunds: %(n)s, %(amount)s", n=t["refundCount"],
+                                       amount=self.app.money(Money(cur, int(t["refundAmount"])))))
+        return lines
 
     def refresh(self) -> None:
         msgid, values = self._status
         self.status = self.t(msgid, **values) if msgid else ""
+        self.can_close = bool(self.summary) and not self.empty and not self.closed
         if self.report is None:
-            self.body = self.t("Closing the batch sends today's totals to the acquirer and starts a new batch. "
-                               "Payments still being checked are resolved first.")
+            summary = self.summary or {}
+            lines = [self.t("Closing the batch sends today's totals to the acquirer and starts a new batch. "
+                            "Payments still being checked are resolved first."), ""]
+            if summary:
+                lines.append("[b]" + self.t("Batch %(id)s", id=summary.get("batchId", "")) + "[/b]")
+                lines += self._totals_lines(summary.get("totals") or []) or [self.t("No payments in this batch.")]
+            self.body = "\n".join(lines)
             return
         r = self.report
         head = self.t("Matched with the acquirer") if r.matched else self.t("Differences with the acquirer")
@@ -46,13 +72,7 @@ class BatchScreen(PosScreen):
         lines = [f"[b][color={colour}]{head}[/color][/b]", self.t("Batch %(id)s", id=r.batch_id), ""]
         if not r.totals:
             lines.append(self.t("No payments in this batch."))
-        for t in r.totals:
-            cur = t["currency"]
-            lines.append(f"[b]{cur}[/b]")
-            lines.append("  " + self.t("Payments: %(n)s, %(amount)s", n=t["paymentCount"],
-                                       amount=self.app.money(Money(cur, int(t["paymentAmount"])))))
-            lines.append("  " + self.t("Refunds: %(n)s, %(amount)s", n=t["refundCount"],
-                                       amount=self.app.money(Money(cur, int(t["refundAmount"])))))
+        lines += self._totals_lines(r.totals)
         if r.differences:
             lines += ["", "[b]" + self.t("Differences") + "[/b]"]
             for d in r.differences:
@@ -61,10 +81,13 @@ class BatchScreen(PosScreen):
         self.body = "\n".join(lines)
 
     def close_batch(self) -> None:
+        if self.busy or self.closed or self.empty:
+            return
         self.busy = True
         self._status = ("Closing the batch…", {})
         self.refresh()
-        self.app.worker.run(self.app.terminal.close_batch, on_done=self._closed, on_error=self._failed)
+        self.app.worker.run(self.app.terminal.close_batch, allow_empty=False, on_done=self._closed,
+                            on_error=self._failed)
 
     def _closed(self, report) -> None:
         self.busy, self.closed, self.report = False, True, report

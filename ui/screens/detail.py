@@ -93,8 +93,9 @@ class DetailScreen(PosScreen):
     def void(self) -> None:
         tx_id, terminal = self.tx_id, self.app.terminal
 
-        def action(pin: str):
-            terminal.pins.check("manager", pin)
+        def action(pin: str, as_owner: bool):
+            terminal.authorize_manager(None if as_owner else pin, owner_pin=pin if as_owner else None,
+                                       action="void", tx_id=tx_id)
             return terminal.void(tx_id)
         self.app.screens["pin"].ask(role="manager", title=self.t("Void") + f" {tx_id}", action=action,
                                     on_success=lambda _tx: self.app.go("detail", tx_id=tx_id,

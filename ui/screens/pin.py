@@ -1,8 +1,10 @@
 """Manager / technician PIN entry in front of a protected action.
 
-``ask(role, title, action, on_success)``: ``action(pin)`` runs on the worker (it checks the PIN
-itself, e.g. ``Terminal.refund(..., pin=)``); WrongPin shows the tries left, PinLocked shows a
-countdown read from ``PinVault.locked_for``; any other error goes back to the caller.
+``ask(role, title, action, on_success)``: ``action(pin, as_owner)`` runs on the worker (it checks
+the PIN itself, e.g. ``Terminal.refund(..., pin=)``); WrongPin shows the tries left, PinLocked
+shows a countdown read from ``PinVault.locked_for``; any other error goes back to the caller.
+For a manager action, "Owner override" takes the owner's PIN instead (``as_owner``): a locked
+manager PIN no longer blocks every void and refund until the lock ends.
 """
 from __future__ import annotations
 
@@ -27,6 +29,8 @@ class PinScreen(PosScreen):
     feedback_level = StringProperty("info")
     busy = BooleanProperty(False)
     locked = BooleanProperty(False)
+    can_override = BooleanProperty(False)   # a manager action: the owner PIN may stand in
+    owner_mode = BooleanProperty(False)     # the owner PIN is being entered
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -40,16 +44,33 @@ class PinScreen(PosScreen):
     def ask(self, *, role: str, title: str, action, on_success, on_error=None, back: str = "sale") -> None:
         self.role, self.title = role, title
         self._action, self._on_success, self._on_error, self._back = action, on_success, on_error, back
+        self.can_override, self.owner_mode = role == "manager", False
+        self._start_entry()
+        self.app.go("pin")
+
+    def _start_entry(self) -> None:
         self.entry = ""
         self._set_feedback("", "info")
+        self._stop_countdown()
         self.locked = False
         self.refresh()
-        self.app.go("pin")
-        self.app.worker.run(self.app.terminal.pins.locked_for, role, on_done=self._lock_state,
+        self.app.worker.run(self.app.terminal.pins.locked_for, self.role_in_effect(), on_done=self._lock_state,
                             on_error=lambda _e: None)
 
+    def role_in_effect(self) -> str:
+        return "owner" if self.owner_mode else self.role
+
+    def toggle_owner(self) -> None:
+        """Owner override for a manager action, and back to the manager PIN."""
+        if not self.can_override or self.busy:
+            return
+        self.owner_mode = not self.owner_mode
+        self._start_entry()
+
     def refresh(self) -> None:
-        self.prompt = self.t("Enter the manager PIN") if self.role == "manager" else self.t("Enter the technician PIN")
+        self.prompt = (self.t("Enter the owner PIN") if self.owner_mode else
+                       self.t("Enter the manager PIN") if self.role == "manager" else
+                       self.t("Enter the technician PIN"))
         msgid, values = self._feedback_msg
         self.feedback = self.t(msgid, **values) if msgid else ""
 
@@ -72,7 +93,7 @@ class PinScreen(PosScreen):
         pin, self.entry = self.entry, ""
         self.busy = True
         self._set_feedback("Checking…", "info")
-        self.app.worker.run(self._action, pin, on_done=self._done, on_error=self._failed)
+        self.app.worker.run(self._action, pin, self.owner_mode, on_done=self._done, on_error=self._failed)
 
     def _done(self, result) -> None:
         self.busy = False
@@ -88,7 +109,7 @@ class PinScreen(PosScreen):
             else:
                 self._set_feedback("Wrong PIN.", "error")
         elif isinstance(exc, PinLocked):
-            self.app.worker.run(self.app.terminal.pins.locked_for, self.role, on_done=self._lock_state)
+            self.app.worker.run(self.app.terminal.pins.locked_for, self.role_in_effect(), on_done=self._lock_state)
         elif self._on_error is not None:
             self._set_feedback("", "info")
             self._on_error(exc)
@@ -107,11 +128,15 @@ class PinScreen(PosScreen):
         m, s = divmod(self._locked_left, 60)
         self._set_feedback("Too many wrong PINs: locked for %(time)s.", "error", time=f"{m}:{s:02d}")
 
+    def _stop_countdown(self) -> None:
+        if self._countdown is not None:
+            self._countdown.cancel()
+            self._countdown = None
+
     def _tick(self, _dt) -> None:
         self._locked_left -= 1
         if self._locked_left <= 0:
-            self._countdown.cancel()
-            self._countdown = None
+            self._stop_countdown()
             self.locked = False
             self._set_feedback("", "info")
         else:
@@ -120,6 +145,7 @@ class PinScreen(PosScreen):
     def back(self) -> None:
         """Back to the screen that asked, as it was left (its transaction and amount intact)."""
         self.entry = ""
+        self._stop_countdown()
         self.app.resume(self._back)
 
 

@@ -57,8 +57,9 @@ class RefundScreen(PosScreen):
             return
         tx, amount, terminal = self.tx, self.amount(), self.app.terminal
 
-        def action(pin: str):
-            refund = terminal.refund(tx.id, amount, pin=pin)
+        def action(pin: str, as_owner: bool):
+            refund = terminal.refund(tx.id, amount, pin=None if as_owner else pin,
+                                     owner_pin=pin if as_owner else None)
             printed = terminal.receipts.refund(terminal.get(tx.id), refund)
             return refund, printed
 

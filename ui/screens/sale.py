@@ -158,9 +158,20 @@ class SaleScreen(PosScreen):
     def open_text(self, count: int, *_lang) -> str:
         return self.t("Open payments: %(n)s", n=count) if count else self.t("No open payments")
 
+    def open_batch(self) -> None:
+        """Batch close is a manager action: the PIN, then the summary to confirm."""
+        terminal = self.app.terminal
+
+        def action(pin: str, as_owner: bool) -> dict:
+            terminal.authorize_manager(None if as_owner else pin, owner_pin=pin if as_owner else None,
+                                       action="batch_close")
+            return terminal.batch_summary()
+        self.app.screens["pin"].ask(role="manager", title=self.t("Batch close"), action=action,
+                                    on_success=lambda summary: self.app.go("batch", summary=summary), back="sale")
+
     def open_technician(self) -> None:
         self.app.screens["pin"].ask(role="technician", title=self.t("Technician PIN"),
-                                    action=lambda pin: self.app.terminal.pins.check("technician", pin),
+                                    action=lambda pin, _owner: self.app.terminal.pins.check("technician", pin),
                                     on_success=lambda _r: self.app.go("technician"), back="sale")
 
 
