@@ -152,6 +152,7 @@ class UiSection(_Section):
     idle_lock_s: int = Field(120, ge=0)
     tip_presets: list[int] = [10, 15, 20]
     tips_enabled: bool = True
+    tip_cap_percent: int = Field(50, ge=0, le=1000)   # a larger tip is refused with a warning; 0: no cap
 
 
 class FleetSection(_Section):

@@ -161,3 +161,23 @@ def test_try_again_is_not_offered_when_the_result_is_not_confirmed(ui):
     ui.frames(2)
     assert result.kind == "unknown" and result.ids.retry_btn.disabled and result.ids.retry_btn.opacity == 0
     result.new_sale()
+
+
+def test_custom_tip_is_typed_in_its_own_field_and_a_tip_over_the_cap_is_refused(ui):
+    app = ui.app
+    sale = app.screens["sale"]
+    from tests.ui.helpers import type_amount
+
+    type_amount(ui, "100")                                # $1.00
+    ui.tap(sale.tip_buttons["custom"])
+    assert sale.editing == "tip" and sale.tip_line.startswith("Keypad types the tip")
+    type_amount(ui, "5000")                               # a $50 tip on $1
+    assert sale.amount_text == "$1.00" and "$50.00" in sale.tip_line
+    assert sale.warning == "The tip is more than 50 % of the amount: lower it."
+    assert sale.ids.charge_btn.disabled and sale.ids.message.height > 0
+    for _ in range(4):
+        sale.keypad.press("back")
+    type_amount(ui, "25")                                 # $0.25
+    assert sale.warning == "" and not sale.ids.charge_btn.disabled
+    ui.tap(sale.ids.amount_box)                           # back to the amount, the tip kept
+    assert sale.editing == "amount" and sale.tip_line == "Tip $0.25 · Total $1.25"

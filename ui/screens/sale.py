@@ -30,6 +30,7 @@ class SaleScreen(PosScreen):
     tip_line = StringProperty("")
     charge_text = StringProperty("")
     message = StringProperty("")
+    warning = StringProperty("")            # e.g. a tip over the cap: shown, and Charge stays off
     busy = BooleanProperty(False)
     can_charge = BooleanProperty(False)
     tips_enabled = BooleanProperty(False)
@@ -42,6 +43,7 @@ class SaleScreen(PosScreen):
         self.currency = cfg.terminal.currency
         self.tips_enabled = cfg.ui.tips_enabled
         self.presets = list(cfg.ui.tip_presets)
+        self.tip_cap = cfg.ui.tip_cap_percent
         self._build_tip_row()
         self.refresh()
 
@@ -78,12 +80,16 @@ class SaleScreen(PosScreen):
             btn.text = {"none": self.t("No tip"), "custom": self.t("Custom")}.get(choice, f"{choice} %")
         if tip or self.tip_choice == "custom":
             shown = tip or Money(self.currency, 0)
-            self.tip_line = self.t("Tip %(tip)s · Total %(total)s", tip=self.app.money(shown),
-                                   total=self.app.money(total))
+            line = "Keypad types the tip: %(tip)s · Total %(total)s" if self.editing == "tip" else \
+                "Tip %(tip)s · Total %(total)s"
+            self.tip_line = self.t(line, tip=self.app.money(shown), total=self.app.money(total))
         else:
             self.tip_line = ""
         self.charge_text = self.t("Charge %(total)s", total=self.app.money(total))
-        self.can_charge = amount.minor > 0
+        over_cap = bool(tip and self.tip_cap and tip.minor * 100 > amount.minor * self.tip_cap)
+        self.warning = self.t("The tip is more than %(cap)s %% of the amount: lower it.", cap=self.tip_cap) \
+            if over_cap else ""
+        self.can_charge = amount.minor > 0 and not over_cap
 
     # -- input ------------------------------------------------------------------------------
     def on_key(self, key: str) -> None:
@@ -103,6 +109,7 @@ class SaleScreen(PosScreen):
         self.editing = what
         if what == "amount" and self.tip_choice == "custom" and not self.tip_digits:
             self.choose_tip("none")
+        self.refresh()
 
     def choose_tip(self, choice: str) -> None:
         self.tip_choice = choice
