@@ -91,7 +91,7 @@ def measure_steps(tmp: Path, n: int, *, key=None, encrypter: CredentialEncrypter
     def journal_pair() -> None:
         tx = journal.create(Transaction(id=new_id("T"), payment_request_id=new_id("PR"), state=TxState.CREATED,
                                         currency="USD", amount_minor=1250, order_ref="o"))
-        journal.transition(tx.id, TxState.SENT, TxState.APPROVED, result_code="SUCCESS")
+        journal.transition(tx.id, TxState.SENT, TxState.APPROVED, expect=TxState.CREATED, result_code="SUCCESS")
 
     raw = sqlite3.connect(tmp / "bench-raw.sqlite", isolation_level=None)
     raw.execute("PRAGMA journal_mode=WAL")

@@ -54,20 +54,22 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-def run_diagnostics(config_path: str, *, network: bool = True) -> Report:
+def run_diagnostics(config_path: str | None, *, network: bool = True) -> Report:
     from .config import load_config
 
     report = Report()
     try:
-        config = load_config(config_path)
+        config = load_config(config_path)      # None: the state directory's own, else the demo profile
     except TerminalError as exc:
         report.checks.append(Check("configuration", FAIL, exc.message.splitlines()[0],
                                    "; ".join(exc.message.splitlines()[1:]) or f"fix {config_path}"))
-        for name in ("keys", "journal", "storage", "acquirer", "clock", "scanner", "camera", "printer"):
+        for name in ("identity", "keys", "journal", "storage", "acquirer", "clock", "scanner", "camera", "printer"):
             report.checks.append(Check(name, SKIP, "configuration invalid"))
         return report
     where = "embedded demo acquirer" if config.acquirer.embedded else config.acquirer.base_url
     report.checks.append(Check("configuration", PASS, f"{config.source} ({where})"))
+    identity = check_identity(config)
+    report.checks.append(identity)
     report.checks.append(check_keys(config))
     keys_ok = report.checks[-1].status == PASS
     rotation = check_rotation(config) if config.state_dir().is_dir() else None
@@ -75,7 +77,10 @@ def run_diagnostics(config_path: str, *, network: bool = True) -> Report:
         report.checks.append(rotation)
     report.checks.append(check_journal(config))
     report.checks.append(check_storage(config.state_dir()))
-    if network:
+    if identity.status == FAIL:
+        report.checks += [Check("acquirer", SKIP, "not checked: wrong configuration for this state directory"),
+                          Check("clock", SKIP, "needs the acquirer")]
+    elif network:
         report.checks.extend(check_acquirer(config, keys_ok=keys_ok))
     else:
         report.checks += [Check("acquirer", SKIP, "not checked (--no-network)"),
@@ -84,6 +89,28 @@ def run_diagnostics(config_path: str, *, network: bool = True) -> Report:
     report.checks.append(check_camera(config))
     report.checks.append(check_printer(config))
     return report
+
+
+# -- identity --------------------------------------------------------------------------------
+
+def check_identity(config) -> Check:
+    """The state directory's identity stamp against this configuration and this device."""
+    from .identity import check_identity as check
+
+    state_dir = config.state_dir()
+    try:
+        stamp = check(config, state_dir)
+    except TerminalError as exc:
+        detail, _, fix = exc.message.partition(": ")
+        return Check("identity", FAIL, detail, fix or "see the detail")
+    if stamp is None:
+        what = "demo state directory" if config.acquirer.embedded else "not stamped yet (stamped at the first start)"
+        return Check("identity", PASS if config.acquirer.embedded else SKIP, what)
+    if stamp.base_url == "embedded":
+        return Check("identity", PASS, f"demo state directory (embedded sandbox acquirer) {state_dir}")
+    bound = "bound to this device" if stamp.machine else "no machine id to bind to"
+    return Check("identity", PASS, f"{stamp.names()}, key version {stamp.key_version}, provisioned with "
+                                   f"{stamp.config_path or '?'}; {bound}")
 
 
 # -- keys ------------------------------------------------------------------------------------

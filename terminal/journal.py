@@ -7,10 +7,11 @@ number (the control API's SSE ids). Raw payment codes are never written here.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ from .records import (
     new_id,
     now_iso,
 )
-from .states import CAPTURED, FINAL, TxState, check_transition
+from .states import CAPTURED, FINAL, TransitionRefused, TxState, check_transition
+
+log = logging.getLogger("terminal.journal")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS transactions (
@@ -91,6 +94,10 @@ CREATE TABLE IF NOT EXISTS audit (
     action TEXT NOT NULL,
     result TEXT NOT NULL,
     detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS batches (
     id TEXT PRIMARY KEY,
@@ -174,24 +181,40 @@ class Journal:
                                         wallet=tx.wallet, maskedCode=tx.masked_code))
         return tx
 
-    def transition(self, tx_id: str, *states: TxState, **changes: Any) -> Transaction:
-        """Move through one or more states (each checked) and update fields, in one commit."""
-        with self._tx() as t:
-            tx = self._get(tx_id)
-            for new in states:
-                check_transition(tx.state, new)
-                t.events.append(self._event(tx_id, "state", tx.state.value, new.value,
-                                            resultCode=changes.get("result_code", tx.result_code)))
-                tx.state = new
-            now = now_iso()
-            changes["state"] = tx.state.value
-            changes["updated_at"] = now
-            if states:  # final_at: when the current final state was reached; "" while not final
-                changes["final_at"] = now if tx.state in FINAL else ""
-            if states and tx.state in CAPTURED and not tx.batch_id:
-                changes["batch_id"] = self._open_batch_id()
-            self._update("transactions", tx_id, changes)
-            return self._get(tx_id)
+    def transition(self, tx_id: str, *states: TxState, expect: TxState | Collection[TxState],
+                   **changes: Any) -> Transaction:
+        """Compare-and-set: if the payment is still in `expect` (the state the caller read, or
+        one of several), move through `states` (each checked against the table) and update
+        fields, in one commit. Otherwise nothing is written, the refusal is logged and journalled
+        (`transition_refused`), and TransitionRefused says what was found. Two actors that both
+        read INQUIRING cannot both act: the second one's write is refused."""
+        expected = frozenset([expect]) if isinstance(expect, TxState) else frozenset(expect)
+        try:
+            with self._tx() as t:
+                tx = self._get(tx_id)
+                if tx.state not in expected:
+                    raise TransitionRefused(tx_id, found=tx.state, expected=expected,
+                                            wanted=states[-1] if states else None)
+                for new in states:
+                    check_transition(tx.state, new)
+                    t.events.append(self._event(tx_id, "state", tx.state.value, new.value,
+                                                resultCode=changes.get("result_code", tx.result_code)))
+                    tx.state = new
+                now = now_iso()
+                changes["state"] = tx.state.value
+                changes["updated_at"] = now
+                if states:  # final_at: when the current final state was reached; "" while not final
+                    changes["final_at"] = now if tx.state in FINAL else ""
+                if states and tx.state in CAPTURED and not tx.batch_id:
+                    changes["batch_id"] = self._open_batch_id()
+                self._update("transactions", tx_id, changes)
+                return self._get(tx_id)
+        except TransitionRefused as refused:
+            log.warning("transition refused: %s", refused.message, extra={"txId": tx_id})
+            self.note(tx_id, "transition_refused", found=refused.found.value,
+                      expected=sorted(s.value for s in expected),
+                      wanted=refused.wanted.value if refused.wanted else "")
+            raise
 
     def update(self, tx_id: str, **changes: Any) -> Transaction:
         """Field changes that are not state changes (cancel attempts, next attempt time)."""
@@ -307,6 +330,9 @@ class Journal:
         """Record a refund's final result and, in the same commit, the payment's new state."""
         with self._tx() as t:
             refund = self._get_refund(row_id)
+            if refund.state != REFUND_PENDING:   # compare-and-set: only a pending refund gets a result
+                raise FaultError(f"refund {row_id} is already {refund.state}: its result was recorded before",
+                                 code="TRANSITION_REFUSED")
             changes.update(state=state, final_at=now_iso())
             if state == REFUND_SUCCESS:
                 changes["batch_id"] = self._open_batch_id()
@@ -370,6 +396,17 @@ class Journal:
     def batches(self, limit: int = 20) -> list[dict]:
         with self._lock:
             return [dict(r) for r in self._db.execute("SELECT * FROM batches ORDER BY opened_at DESC LIMIT ?", (limit,))]
+
+    # -- meta (the identity stamp, terminal/identity.py) -------------------------------------
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx():
+            self._db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                             "ON CONFLICT(key) DO UPDATE SET value=excluded.value", (key, value))
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+            return row[0] if row else None
 
     # -- maintenance ------------------------------------------------------------------------
     def integrity_check(self) -> str:

@@ -33,8 +33,9 @@ MAX_CONFIG_BYTES = 1024 * 1024
 
 
 def read_toml(path: Path | str | None) -> tuple[dict, Path]:
-    """The configuration file's table and its resolved path (the shipped demo by default)."""
-    path = Path(path) if path else DEFAULT_CONFIG
+    """The configuration file's table and its resolved path (by default: a provisioned state
+    directory's own configuration, else the shipped demo; see default_config_path)."""
+    path = Path(path) if path else default_config_path()
     try:
         if path.exists() and not path.is_file():
             what = "a directory" if path.is_dir() else "not a regular file"
@@ -60,6 +61,15 @@ def read_toml(path: Path | str | None) -> tuple[dict, Path]:
         raise FaultError(f"configuration file {path} cannot be read ({exc.strerror or exc}): check the path and "
                          "its permissions", code="CONFIG") from None
     return data, path.resolve()
+
+
+def default_config_path() -> Path:
+    """Without --config: a provisioned state directory's own configuration (the one recorded in
+    its identity stamp, else /etc/pos-terminal/terminal.toml), never the demo profile; the demo
+    profile only where nothing is provisioned."""
+    from .identity import default_config_path as provisioned_config
+
+    return provisioned_config(state_dir_of(None, None)) or DEFAULT_CONFIG
 
 
 def state_dir_of(configured: str | None, source: Path | None) -> Path:

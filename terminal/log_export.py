@@ -10,7 +10,7 @@ import io
 import json
 import tarfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
@@ -27,14 +27,21 @@ def _add_text(tar: tarfile.TarFile, name: str, text: str, members: list[str]) ->
     members.append(name)
 
 
-def export_logs(config_path: str, *, output: Path | None = None, network: bool = True,
+def export_logs(config_path: str | None, *, output: Path | None = None, network: bool = True,
                 cwd: Path | None = None) -> tuple[Path, list[str]]:
     """Write the bundle; returns its path and the member names."""
     from .config import load_config
+    from .locations import default_config_path
     from .diagnostics import format_report, run_diagnostics
     from .errors import TerminalError
 
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    if not config_path:
+        try:
+            config_path = str(default_config_path())
+        except TerminalError as exc:   # a provisioned directory whose configuration is missing
+            raise TerminalError(exc.message, code=exc.code) from None
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     output = Path(output) if output else Path(cwd or ".") / f"pos-terminal-support-{stamp}.tar.gz"
     output.parent.mkdir(parents=True, exist_ok=True)
     report = run_diagnostics(config_path, network=network)

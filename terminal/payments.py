@@ -15,13 +15,14 @@ from . import acquirer as api
 from .codes import PaymentCode, PaymentCodeError
 from .config import Config
 from .crashpoints import crashpoint
+from .errors import UnknownResultError
 from .journal import Journal
 from .reasons import FAULT_CODES
 from .records import Transaction, new_id, now_iso
 from .resolution import ProgressListener, Resolver, approved_fields
 from .sale_rules import SaleRequest
 from .signing import utc_timestamp
-from .states import TxState
+from .states import FINAL, TransitionRefused, TxState
 from .tokenise import CredentialEncrypter
 
 log = logging.getLogger("terminal.payments")
@@ -71,15 +72,30 @@ class PaymentService:
 
     def apply_pay_result(self, tx: Transaction, result: api.AcquirerResult, *,
                          progress: ProgressListener | None = None) -> Transaction:
+        """Journal the pay answer from CREATED only (compare-and-set): a sale's worker never moves
+        a payment someone else already resolved; it reports the state it finds instead."""
+        try:
+            return self._apply_pay_result(tx, result, progress=progress)
+        except TransitionRefused as refused:
+            found = self.journal.get(tx.id)
+            log.warning("pay answer not journalled: %s", refused.message, extra={"txId": tx.id})
+            if found.state in FINAL:
+                return found
+            raise UnknownResultError(f"payment {tx.id} is being resolved elsewhere ({found.state.value}): "
+                                     "see `pos-terminal transactions` for its outcome", code="RESULT_UNKNOWN") from None
+
+    def _apply_pay_result(self, tx: Transaction, result: api.AcquirerResult, *,
+                          progress: ProgressListener | None = None) -> Transaction:
         if result.ok:
-            return self.journal.transition(tx.id, S.SENT, S.APPROVED, result_code=result.code,
+            return self.journal.transition(tx.id, S.SENT, S.APPROVED, expect=S.CREATED, result_code=result.code,
                                            result_message=result.message, **approved_fields(result.body))
         if result.failed:
             if result.code in FAULT_CODES:
                 self._on_fault(result.code)
-            return self.journal.transition(tx.id, S.SENT, S.DECLINED, result_code=result.code,
+            return self.journal.transition(tx.id, S.SENT, S.DECLINED, expect=S.CREATED, result_code=result.code,
                                            result_message=result.message)
-        tx = self.journal.transition(tx.id, S.SENT, S.UNKNOWN, result_code=result.code, result_message=result.message)
+        tx = self.journal.transition(tx.id, S.SENT, S.UNKNOWN, expect=S.CREATED, result_code=result.code,
+                                     result_message=result.message)
         log.info("pay outcome unknown; starting inquiries", extra={"txId": tx.id, "code": result.code})
         tx = self.resolver.inquire(tx, progress=progress)
         if tx.state == S.CANCEL_PENDING:

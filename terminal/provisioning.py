@@ -16,9 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import requests
 import tomli_w
@@ -62,6 +62,7 @@ class ProvisionRequest:
     base_config: Config = field(default_factory=Config)
     ca_bundle: Path | None = None
     pins: dict[str, str] = field(default_factory=dict)   # role -> PIN, only those to (re)set
+    machine_id: str | None = None    # the device's machine id (None: /etc/machine-id; tests pass one)
 
 
 @dataclass
@@ -134,6 +135,7 @@ class Provisioner:
         config_path = self._step_config(record, answer)
         self._step_secrets()
         self._step_verify(answer, key)
+        self._stamp(config_path)
         record["stage"] = "done"
         record["configPath"] = str(config_path)
         self._save_record(record)
@@ -235,6 +237,15 @@ class Provisioner:
             raise InputError(f"no {missing[0]} PIN: pass --{missing[0]}-pin-file FILE (or run on a terminal to be "
                              f"prompted)", code="PIN_NOT_SET")
         self.say("[4/5] secrets: device HMAC key, control token, technician and manager PINs (mode 0600)")
+
+    def _stamp(self, config_path: Path) -> None:
+        """The journal learns whose it is: this acquirer identity, this config, this device."""
+        from .config import load_config
+        from .identity import identity_of, machine_id, stamp_state_dir
+
+        config = load_config(config_path)
+        stamp_state_dir(self.state_dir, identity_of(config, config_path=config_path,
+                                                    machine=machine_id(self.req.machine_id)))
 
     def _step_verify(self, answer: dict, key) -> None:
         """One signed inquiry for an id that cannot exist: a verified ORDER_NOT_EXIST proves the

@@ -12,15 +12,15 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from . import acquirer as api
 from .crashpoints import crashpoint
 from .journal import Journal
 from .reasons import FAULT_CODES, is_business_decline
 from .records import Transaction, now_iso
-from .states import TxState
+from .states import UNRESOLVED, TransitionRefused, TxState
 
 log = logging.getLogger("terminal.resolution")
 S = TxState
@@ -75,11 +75,22 @@ class Resolver:
 
     # -- inquiry --------------------------------------------------------------------------
     def inquire(self, tx: Transaction, *, progress: ProgressListener | None = None) -> Transaction:
-        """UNKNOWN/INQUIRING -> APPROVED | DECLINED | CANCEL_PENDING (window exhausted)."""
+        """UNKNOWN/INQUIRING -> APPROVED | DECLINED | CANCEL_PENDING (window exhausted).
+
+        Acts only from the state it read: if another actor moved the payment meanwhile, every
+        write is refused (compare-and-set) and the payment as found is returned."""
+        try:
+            return self._inquire(tx, progress=progress)
+        except TransitionRefused as refused:
+            log.warning("inquiry stopped: %s", refused.message, extra={"txId": tx.id})
+            return self.journal.get(tx.id)
+
+    def _inquire(self, tx: Transaction, *, progress: ProgressListener | None = None) -> Transaction:
         if tx.state in (S.CREATED, S.SENT):
-            tx = self.journal.transition(tx.id, *([S.SENT] if tx.state == S.CREATED else []), S.UNKNOWN)
+            tx = self.journal.transition(tx.id, *([S.SENT] if tx.state == S.CREATED else []), S.UNKNOWN,
+                                         expect=tx.state)
         if tx.state == S.UNKNOWN:
-            tx = self.journal.transition(tx.id, S.INQUIRING)
+            tx = self.journal.transition(tx.id, S.INQUIRING, expect=S.UNKNOWN)
         started = time.monotonic()
         attempt = 0
         while True:
@@ -122,8 +133,8 @@ class Resolver:
             if amount is not None and amount != tx.amount.to_api():
                 log.error("inquiry amount differs from the journal", extra={"txId": tx.id})
                 return None
-            return self.journal.transition(tx.id, S.APPROVED, result_code="SUCCESS", result_message="",
-                                           **approved_fields(body))
+            return self.journal.transition(tx.id, S.APPROVED, expect=tx.state, result_code="SUCCESS",
+                                           result_message="", **approved_fields(body))
         if status == "FAIL":
             code = str(inner.get("resultCode") or "")
             if not is_business_decline(str(inner.get("resultStatus") or ""), code):
@@ -132,25 +143,43 @@ class Resolver:
                 log.warning("inquiry FAIL without a business reason; not a decline",
                             extra={"txId": tx.id, "code": code})
                 return None
-            return self.journal.transition(tx.id, S.DECLINED, result_code=code,
+            return self.journal.transition(tx.id, S.DECLINED, expect=tx.state, result_code=code,
                                            result_message=str(inner.get("resultMessage", "")))
         if status == "CANCELLED":
             if tx.state == S.CANCEL_PENDING:   # our own cancel's reason stands
-                return self.journal.transition(tx.id, S.CANCELLED, result_code="CANCELLED")
-            return self.journal.transition(tx.id, S.CANCEL_PENDING, S.CANCELLED, result_code="CANCELLED",
-                                           cancel_reason="acquirer")
+                return self.journal.transition(tx.id, S.CANCELLED, expect=S.CANCEL_PENDING, result_code="CANCELLED")
+            return self.journal.transition(tx.id, S.CANCEL_PENDING, S.CANCELLED, expect=tx.state,
+                                           result_code="CANCELLED", cancel_reason="acquirer")
         return None
 
     # -- cancel queue -----------------------------------------------------------------------
     def queue_cancel(self, tx_id: str, *, reason: str) -> Transaction:
+        """Queue the cancel of a payment whose result is unknown. Only from an unresolved state
+        (compare-and-set): a payment another actor saw APPROVED is never cancelled from here;
+        voiding one is its own operation (`queue_void`). Refused: TransitionRefused."""
         tx = self.journal.get(tx_id)
         if tx.state == S.CANCEL_PENDING:
             return tx
-        return self.journal.transition(tx_id, S.CANCEL_PENDING, cancel_reason=reason, next_attempt_at=now_iso())
+        expected = tx.state if tx.state in UNRESOLVED else UNRESOLVED
+        return self.journal.transition(tx_id, S.CANCEL_PENDING, expect=expected, cancel_reason=reason,
+                                       next_attempt_at=now_iso())
+
+    def queue_void(self, tx_id: str) -> Transaction:
+        """The merchant's explicit void of an APPROVED payment (its own journal entry)."""
+        return self.journal.transition(tx_id, S.CANCEL_PENDING, expect=S.APPROVED, cancel_reason="void",
+                                       next_attempt_at=now_iso())
 
     def cancel(self, tx: Transaction, *, deadline_s: float | None = None,
                progress: ProgressListener | None = None) -> Transaction:
         """Drive a CANCEL_PENDING transaction until the acquirer answers S (or deadline)."""
+        try:
+            return self._cancel(tx, deadline_s=deadline_s, progress=progress)
+        except TransitionRefused as refused:
+            log.warning("cancel stopped: %s", refused.message, extra={"txId": tx.id})
+            return self.journal.get(tx.id)
+
+    def _cancel(self, tx: Transaction, *, deadline_s: float | None = None,
+                progress: ProgressListener | None = None) -> Transaction:
         started = time.monotonic()
         while tx.state == S.CANCEL_PENDING:
             attempt = tx.cancel_attempts + 1
@@ -161,7 +190,7 @@ class Resolver:
                                       echo={"paymentRequestId": tx.payment_request_id})
             crashpoint("after_cancel_response")
             if result.ok:
-                return self.journal.transition(tx.id, S.CANCELLED, result_code="CANCELLED")
+                return self.journal.transition(tx.id, S.CANCELLED, expect=S.CANCEL_PENDING, result_code="CANCELLED")
             if result.failed and result.code == "CANCEL_WINDOW_EXCEED":
                 settled = self._settle_after_refused_cancel(tx)
                 if settled is not None:

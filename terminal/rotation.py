@@ -45,6 +45,7 @@ from .config import Config
 from .crashpoints import crashpoint
 from .errors import FaultError, InputError, UnknownResultError
 from .files import write_atomic
+from .identity import record_key_version
 from .keystore import SIGNING_KEY, KeyStore
 from .link_checks import ResponseClock, explain_failure
 from .records import iso_utc, now_iso
@@ -161,6 +162,7 @@ def finish_confirmed_rotation(config: Config, *, state_dir: Path | None = None) 
     version = int(record["newKeyVersion"])
     if config.source is not None and config.acquirer.key_version != version:
         set_key_version(config.source, version)
+    record_key_version(state_dir, version)     # the state directory's identity stamp follows
     crashpoint("rotate_after_config")
     next_key = state_dir / NEXT_KEY
     if next_key.exists():

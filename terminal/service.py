@@ -197,7 +197,7 @@ class Terminal:
                                 code="NOT_VOIDABLE")
         if tx.refunds:
             raise BusinessError("this payment has refunds: refund the rest instead of voiding", code="NOT_VOIDABLE")
-        tx = self.resolver.queue_cancel(tx_id, reason="void")
+        tx = self.resolver.queue_void(tx_id)
         tx = self.resolver.cancel(tx, deadline_s=self.config.acquirer.inquiry_window_s, progress=self._progress)
         if tx.state == S.APPROVED:
             raise BusinessError("the void window has passed (CANCEL_WINDOW_EXCEED): refund the payment instead",

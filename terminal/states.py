@@ -43,6 +43,22 @@ class IllegalTransition(FaultError):
     code = "ILLEGAL_TRANSITION"
 
 
+class TransitionRefused(IllegalTransition):
+    """A compare-and-set transition found another state than the one its caller read: someone
+    else moved the payment first. Nothing was written; the caller reports what it finds."""
+
+    code = "TRANSITION_REFUSED"
+
+    def __init__(self, tx_id: str, *, found: TxState, expected: frozenset[TxState], wanted: TxState | None):
+        self.tx_id, self.found, self.expected, self.wanted = tx_id, found, expected, wanted
+        names = "/".join(sorted(s.value for s in expected))
+        super().__init__(f"transaction {tx_id} is {found.value}, not {names}: the move to "
+                         f"{wanted.value if wanted else 'new fields'} was refused")
+
+
+UNRESOLVED = frozenset({S.CREATED, S.SENT, S.UNKNOWN, S.INQUIRING})   # outcome not known yet
+
+
 def check_transition(current: TxState, new: TxState) -> None:
     if new not in TRANSITIONS[current]:
         raise IllegalTransition(f"illegal transaction state change {current.value} -> {new.value}")

@@ -19,9 +19,11 @@ from .config import Config
 from .connectivity import Connectivity
 from .endpoints import AcquirerEndpoint, client_for, configured_endpoint
 from .errors import FaultError
+from .identity import adopt, check_identity
 from .journal import Journal
 from .keystore import KeyStore
 from .logs import add_file_fallback
+from .owner import OwnerLock
 from .payments import PaymentService
 from .pins import PinVault
 from .printing import ReceiptPrinter, printer_from_config
@@ -56,6 +58,8 @@ def start_embedded_sandbox(config: Config, signing_key: RSAPrivateKey, state_dir
     # demo wiring only: the core never needs the sandbox
     from .composition import embedded_sandbox
 
+    check_identity(config, state_dir)    # never on a provisioned state directory (exit 3, naming its config)
+
     sandbox = embedded_sandbox(state_dir=state_dir / "sandbox", slow_response_s=config.sandbox.slow_response_s)
     sandbox.start()
     sandbox.register_client(client_id=config.acquirer.client_id, terminal_id=config.acquirer.terminal_id,
@@ -66,7 +70,18 @@ def start_embedded_sandbox(config: Config, signing_key: RSAPrivateKey, state_dir
 
 
 def build_terminal(config: Config, *, wait=None) -> Terminal:
+    """The running terminal, owner of its state directory: the owner lock is taken before anything
+    else (TerminalBusy, exit 3, when another process holds it) and dropped when it closes."""
     state_dir = prepare_state_dir(config)
+    owner = OwnerLock(state_dir).acquire()
+    try:
+        return _build(config, state_dir, owner, wait=wait)
+    except BaseException:
+        owner.release()
+        raise
+
+
+def _build(config: Config, state_dir: Path, owner: OwnerLock, *, wait=None) -> Terminal:
     add_file_fallback(state_dir)
     keystore = KeyStore(state_dir=state_dir)
     pins = PinVault(state_dir=state_dir)
@@ -81,6 +96,7 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
     else:
         endpoint = configured_endpoint(config)
         config = finish_confirmed_rotation(config, state_dir=state_dir)  # a rotation cut short after its S
+        check_identity(config, state_dir)      # the right acquirer, on the device it was provisioned on
         signing_key = keystore.signing_key()
     a = config.acquirer
     credentials = [Credentials(a.client_id, a.key_version, signing_key)]  # replaced by a live key rotation
@@ -94,6 +110,7 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
     encrypter = CredentialEncrypter(public_key_pem=endpoint.encryption_public_key.read_bytes(),
                                     kid=endpoint.encryption_kid)
     journal = Journal(state_dir / "journal.sqlite")
+    adopt(journal, config, state_dir)          # a journal without an identity stamp gets this one
     stop = threading.Event()
     wait = wait or stop.wait
     fault_sink: list[Terminal] = []   # the Terminal, once built, receives faults as events
@@ -122,6 +139,7 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
         receipts.close()
         if sandbox is not None:
             sandbox.stop()
+        owner.release()
 
     terminal = Terminal(config=config, journal=journal, payments=payments, resolver=resolver, refunds=refunds,
                         batches=BatchCloser(journal=journal, client=client), pins=pins, receipts=receipts,
@@ -133,6 +151,7 @@ def build_terminal(config: Config, *, wait=None) -> Terminal:
     terminal.client = client
     terminal.connectivity = connectivity
     terminal.keystore = keystore
+    terminal.owner_lock = owner
     terminal.use_credentials = lambda c: credentials.__setitem__(0, c)   # rotation.rotate_key(on_rotated=)
     if not config.acquirer.embedded:
         from .audit import AuditTrail

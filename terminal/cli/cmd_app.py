@@ -62,6 +62,10 @@ class AppServices:
         terminal.start_background_resolution()   # queued cancels/refunds keep retrying between sales
         if terminal.connectivity is not None:
             terminal.connectivity.start()         # the light probe behind the till's link indicator
+        from .handoff import serve_owner_channel
+
+        channel = serve_owner_channel(terminal)  # CLI money commands hand their operations to the app
+        self.stops.append(channel.stop)
         checkout = Checkout(terminal=terminal)
         if self.config.control.enabled:
             stop, self.control_url = _start_control(self.config, terminal, checkout)

@@ -42,13 +42,18 @@ def cmd_control(args) -> int:
             sys.stdout.flush()
 
     from ..fleet.hooks import SystemdRestart
+    from .handoff import serve_owner_channel
 
     host = SystemdRestart() if SystemdRestart.available() else None   # fleet `restart`: exit 75, systemd restarts
     with open_terminal(args, fleet=True, host=host) as terminal:   # recovery at start: what a crash left open is resolved first
         if terminal.config.control != config.control and args.port is None:
             config = terminal.config                # a fleet configuration applied at this start
-        serve(config, terminal=terminal, event_log=Path(args.event_log) if args.event_log else None,
-              on_ready=ready)
+        channel = serve_owner_channel(terminal)     # CLI money commands hand their operations to us
+        try:
+            serve(config, terminal=terminal, event_log=Path(args.event_log) if args.event_log else None,
+                  on_ready=ready)
+        finally:
+            channel.stop()
     if host is not None and host.requested:
         say("control API stopped for a restart requested by the fleet")
         return SystemdRestart.EXIT_CODE

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ..money import money_from_api
-from .context import config_of, open_journal, open_terminal, recover_pending
-from .output import describe, emit, exit_code_for, say
+from .context import config_of, open_journal
+from .handoff import run_operation
+from .output import describe, emit
 
 
 def register(sub) -> None:
@@ -73,28 +73,25 @@ def cmd_sale(args) -> int:
     amount = parse_amount(args.amount, currency)
     tip = parse_amount(args.tip, currency) if args.tip else None
     code_text = _code_from_stdin() if args.code == "-" else args.code
-    request = SaleRules.from_config(config.terminal).request(amount, tip=tip, reference=args.reference)
-    code = parse_payment_code(code_text) if code_text is not None else None   # parsed once; dropped by sale
-    with open_terminal(args) as terminal:
-        tx = terminal.sale(request, code if code is not None else _wait_for_scan(terminal))
-        if tx.captured and not args.no_receipt:
-            _report_print(terminal.receipts.sale(tx))
-        emit(args, tx.to_api(), describe(tx))
-        return exit_code_for(tx)
+    SaleRules.from_config(config.terminal).request(amount, tip=tip, reference=args.reference)
+    if code_text is not None:
+        parse_payment_code(code_text).drop()                 # a bad code: exit 2 before anything starts
+    code = code_text if code_text is not None else _wait_for_scan(config)
+    # The code goes to the owner (this process, or the running terminal over its owner-only
+    # socket): never into argv, a file or a log.
+    return run_operation(args, "sale", {"amount": args.amount, "currency": currency, "tip": args.tip,
+                                        "reference": args.reference, "code": code,
+                                        "noReceipt": bool(args.no_receipt)})
 
 
-def _wait_for_scan(terminal) -> str:
+def _wait_for_scan(config) -> str:
     from .scan_source import wait_for_scan
 
-    return wait_for_scan(terminal.config)
-
-
-def _report_print(result) -> None:
-    if not result.printed and result.message:
-        say(f"receipt not printed: {result.message}")
+    return wait_for_scan(config)
 
 
 def cmd_transactions(args) -> int:
+    """Read-only: opens the journal beside a running owner, never the acquirer link."""
     with open_journal(args) as journal:
         if args.tx_id:
             tx = journal.get(args.tx_id)
@@ -107,22 +104,11 @@ def cmd_transactions(args) -> int:
 
 
 def cmd_recover(args) -> int:
-    with open_terminal(args, recover=False) as terminal:
-        recover_pending(terminal)
-        left = terminal.journal.pending()
-        refunds = terminal.journal.pending_refunds()
-        emit(args, {"pending": [t.to_api() for t in left], "pendingRefunds": [r.to_api() for r in refunds]},
-             "nothing pending" if not left and not refunds else
-             f"{len(left)} payment(s) and {len(refunds)} refund(s) still unresolved: check the network and run again")
-        return 4 if left or refunds else 0
+    return run_operation(args, "recover", {})
 
 
 def cmd_cancel(args) -> int:
-    with open_terminal(args) as terminal:
-        tx = terminal.void(args.tx_id)
-        _report_print(terminal.receipts.sale(tx))
-        emit(args, tx.to_api(), describe(tx))
-        return 0
+    return run_operation(args, "cancel", {"txId": args.tx_id})
 
 
 def _read_pin(pin_file: str | None, what: str = "--pin-file") -> str:
@@ -137,32 +123,15 @@ def _read_pin(pin_file: str | None, what: str = "--pin-file") -> str:
 
 
 def cmd_refund(args) -> int:
-    with open_terminal(args) as terminal:
-        tx = terminal.get(args.tx_id)
-        amount = terminal.parse_amount(args.amount, tx.currency) if args.amount else None
-        if getattr(args, "owner_pin_file", None):
-            if args.pin_file:
-                raise InputError("pass --pin-file or --owner-pin-file, not both")
-            refund = terminal.refund(args.tx_id, amount, owner_pin=_read_pin(args.owner_pin_file, "--owner-pin-file"))
-        else:
-            refund = terminal.refund(args.tx_id, amount, pin=_read_pin(args.pin_file))
-        tx = terminal.get(args.tx_id)
-        _report_print(terminal.receipts.refund(tx, refund))
-        emit(args, tx.to_api(), describe(tx))
-        return 0
+    params = {"txId": args.tx_id, "amount": args.amount}
+    if getattr(args, "owner_pin_file", None):
+        if args.pin_file:
+            raise InputError("pass --pin-file or --owner-pin-file, not both")
+        params["ownerPin"] = _read_pin(args.owner_pin_file, "--owner-pin-file")
+    else:
+        params["pin"] = _read_pin(args.pin_file)
+    return run_operation(args, "refund", params)
 
 
 def cmd_close_batch(args) -> int:
-    with open_terminal(args) as terminal:
-        report = terminal.close_batch()
-        _report_print(terminal.receipts.batch(report.to_api()))
-        lines = [f"batch {report.batch_id}: {'MATCHED' if report.matched else 'DIFFERENCES FOUND'}"]
-        for t in report.totals:
-            amount = money_from_api({"currency": t["currency"], "value": t["paymentAmount"]})
-            refunds = money_from_api({"currency": t["currency"], "value": t["refundAmount"]})
-            lines.append(f"  {t['currency']}: {t['paymentCount']} payments {amount.plain()}, "
-                         f"{t['refundCount']} refunds {refunds.plain()}")
-        for d in report.differences:
-            lines.append(f"  {d.kind}: {d.reference} terminal={d.terminal or '-'} acquirer={d.acquirer or '-'}")
-        emit(args, report.to_api(), "\n".join(lines))
-        return 0 if report.matched else 1
+    return run_operation(args, "close-batch", {})

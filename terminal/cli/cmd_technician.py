@@ -205,7 +205,7 @@ def _demo_refusal(command: str) -> int:
 def cmd_diagnose(args) -> int:
     from ..diagnostics import format_report, run_diagnostics
 
-    report = run_diagnostics(args.config or str(DEFAULT_CONFIG))
+    report = run_diagnostics(args.config)
     emit(args, report.to_api(), format_report(report))
     return 0 if report.ok else 3
 
@@ -261,7 +261,7 @@ def cmd_export_logs(args) -> int:
     from ..log_export import export_logs
 
     output = Path(args.output) if args.output else None
-    path, members = export_logs(args.config or str(DEFAULT_CONFIG), output=output, network=not args.no_network,
+    path, members = export_logs(args.config, output=output, network=not args.no_network,
                                 cwd=Path(os.getcwd()))
     emit(args, {"bundle": str(path), "files": members},
          f"support bundle written: {path} ({len(members)} files; no keys, PINs or tokens; payment codes masked)")

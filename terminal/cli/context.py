@@ -22,7 +22,9 @@ def config_of(args) -> Config:
 @contextlib.contextmanager
 def open_terminal(args, *, recover: bool = True, fleet: bool = False, host=None) -> Iterator[Terminal]:
     """`fleet=True` for long-running services (control): a staged fleet configuration is applied
-    (rolled back if the terminal cannot start with it) and the fleet agent runs alongside."""
+    (rolled back if the terminal cannot start with it) and the fleet agent runs alongside.
+    The terminal is this process's own: it takes the owner lock (exit 3 naming the holder when
+    another process has the state directory)."""
     from ..wiring import build_terminal
 
     config = config_of(args)
@@ -58,14 +60,6 @@ def open_journal(args) -> Iterator[Journal]:
 
 def recover_pending(terminal: Terminal) -> None:
     """Every start resolves what a crash or power cut left open, saying what it does."""
-    pending = terminal.journal.pending()
-    refunds = terminal.journal.pending_refunds()
-    if not pending and not refunds:
-        return
-    say(f"recovering: {len(pending)} unresolved payment(s), {len(refunds)} unconfirmed refund(s)")
+    from .handoff import recover_with_progress
 
-    def on_item(phase: str, item) -> None:
-        state = getattr(getattr(item, "state", ""), "value", getattr(item, "state", ""))
-        say(f"  {phase} {item.id}: {state}")
-
-    terminal.recover(on_item=on_item)
+    recover_with_progress(terminal, say)

@@ -85,15 +85,15 @@ def test_batch_totals_from_the_journal(tmp_path):
 
         def approved(amount, currency="USD"):
             tx = journal.create(make_tx(amount, currency))
-            return journal.transition(tx.id, S.SENT, S.APPROVED)
+            return journal.transition(tx.id, S.SENT, S.APPROVED, expect=S.CREATED)
 
         a = approved(1000)
         b = approved(2500)
         c = approved(700, "CAD")
         declined = journal.create(make_tx(999))
-        journal.transition(declined.id, S.SENT, S.DECLINED)
+        journal.transition(declined.id, S.SENT, S.DECLINED, expect=S.CREATED)
         voided = approved(4000)
-        journal.transition(voided.id, S.CANCEL_PENDING, S.CANCELLED)
+        journal.transition(voided.id, S.CANCEL_PENDING, S.CANCELLED, expect=S.APPROVED)
         journal.create(make_tx(123))  # still pending: not in the batch
         r = journal.create_refund(make_refund(a, 400))
         journal.finish_refund(r.id, REFUND_SUCCESS, tx_state=S.PARTIALLY_REFUNDED)

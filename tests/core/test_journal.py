@@ -32,7 +32,7 @@ def journal(tmp_path):
 
 def _approved(journal, amount=1250):
     tx = journal.create(make_tx(amount))
-    return journal.transition(tx.id, S.SENT, S.APPROVED, result_code="SUCCESS", payment_id="P1")
+    return journal.transition(tx.id, S.SENT, S.APPROVED, expect=S.CREATED, result_code="SUCCESS", payment_id="P1")
 
 
 def test_wal_and_full_sync_are_set(journal):
@@ -54,9 +54,9 @@ def test_create_transition_and_events(journal):
     journal.subscribe(seen.append)
     tx = journal.create(make_tx(wallet="ALIPAY_CN", masked_code="281012**********34"))
     assert tx.created_at and tx.updated_at == tx.created_at
-    got = journal.transition(tx.id, S.SENT)
+    got = journal.transition(tx.id, S.SENT, expect=S.CREATED)
     assert got.state is S.SENT and got.final_at == ""
-    got = journal.transition(tx.id, S.APPROVED, result_code="SUCCESS", payment_id="P-9")
+    got = journal.transition(tx.id, S.APPROVED, expect=S.SENT, result_code="SUCCESS", payment_id="P-9")
     assert got.state is S.APPROVED and got.final_at and got.payment_id == "P-9"
     assert got.batch_id, "a captured payment joins the open batch"
     assert got.is_final and got.captured
@@ -73,27 +73,27 @@ def test_create_transition_and_events(journal):
 
 def test_multi_step_transition_is_one_commit(journal):
     tx = journal.create(make_tx())
-    journal.transition(tx.id, S.SENT, S.UNKNOWN, S.INQUIRING, S.CANCEL_PENDING, S.CANCELLED)
+    journal.transition(tx.id, S.SENT, S.UNKNOWN, S.INQUIRING, S.CANCEL_PENDING, S.CANCELLED, expect=S.CREATED)
     assert journal.get(tx.id).state is S.CANCELLED
     assert [e["to"] for e in journal.events_since(0)][1:] == ["SENT", "UNKNOWN", "INQUIRING", "CANCEL_PENDING", "CANCELLED"]
 
 
 def test_illegal_transition_rolls_back(journal):
     tx = journal.create(make_tx())
-    journal.transition(tx.id, S.SENT)
+    journal.transition(tx.id, S.SENT, expect=S.CREATED)
     before = journal.get(tx.id)
     n_events = len(journal.events_since(0))
     seen = []
     journal.subscribe(seen.append)
     # The first step is legal, the second is not: neither may stick, nor the field change.
     with pytest.raises(IllegalTransition):
-        journal.transition(tx.id, S.APPROVED, S.SENT, result_code="SUCCESS", payment_id="P-bad")
+        journal.transition(tx.id, S.APPROVED, S.SENT, expect=S.SENT, result_code="SUCCESS", payment_id="P-bad")
     after = journal.get(tx.id)
     assert after == before
     assert len(journal.events_since(0)) == n_events
     assert seen == []
     with pytest.raises(IllegalTransition):
-        journal.transition(tx.id, S.CREATED)
+        journal.transition(tx.id, S.CREATED, expect=S.SENT)
     assert journal.get(tx.id) == before
     assert journal.integrity_check() == "ok"
 
@@ -103,7 +103,7 @@ def test_unknown_and_duplicate_transactions(journal):
         journal.get("T-nope")
     assert info.value.code == "NOT_FOUND"
     with pytest.raises(InputError):
-        journal.transition("T-nope", S.SENT)
+        journal.transition("T-nope", S.SENT, expect=S.CREATED)
     tx = journal.create(make_tx(idempotency_key="K1"))
     with pytest.raises(InputError) as info:
         journal.create(make_tx(payment_request_id=tx.payment_request_id))
@@ -131,7 +131,7 @@ def test_listeners_run_after_commit(journal):
 
     journal.subscribe(listener)
     tx = journal.create(make_tx())
-    journal.transition(tx.id, S.SENT, S.DECLINED, result_code="RISK_REJECT")
+    journal.transition(tx.id, S.SENT, S.DECLINED, expect=S.CREATED, result_code="RISK_REJECT")
     journal.note(tx.id, "progress", attempt=1)
     assert observed == [("CREATED", "CREATED", "CREATED"), ("SENT", "SENT", "DECLINED"),
                         ("DECLINED", "DECLINED", "DECLINED"), ("", "", "DECLINED")]
@@ -140,16 +140,16 @@ def test_listeners_run_after_commit(journal):
 def test_pending_lists_only_non_final(journal):
     created = journal.create(make_tx())
     sent = journal.create(make_tx())
-    journal.transition(sent.id, S.SENT)
+    journal.transition(sent.id, S.SENT, expect=S.CREATED)
     inquiring = journal.create(make_tx())
-    journal.transition(inquiring.id, S.SENT, S.UNKNOWN, S.INQUIRING)
+    journal.transition(inquiring.id, S.SENT, S.UNKNOWN, S.INQUIRING, expect=S.CREATED)
     cancel = journal.create(make_tx())
-    journal.transition(cancel.id, S.CANCEL_PENDING)
+    journal.transition(cancel.id, S.CANCEL_PENDING, expect=S.CREATED)
     approved = _approved(journal)
     declined = journal.create(make_tx())
-    journal.transition(declined.id, S.SENT, S.DECLINED)
+    journal.transition(declined.id, S.SENT, S.DECLINED, expect=S.CREATED)
     void = _approved(journal)
-    journal.transition(void.id, S.CANCEL_PENDING)
+    journal.transition(void.id, S.CANCEL_PENDING, expect=S.APPROVED)
     pending = [t.id for t in journal.pending()]
     assert pending == [created.id, sent.id, inquiring.id, cancel.id, void.id]
     assert approved.id not in pending and declined.id not in pending
@@ -189,7 +189,7 @@ def test_finish_refund_records_the_acquirer_refund_id(journal):
 
 def test_refund_on_non_captured_payment_rolls_back(journal):
     tx = journal.create(make_tx())
-    journal.transition(tx.id, S.SENT, S.DECLINED)
+    journal.transition(tx.id, S.SENT, S.DECLINED, expect=S.CREATED)
     refund = journal.create_refund(make_refund(tx, 100))
     with pytest.raises(IllegalTransition):
         journal.finish_refund(refund.id, REFUND_SUCCESS, tx_state=S.REFUNDED)
@@ -210,7 +210,7 @@ def test_batches(journal):
     tx = _approved(journal)
     assert tx.batch_id == first["id"]
     declined = journal.create(make_tx())
-    journal.transition(declined.id, S.SENT, S.DECLINED)
+    journal.transition(declined.id, S.SENT, S.DECLINED, expect=S.CREATED)
     txs, refunds = journal.batch_contents(first["id"])
     assert [t.id for t in txs] == [tx.id] and refunds == []
     journal.close_batch(first["id"], {"matched": True})
@@ -255,7 +255,7 @@ _CHILD = textwrap.dedent("""
     from journal_helpers import make_tx
     j = Journal(sys.argv[1])
     tx = j.create(make_tx(777, id="T-killed"))
-    j.transition(tx.id, TxState.SENT, TxState.APPROVED, result_code="SUCCESS")
+    j.transition(tx.id, TxState.SENT, TxState.APPROVED, expect=TxState.CREATED, result_code="SUCCESS")
     j.note(tx.id, "last", n=1)
     print("committed", flush=True)
     sys.stdin.read()   # block until killed; the parent never writes
@@ -291,10 +291,10 @@ def test_committed_rows_survive_sigkill(tmp_path):
 def test_void_clears_then_sets_final_at(journal):
     tx = _approved(journal)
     approved_at = journal.get(tx.id).final_at
-    voiding = journal.transition(tx.id, S.CANCEL_PENDING)
+    voiding = journal.transition(tx.id, S.CANCEL_PENDING, expect=S.APPROVED)
     assert voiding.final_at == ""            # not final: a void is in progress
     assert voiding.to_api()["finalAt"] == ""
-    cancelled = journal.transition(tx.id, S.CANCELLED)
+    cancelled = journal.transition(tx.id, S.CANCELLED, expect=S.CANCEL_PENDING)
     assert cancelled.final_at and cancelled.final_at >= approved_at
 
 

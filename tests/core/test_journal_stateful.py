@@ -64,7 +64,7 @@ class JournalMachine(RuleBasedStateMachine):
             state = new
         before = self.journal.get(tx_id)
         try:
-            got = self.journal.transition(tx_id, *targets, result_code="X")
+            got = self.journal.transition(tx_id, *targets, expect=m["state"], result_code="X")
         except IllegalTransition:
             assert not legal, f"{m['state']} -> {targets} refused"
             assert self.journal.get(tx_id) == before, "an illegal move changed the row"

@@ -26,7 +26,7 @@ def checkout_sale(journal, *, result_state: str | None = None):
     journal.note(tx.id, "checkout", state="AWAITING_SCAN")
     journal.note(tx.id, "checkout", state="PROCESSING")
     tx = journal.create(tx)
-    journal.transition(tx.id, S.SENT, S.UNKNOWN)
+    journal.transition(tx.id, S.SENT, S.UNKNOWN, expect=S.CREATED)
     if result_state is not None:
         journal.note(tx.id, "checkout", state="RESULT", txState=result_state, error="")
     return tx
@@ -37,7 +37,7 @@ def test_a_sale_left_unknown_is_open_then_an_unseen_outcome_when_it_ends(journal
     tx = checkout_sale(journal, result_state="UNKNOWN")       # the cashier saw "Not confirmed"
     assert [t.id for t in notices.open_payments()] == [tx.id]
     assert notices.unseen() == []                             # not final: an open payment, not a notice
-    journal.transition(tx.id, S.INQUIRING, S.APPROVED)
+    journal.transition(tx.id, S.INQUIRING, S.APPROVED, expect=S.UNKNOWN)
     assert notices.open_payments() == []
     assert [t.id for t in notices.unseen()] == [tx.id]
     notices.mark_seen(tx.id)
@@ -48,7 +48,7 @@ def test_a_sale_that_ended_while_the_app_closed_is_unseen_after_reopening(tmp_pa
     path = tmp_path / "state" / "journal.db"
     journal = Journal(path)
     tx = checkout_sale(journal)                               # closed before any RESULT was shown
-    journal.transition(tx.id, S.INQUIRING, S.APPROVED)
+    journal.transition(tx.id, S.INQUIRING, S.APPROVED, expect=S.UNKNOWN)
     journal.close()
     reopened = Journal(path)
     try:
@@ -60,8 +60,8 @@ def test_a_sale_that_ended_while_the_app_closed_is_unseen_after_reopening(tmp_pa
 def test_results_the_checkout_showed_and_sales_outside_the_checkout_are_not_notices(journal):
     notices = OutcomeNotices(journal=journal)
     shown = checkout_sale(journal)
-    journal.transition(shown.id, S.INQUIRING, S.APPROVED)
+    journal.transition(shown.id, S.INQUIRING, S.APPROVED, expect=S.UNKNOWN)
     journal.note(shown.id, "checkout", state="RESULT", txState="APPROVED", error="")
     cli = journal.create(make_tx())                           # a CLI sale: its result was printed
-    journal.transition(cli.id, S.SENT, S.DECLINED)
+    journal.transition(cli.id, S.SENT, S.DECLINED, expect=S.CREATED)
     assert notices.unseen() == []

@@ -48,7 +48,7 @@ def journal(tmp_path):
 
 def _unknown_tx(journal):
     tx = journal.create(make_tx())
-    return journal.transition(tx.id, TxState.SENT, TxState.UNKNOWN)
+    return journal.transition(tx.id, TxState.SENT, TxState.UNKNOWN, expect=TxState.CREATED)
 
 
 def _resolve(journal, client, tx):

@@ -31,7 +31,7 @@ def test_good_setup_passes_cli_json(provisioned):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     status = {c["name"]: c["status"] for c in report["checks"]}
-    assert status == {"configuration": PASS, "keys": PASS, "journal": PASS, "storage": PASS, "acquirer": PASS,
+    assert status == {"configuration": PASS, "identity": PASS, "keys": PASS, "journal": PASS, "storage": PASS, "acquirer": PASS,
                       "clock": PASS,
                       "scanner": PASS, "camera": SKIP, "printer": PASS}
 
@@ -39,8 +39,8 @@ def test_good_setup_passes_cli_json(provisioned):
 def test_human_output_one_line_per_check(provisioned):
     proc = run_cli(provisioned, "diagnose")
     assert proc.returncode == 0
-    assert [line.split()[1] for line in proc.stdout.splitlines()[:9]] == [
-        "configuration", "keys", "journal", "storage", "acquirer", "clock", "scanner", "camera", "printer"]
+    assert [line.split()[1] for line in proc.stdout.splitlines()[:10]] == [
+        "configuration", "identity", "keys", "journal", "storage", "acquirer", "clock", "scanner", "camera", "printer"]
 
 
 def test_bad_configuration(tmp_path):
@@ -84,6 +84,11 @@ def test_acquirer_unreachable(provisioned):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     _with(provisioned, "acquirer", base_url=f"https://127.0.0.1:{port}")
+    # as if provisioned against that address (a changed address alone fails the identity check)
+    from terminal.config import load_config
+    from terminal.identity import identity_of, stamp_state_dir
+
+    stamp_state_dir(provisioned.parent, identity_of(load_config(provisioned)))
     checks = _by_name(run_diagnostics(str(provisioned)))
     assert checks["acquirer"].status == FAIL and "check the network" in checks["acquirer"].fix
     assert checks["clock"].status == SKIP
