@@ -21,8 +21,6 @@ log = logging.getLogger("terminal.journal")
 # first versioned (journals written before had user_version 0 and the same tables).
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda db: None,
-    # 2: the meta table (the state directory's identity stamp, terminal/identity.py)
-    2: lambda db: db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

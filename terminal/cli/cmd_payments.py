@@ -7,7 +7,6 @@ from pathlib import Path
 
 from ..errors import InputError
 from .context import config_of, open_journal
-from .handoff import run_operation
 from .output import describe, emit
 
 
@@ -88,6 +87,12 @@ def _wait_for_scan(config) -> str:
     from .scan_source import wait_for_scan
 
     return wait_for_scan(config)
+
+
+def run_operation(args, op: str, params: dict) -> int:
+    from .handoff import run_operation as run   # the payment stack only for the command that runs
+
+    return run(args, op, params)
 
 
 def cmd_transactions(args) -> int:
