@@ -90,7 +90,9 @@ def _wait_for_scan(config) -> str:
 
 
 def run_operation(args, op: str, params: dict) -> int:
-    from .handoff import run_operation as run   # the payment stack only for the command that runs
+    from .handoff import (
+        run_operation as run,  # the payment stack only for the command that runs
+    )
 
     return run(args, op, params)
 

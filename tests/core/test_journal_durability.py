@@ -23,7 +23,7 @@ def test_a_non_durable_note_is_kept_and_later_writes_are_fsynced_again(tmp_path)
     tx = _tx(journal)
     journal.note(tx.id, "checkout", durable=False, state="PROCESSING")
     assert journal._db.execute("PRAGMA synchronous").fetchone()[0] == FULL
-    journal.transition(tx.id, TxState.SENT)
+    journal.transition(tx.id, TxState.SENT, expect=TxState.CREATED)
     journal.close()
     db = sqlite3.connect(tmp_path / "journal.sqlite")
     notes = [json.loads(r[0]) for r in db.execute(
