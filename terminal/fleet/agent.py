@@ -172,10 +172,24 @@ class FleetAgent:
                 self.locked = ack["detail"].get("locked", "")
             info = self._publish_leaf("ack", ack)
             self._wake.set()
-            if ack.get("op") == "restart" and ack["result"] == "ok":
+            if ack["result"] == "ok" and (ack.get("op") == "restart" or ack["detail"].get("restartWhenIdle")):
                 if info is not None:
                     info.wait_for_publish(timeout=5)      # the console learns before we go
+                if ack.get("op") == "set_config":
+                    threading.Thread(target=self._restart_when_idle, name="fleet-restart", daemon=True).start()
+                else:
+                    self.executor.host.restart()
+
+
+    def _restart_when_idle(self) -> None:
+        """A staged configuration applies at a restart taken between payments: never during a
+        sale, never with a payment still open (checked every second, for as long as it takes)."""
+        t = self.terminal
+        while not self._stop.is_set():
+            if not t._sale_lock.locked() and not t.has_pending():
                 self.executor.host.restart()
+                return
+            self._stop.wait(1.0)
 
 
 def _now() -> str:

@@ -146,7 +146,10 @@ class CommandExecutor:
             staged = staged_config.stage(self.terminal.config, changes, command_id=cmd["id"])
         except ValueError as exc:
             raise Outcome("refused", {"reason": "INVALID_CONFIG", "message": str(exc)}) from None
-        return {"staged": str(staged.name), "applies": "when idle, at the next restart (rolled back if it cannot start)"}
+        if getattr(self.host, "restart", None) is not None and args.get("restart", True):
+            return {"staged": staged.name, "applies": "restarting as soon as no payment is in progress or open "
+                                                      "(rolled back if it cannot start)", "restartWhenIdle": True}
+        return {"staged": staged.name, "applies": "at the next start (rolled back if it cannot start)"}
 
     def op_restart(self, args, cmd) -> dict:
         """Acknowledged first; the agent then asks the host to restart (after the ack is out)."""

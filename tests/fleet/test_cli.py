@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 
 from tests.fleet.conftest import free_port
 from tests.fleet.helpers import (
@@ -59,24 +60,36 @@ def test_command_and_terminals_from_the_cli(tmp_path, sandbox, broker):
 
 
 def test_restart_under_systemd_acks_then_exits_for_systemd_to_restart(tmp_path, sandbox, broker):
-    """`pos-terminal control` under systemd (INVOCATION_ID set): the restart command is
-    acknowledged, then the service stops gracefully and exits 75 (Restart=on-failure restarts it)."""
+    """`pos-terminal control` under systemd (INVOCATION_ID set): set_config and restart are
+    acknowledged, then the service stops gracefully (when idle) and exits 75, which
+    Restart=on-failure restarts; the staged configuration applies at that start."""
     from tests.support import cli_env
 
     tid = "T-restart-1"
     config = fleet_terminal_config(tmp_path, sandbox, broker, tid, control={"enabled": True, "port": 0})
     console = console_for(broker)
-    proc = subprocess.Popen([sys.executable, "-m", "terminal.cli.main", "--config", str(config), "control"],
-                            env=cli_env({"INVOCATION_ID": "test-unit"}), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    argv = [sys.executable, "-m", "terminal.cli.main", "--config", str(config), "control"]
+    env = cli_env({"INVOCATION_ID": "test-unit"})
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: (console.store.terminal(tid) or {}).get("online"), timeout_s=60, what="control online")
-        cid = console.send(tid, "restart")["cmd"]["id"]
+        # a configuration change: acknowledged, then a restart when idle (exit 75 for systemd)
+        cid = console.send(tid, "set_config", {"changes": {"ui": {"idle_lock_s": 44}}})["cmd"]["id"]
         row = console.wait_acks([cid], 20)[cid]
-        assert row["result"] == "ok", row
+        assert row["result"] == "ok" and row["detail"]["restartWhenIdle"] is True, row
+        assert proc.wait(timeout=30) == 75, proc.stderr.read()[-2000:]
+        # systemd starts it again: the staged configuration is applied and reported
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: any(e["body"].get("result") == "applied" for e in console.store.events(tid)),
+                 timeout_s=60, what="config applied at the restart")
+        assert tomllib.loads(config.read_text())["ui"]["idle_lock_s"] == 44
+        # a plain restart: acknowledged first, then a graceful stop with exit 75
+        cid = console.send(tid, "restart")["cmd"]["id"]
+        assert console.wait_acks([cid], 20)[cid]["result"] == "ok"
         assert proc.wait(timeout=30) == 75, proc.stderr.read()[-2000:]
         wait_for(lambda: not console.store.terminal(tid)["online"], what="offline after the restart")
     finally:
         if proc.poll() is None:
-            proc.kill()
+            proc.terminate()
+            proc.wait(timeout=30)
         console.stop()
