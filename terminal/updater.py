@@ -203,7 +203,8 @@ class Updater:
         self.layout.mark(version, status="good", previous=old)
         self.record_path.unlink(missing_ok=True)
         self.audit("technician", "update", fromVersion=old, toVersion=version)
-        self.say(f"[6/6] release {version} is current and healthy; {old} is kept for `pos-terminal rollback`")
+        kept = f"{old} is kept for `pos-terminal rollback`" if old else "the first release on this device"
+        self.say(f"[6/6] release {version} is current and healthy; {kept}")
         return {"from": old, "to": version, "backup": record.get("backup")}
 
     def _roll_back(self, record: dict, why: str) -> None:

@@ -108,7 +108,7 @@ def cmd_update(args) -> int:
         raise InputError("pass the release wheel: pos-terminal update pos_terminal-<version>-py3-none-any.whl "
                          "(or --version VERSION with the bundle in <root>/bundles/VERSION/)")
     result = updater.update(wheel)
-    emit(args, result, f"updated: {result['from']} -> {result['to']}")
+    emit(args, result, f"updated: {result['from'] or '(none)'} -> {result['to']}")
     return 0
 
 
