@@ -97,7 +97,7 @@ def feed_audit() -> str:
     """pip-audit against OSV for this environment; AuditError when it cannot reach the feed."""
     try:
         proc = subprocess.run([sys.executable, "-m", "pip_audit", "--vulnerability-service", "osv", "--progress-spinner",
-                               "off", "--strict"], capture_output=True, text=True, timeout=600)
+                               "off", "--strict"], capture_output=True, text=True, timeout=600, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise AuditError(f"pip-audit could not run ({exc})") from None
     if "No module named pip_audit" in proc.stderr:

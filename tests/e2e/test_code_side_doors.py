@@ -25,7 +25,7 @@ def test_a_code_in_the_reference_is_refused_and_never_stored(config_path, tmp_pa
     proc = run_cli(config_path, "sale", "--amount", "2.00", "--reference", text, "--code", code_for("0000"))
     assert proc.returncode == 2 and "looks like a customer's payment code" in proc.stderr
     assert code not in proc.stderr + proc.stdout
-    rc, listed = cli_json(config_path, "transactions")
+    _rc, listed = cli_json(config_path, "transactions")
     assert listed.get("transactions", []) == []
     _no_raw(code, tmp_path)
 

@@ -32,7 +32,7 @@ def small_fs(tmp_path):
     mount = tmp_path / "fs"
     mount.mkdir()
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(mount)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here ({done.stderr.strip()}); the injected-error tests cover it")
     yield mount
@@ -132,7 +132,7 @@ def test_diagnose_fails_on_a_full_disk_and_warns_when_low(small_fs, sandbox):
 
 
 def test_diagnose_fails_on_a_read_only_state_dir(read_only_state):
-    config, view = read_only_state
+    config, _view = read_only_state
     storage = _diagnose(config)["storage"]
     assert storage.status == "FAIL" and "read-only" in storage.detail and "remount" in storage.fix
 
