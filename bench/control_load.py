@@ -102,7 +102,9 @@ def main() -> int:
     every = max(1, args.sales // args.checkpoints)
     floor_every = max(1, args.sales // 300)
     try:
-        with client.events(timeout=60) as stream, core_floor() as core_sale:
+        # the floor's terminal first: its warm-up must not leave the event stream unread (the
+        # control API closes a connection idle for longer than its idle timeout)
+        with core_floor() as core_sale, client.events(timeout=60) as stream:
             def one_sale() -> float:
                 t0 = time.perf_counter()
                 tx = client.sale("1.00")

@@ -184,8 +184,12 @@ class BodyLimit:
                 started = True
             await send(message)
 
+        body_done = False
+
         async def limited_receive():
-            nonlocal received
+            nonlocal received, body_done
+            if body_done:  # after the body, receive() waits for a disconnect: a streaming answer
+                return await receive()  # (the event stream) waits so all day, never a stall
             try:
                 message = await asyncio.wait_for(receive(), self.limits.body_timeout_s)
             except TimeoutError:
@@ -195,6 +199,7 @@ class BodyLimit:
                 received += len(message.get("body", b""))
                 if received > max_body:
                     raise _BodyProblem(413, "BODY_TOO_LARGE", _too_large(max_body))
+                body_done = not message.get("more_body", False)
             return message
 
         try:
