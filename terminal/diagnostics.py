@@ -333,6 +333,7 @@ def check_camera(config) -> Check:
 
 
 def check_printer(config) -> Check:
+    from .health import printer_ok
     from .printing import printer_from_config
 
     printer, problem = printer_from_config(config)
@@ -343,7 +344,7 @@ def check_printer(config) -> Check:
     finally:
         printer.close()
     name = getattr(status, "value", str(status))
-    if name in ("READY", "UNKNOWN", "PAPER_LOW", "DISABLED"):
+    if printer_ok(name):      # the core's health policy (health.py), as on the till and /v1/status
         if config.printer.kind == "file":
             parent = config.state_path(config.printer.path).parent
             if not parent.is_dir():

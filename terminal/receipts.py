@@ -11,6 +11,7 @@ from drivers.printers.document import ReceiptDocument
 
 from .config import Config
 from .money import Money, format_money, money_from_api
+from .outcome import is_void
 from .records import REFUND_SUCCESS, Refund, Transaction
 
 LABELS = {
@@ -70,7 +71,8 @@ class ReceiptBuilder:
     def sale(self, tx: Transaction, *, copy: bool = False, locale: str | None = None) -> ReceiptDocument:
         L, locale = self._labels(locale)
         doc = ReceiptDocument(width=self.width)
-        self._header(doc, L["sale"], L, tx.final_at or tx.created_at, locale, copy)
+        title = L["void"] if is_void(tx) else L["sale"]      # a voided sale's slip says VOID
+        self._header(doc, title, L, tx.final_at or tx.created_at, locale, copy)
         doc.separator()
         if tx.tip_minor:
             doc.columns(L["amount"], self._money(Money(tx.currency, tx.amount_minor - tx.tip_minor), locale))

@@ -10,16 +10,18 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .audit import AuditTrail
 from .batch import BatchCloser, BatchReport
 from .codes import PaymentCode, parse_payment_code
 from .config import Config
 from .errors import BusinessError, UnknownResultError
+from .health import PendingSummary, TerminalHealth, printer_health
 from .journal import Journal
 from .money import Money, parse_amount
 from .notices import OutcomeNotices
+from .outcome import receipt_due
 from .payments import PaymentService
 from .pins import PinVault
 from .printing import ReceiptPrinter
@@ -28,6 +30,9 @@ from .refunds import RefundService
 from .resolution import Progress, Resolver
 from .sale_rules import SaleRequest, SaleRules
 from .states import TxState
+
+if TYPE_CHECKING:
+    from drivers.printers import PrintResult
 
 log = logging.getLogger("terminal.service")
 S = TxState
@@ -293,6 +298,60 @@ class Terminal:
     def link_state(self) -> str:
         """ONLINE | OFFLINE | UNKNOWN, from real traffic and the probe."""
         return self.connectivity.state if self.connectivity is not None else "UNKNOWN"
+
+    # -- intent methods for the front ends (UI, CLI, control API, fleet agent) -------------
+    def health(self) -> TerminalHealth:
+        """The one health policy (health.py): the technician screen, /v1/status and the fleet
+        status all read this, so they never disagree."""
+        status, message = self.receipts.health()
+        return TerminalHealth(printer=printer_health(self.config.printer.kind, status, message),
+                              pending=self.pending_summary(), faults=list(self.faults))
+
+    def pending(self) -> tuple[list[Transaction], list[Refund]]:
+        """What is unresolved: payments not final (oldest first) and refunds not confirmed."""
+        return self.journal.pending(), self.journal.pending_refunds()
+
+    def pending_summary(self) -> PendingSummary:
+        return PendingSummary(payments=len(self.journal.pending()), refunds=len(self.journal.pending_refunds()))
+
+    def journal_integrity(self) -> str:
+        """SQLite's integrity_check: "ok", or what is damaged."""
+        return self.journal.integrity_check()
+
+    def last_event_seq(self) -> int:
+        return self.journal.last_seq()
+
+    def events_since(self, seq: int, limit: int = 1000) -> list[dict]:
+        """Journalled events after `seq`, oldest first (an SSE client catching up)."""
+        return self.journal.events_since(seq, limit)
+
+    def receipt_due(self, tx: Transaction) -> bool:
+        """The receipt policy (outcome.py): a slip after a captured sale and after a void."""
+        return receipt_due(tx)
+
+    def receipt_text(self, tx: Transaction, locale: str | None = None) -> str:
+        """The customer slip as plain text (the touchscreen's preview)."""
+        from drivers.printers.text_render import render_text
+
+        return render_text(self.receipts.builder.sale(tx, locale=locale))
+
+    def print_receipt(self, tx: Transaction, *, copy: bool = False, locale: str | None = None) -> PrintResult:
+        """The sale (or void) slip; a printer problem comes back in the result, never raised."""
+        return self.receipts.sale(tx, copy=copy, locale=locale)
+
+    def print_refund_receipt(self, tx: Transaction, refund: Refund, *, copy: bool = False) -> PrintResult:
+        return self.receipts.refund(tx, refund, copy=copy)
+
+    def print_batch_report(self, report: BatchReport | dict) -> PrintResult:
+        return self.receipts.batch(report.to_api() if isinstance(report, BatchReport) else report)
+
+    def check_pin(self, role: str, pin: str) -> None:
+        """WrongPin / PinLocked (pins.py) unless `pin` is `role`'s PIN."""
+        self.pins.check(role, pin)
+
+    def pin_locked_for(self, role: str) -> float:
+        """Seconds until `role`'s PIN may be tried again (0: not locked)."""
+        return self.pins.locked_for(role)
 
     # -- open payments and outcomes nobody has seen (the till's indicator and notices) -------
     def open_payments(self) -> list[Transaction]:

@@ -235,7 +235,8 @@ class PosApp(App):
         the printer (worker thread)."""
         unresolved = 0
         if self.terminal.has_pending():
-            total = len(self.terminal.open_payments()) + len(self.terminal.journal.pending_refunds())
+            pending = self.terminal.pending_summary()
+            total = pending.payments + pending.refunds
             done = [0]
 
             def on_item(step: str, _item) -> None:
@@ -247,8 +248,7 @@ class PosApp(App):
             except Exception:
                 log.exception("recovery at start failed")
             unresolved = len(self.terminal.open_payments())
-        status, message = self.terminal.receipts.health()
-        return {"printer": (status, message), "unresolved": unresolved}
+        return {"printer": self.terminal.health().printer, "unresolved": unresolved}
 
     def _show_recovery(self, done: int, total: int) -> None:
         self.banners.show("recovery", lambda: i18n._("Resolving earlier payments with the acquirer: "
@@ -256,9 +256,9 @@ class PosApp(App):
                           "info")
 
     def _show_startup_checks(self, checks: dict) -> None:
-        status, message = checks["printer"]
-        if status in ("OFFLINE", "PAPER_OUT"):
-            self.banners.show("printer", i18n._("Printer problem: ") + message, "error")
+        printer = checks["printer"]
+        if not printer.ok:
+            self.banners.show("printer", i18n._("Printer problem: ") + printer.message, "error")
         if checks["unresolved"]:
             self.banners.show("recovery", lambda: i18n._("Earlier payments are still unresolved: check the network. "
                                                          "The terminal keeps trying."), "warning")

@@ -55,13 +55,12 @@ def gather(terminal, scanner) -> list[Row]:
     check("Devices", "Scanner", scanner_health)
 
     def printer_health():
-        status, message = terminal.receipts.health()
-        return f"{cfg.printer.kind} {status}" + (f" · {message}" if message else ""), status in ("READY", "UNKNOWN",
-                                                                                                "PAPER_LOW")
+        p = terminal.health().printer       # the core's health policy: "none" is fine, paper out is not
+        return f"{p.kind} {p.status}" + (f" · {p.message}" if p.message else ""), p.ok
     check("Devices", "Printer", printer_health)
 
-    check("Journal", "Integrity", lambda: (lambda r: (r, r == "ok"))(terminal.journal.integrity_check()))
-    check("Journal", "Unresolved payments", lambda: (lambda n: (str(n), n == 0))(len(terminal.journal.pending())))
+    check("Journal", "Integrity", lambda: (lambda r: (r, r == "ok"))(terminal.journal_integrity()))
+    check("Journal", "Unresolved payments", lambda: (lambda n: (str(n), n == 0))(terminal.pending_summary().payments))
     check("Journal", "Unconfirmed refunds", lambda: (lambda n: (str(n), n == 0))(terminal.pending_refund_count()))
 
     faults = list(terminal.faults)

@@ -9,10 +9,12 @@ import json
 from dataclasses import dataclass
 
 from terminal.money import money_from_api
+from terminal.outcome import NOT_CHARGED_STATES as NOT_CHARGED
 from terminal.reasons import reason
+from terminal.states import CAPTURED
 
-APPROVED_STATES = {"APPROVED", "PARTIALLY_REFUNDED", "REFUNDED"}
-NOT_CHARGED_STATES = {"DECLINED", "CANCELLED"}
+APPROVED_STATES = frozenset(s.value for s in CAPTURED)     # the core's one definition of "captured"
+NOT_CHARGED_STATES = frozenset(s.value for s in NOT_CHARGED)
 
 
 @dataclass(frozen=True)

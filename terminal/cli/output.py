@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ..money import money_from_api
+from ..outcome import APPROVED, NOT_CHARGED, outcome_kind
 from ..reasons import reason
 from ..records import Transaction
 
@@ -41,9 +42,5 @@ def describe(tx: Transaction) -> str:
 
 
 def exit_code_for(tx: Transaction) -> int:
-    state = tx.state.value
-    if state in ("APPROVED", "PARTIALLY_REFUNDED", "REFUNDED"):
-        return 0
-    if state in ("DECLINED", "CANCELLED"):
-        return 1
-    return 4
+    """0 approved (captured), 1 not charged, 4 not confirmed yet (outcome.py)."""
+    return {APPROVED: 0, NOT_CHARGED: 1}.get(outcome_kind(tx), 4)

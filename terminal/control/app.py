@@ -130,9 +130,7 @@ class ControlApi:
 
     def devices(self) -> dict[str, dict]:
         out = dict(self._devices()) if self._devices else {}
-        status, message = self.terminal.receipts.health()
-        out["printer"] = {"kind": self.terminal.config.printer.kind, "status": status,
-                          "ok": status not in ("PAPER_OUT", "OFFLINE"), "message": message}
+        out["printer"] = self.terminal.health().printer.to_api()   # the core's health policy
         return out
 
 
@@ -168,7 +166,7 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
             "version": terminal.info.get("version", __version__), "devices": devices_now,
             "currency": terminal.config.terminal.currency, "currencies": list(terminal.config.terminal.currencies),
             "faults": list(terminal.faults), "scansEnabled": scans_enabled,
-            "lastEventSeq": terminal.journal.last_seq(),
+            "lastEventSeq": terminal.last_event_seq(),
         }
         if sandbox:
             out["sandbox"] = sandbox
@@ -237,7 +235,7 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
             tx = terminal.void(tx_id)
         except UnknownResultError as exc:
             return error_response(202, exc.code, exc.message, **terminal.get(tx_id).to_api())
-        terminal.receipts.sale(tx)   # the void slip
+        terminal.print_receipt(tx)   # the void slip (outcome.receipt_due)
         return tx.to_api()
 
     @app.post("/v1/transactions/{tx_id}/refunds", response_model=None,
@@ -254,7 +252,7 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
         except UnknownResultError as exc:
             return error_response(202, exc.code, exc.message, **terminal.get(tx_id).to_api())
         tx = terminal.get(tx_id)
-        terminal.receipts.refund(tx, result)
+        terminal.print_refund_receipt(tx, result)
         return {"refund": result.to_api(), "transaction": tx.to_api()}
 
     @app.post("/v1/batches/close", response_model=None,
@@ -264,7 +262,7 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
         if checkout.state in (TerminalState.PROCESSING,):
             raise ApiError(409, "SALE_PROCESSING", "a payment is being processed: close the batch after its result")
         report = terminal.close_batch()
-        terminal.receipts.batch(report.to_api())
+        terminal.print_batch_report(report)
         return report.to_api()
 
     @app.get("/v1/events", response_model=None,
@@ -286,14 +284,15 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
         except BadPosition as exc:
             raise ApiError(400, "BAD_EVENT_ID", str(exc)) from None
         if start is not None:
-            last = await run_in_threadpool(terminal.journal.last_seq)
+            last = await run_in_threadpool(terminal.last_event_seq)
             if start > last:
                 raise ApiError(409, "EVENT_ID_AHEAD",
                                f"event {start} does not exist: this terminal's journal ends at {last} (it was reset "
                                "or replaced, e.g. by a factory reset): reconnect without Last-Event-ID, or with "
                                "?after=0 to get every event it has")
-        stream = EventStream(journal=terminal.journal, subscribe=terminal.subscribe, after=start,
-                             heartbeat_s=heartbeat_s, queue_size=event_queue_size)
+        stream = EventStream(history=terminal.events_since, last_seq=terminal.last_event_seq,
+                             subscribe=terminal.subscribe, after=start, heartbeat_s=heartbeat_s,
+                             queue_size=event_queue_size)
         return StreamingResponse(stream.stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

@@ -52,9 +52,10 @@ def encode(event: dict) -> str:
 class EventStream:
     """One SSE connection: catch-up from the journal after `after`, then live events."""
 
-    def __init__(self, *, journal, subscribe: Callable[[Callable[[dict], None]], Callable[[], None]],
+    def __init__(self, *, history: Callable[[int, int], list[dict]], last_seq: Callable[[], int], subscribe: Callable[[Callable[[dict], None]], Callable[[], None]],
                  after: int | None, heartbeat_s: float, queue_size: int):
-        self.journal = journal
+        self._history = history      # events after a sequence number, oldest first (the journal's)
+        self._last_seq = last_seq
         self._subscribe = subscribe
         self._after = after
         self.heartbeat_s = heartbeat_s
@@ -76,7 +77,7 @@ class EventStream:
 
     async def _from_journal(self, last: int) -> AsyncIterator[dict]:
         while True:
-            page = await run_in_threadpool(self.journal.events_since, last, PAGE)
+            page = await run_in_threadpool(self._history, last, PAGE)
             for event in page:
                 yield event
                 last = event["seq"]
@@ -87,7 +88,7 @@ class EventStream:
         self._loop = asyncio.get_running_loop()
         unsubscribe = self._subscribe(self._listener)   # before reading the journal: nothing falls between
         try:
-            last = self._after if self._after is not None else await run_in_threadpool(self.journal.last_seq)
+            last = self._after if self._after is not None else await run_in_threadpool(self._last_seq)
             # A comment first: once a client has read it, it is subscribed (no event can be missed).
             yield f"retry: 2000\n: stream open after {last}\n\n"
             async for event in self._from_journal(last):

@@ -23,7 +23,6 @@ log = logging.getLogger("terminal.control")
 events_log = logging.getLogger("terminal.events")
 
 SALE_STOP_TIMEOUT_S = 15.0
-CAPTURED = {"APPROVED", "PARTIALLY_REFUNDED", "REFUNDED"}
 # Progress events carry timings and retry counts that differ from run to run: the diffable
 # event log leaves them out (they are still in the journal and on /v1/events).
 UNDIFFABLE = {"progress"}
@@ -157,7 +156,7 @@ def build_control(terminal: Terminal, *, token: str, checkout: Checkout | None =
 
         def on_result(event: dict) -> None:   # runs under the checkout's lock: hand it over
             d = event["detail"]
-            if event["kind"] == "checkout" and d.get("state") == "RESULT" and d.get("txState") in CAPTURED:
+            if event["kind"] == "checkout" and d.get("state") == "RESULT" and d.get("txState"):
                 printer.submit(_print_sale, terminal, event["txId"])
         control._closers.append(lambda: printer.shutdown(wait=True))
         control._closers.append(terminal.subscribe(on_result))
@@ -169,7 +168,10 @@ def build_control(terminal: Terminal, *, token: str, checkout: Checkout | None =
 
 def _print_sale(terminal: Terminal, tx_id: str) -> None:
     try:
-        result = terminal.receipts.sale(terminal.get(tx_id))
+        tx = terminal.get(tx_id)
+        if not terminal.receipt_due(tx):      # the core's receipt policy: a captured sale gets a slip
+            return
+        result = terminal.print_receipt(tx)
         if not result.printed and result.message:
             log.warning("receipt not printed", extra={"txId": tx_id, "reason": result.message})
     except Exception:

@@ -62,17 +62,11 @@ def _rotation_state(state_dir: Path) -> str:
 
 def _health(terminal, extra) -> dict:
     health = {}
-    own = getattr(terminal, "health", None)          # Terminal.health() once the facade has it
-    if callable(own):
-        try:
-            health.update(own())
-        except Exception as exc:  # noqa: BLE001 - a broken probe is reported, never fatal
-            health["terminal"] = f"error: {exc}"
     try:
-        status, message = terminal.receipts.health()
-        health.setdefault("printer", status if not message else f"{status}: {message}")
+        printer = terminal.health().printer          # the core's health policy (terminal/health.py)
+        health["printer"] = printer.status if not printer.message else f"{printer.status}: {printer.message}"
     except Exception as exc:  # noqa: BLE001 - a broken probe is reported, never fatal
-        health.setdefault("printer", f"unknown: {exc}")
+        health["printer"] = f"unknown: {exc}"
     health.setdefault("journal", "fault" if any(f.startswith("JOURNAL") for f in terminal.faults) else "ok")
     for name, probe in (extra or {}).items():
         try:

@@ -101,7 +101,7 @@ class BatchScreen(PosScreen):
 
     def print_report(self) -> None:
         self.busy = True
-        self.app.worker.run(self.app.terminal.receipts.batch, self.report.to_api(), on_done=self._printed)
+        self.app.worker.run(self.app.terminal.print_batch_report, self.report, on_done=self._printed)
 
     def _printed(self, result) -> None:
         self.busy = False

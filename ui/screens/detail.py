@@ -93,14 +93,20 @@ class DetailScreen(PosScreen):
     def void(self) -> None:
         tx_id, terminal = self.tx_id, self.app.terminal
 
-        def action(pin: str, as_owner: bool):
+        def action(pin: str, as_owner: bool):   # worker thread
             terminal.authorize_manager(None if as_owner else pin, owner_pin=pin if as_owner else None,
                                        action="void", tx_id=tx_id)
-            return terminal.void(tx_id)
+            tx = terminal.void(tx_id)
+            # the void slip, as the CLI and the control API print it (the core's receipt policy)
+            return tx, terminal.print_receipt(tx) if terminal.receipt_due(tx) else None
+
+        def voided(result) -> None:
+            _tx, printed = result
+            if printed is not None:
+                self.app.show_print_result(printed)
+            self.app.go("detail", tx_id=tx_id, message=("Voided: the customer was not charged.", {}))
         self.app.screens["pin"].ask(role="manager", title=self.t("Void") + f" {tx_id}", action=action,
-                                    on_success=lambda _tx: self.app.go("detail", tx_id=tx_id,
-                                                                       message=("Voided: the customer was not charged.", {})),
-                                    on_error=self._failed, back="detail")
+                                    on_success=voided, on_error=self._failed, back="detail")
 
     def go_back(self) -> None:
         self.app.go(self.back_to, reset=False)
@@ -115,7 +121,7 @@ class DetailScreen(PosScreen):
     def reprint(self) -> None:
         self.busy = True
         tx = self.tx
-        self.app.worker.run(self.app.terminal.receipts.sale, tx, copy=True, on_done=self._printed,
+        self.app.worker.run(self.app.terminal.print_receipt, tx, copy=True, on_done=self._printed,
                             on_error=lambda _e: self._printed(None))
 
     def _printed(self, result) -> None:

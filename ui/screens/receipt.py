@@ -40,9 +40,7 @@ class ReceiptScreen(PosScreen):
         return money_locale(lang, self.app.config_.terminal.locale)
 
     def _render(self, tx, locale: str) -> str:  # worker thread
-        from drivers.printers.text_render import render_text
-
-        return render_text(self.app.terminal.receipts.builder.sale(tx, locale=locale))
+        return self.app.terminal.receipt_text(tx, locale)
 
     def _rendered(self, text: str) -> None:
         self.preview = text
@@ -51,7 +49,7 @@ class ReceiptScreen(PosScreen):
         self.busy = True
         self.status = self.t("Printing…")
         locale = self._receipt_locale(self.app.lang)
-        self.app.worker.run(self.app.terminal.receipts.sale, self.tx, copy=copy, locale=locale,
+        self.app.worker.run(self.app.terminal.print_receipt, self.tx, copy=copy, locale=locale,
                             on_done=self._printed, on_error=self._print_failed)
 
     def _printed(self, result) -> None:

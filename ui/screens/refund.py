@@ -60,7 +60,7 @@ class RefundScreen(PosScreen):
         def action(pin: str, as_owner: bool):
             refund = terminal.refund(tx.id, amount, pin=None if as_owner else pin,
                                      owner_pin=pin if as_owner else None)
-            printed = terminal.receipts.refund(terminal.get(tx.id), refund)
+            printed = terminal.print_refund_receipt(terminal.get(tx.id), refund)
             return refund, printed
 
         def done(result) -> None:

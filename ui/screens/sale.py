@@ -178,7 +178,7 @@ class SaleScreen(PosScreen):
 
     def open_technician(self) -> None:
         self.app.screens["pin"].ask(role="technician", title=self.t("Technician PIN"),
-                                    action=lambda pin, _owner: self.app.terminal.pins.check("technician", pin),
+                                    action=lambda pin, _owner: self.app.terminal.check_pin("technician", pin),
                                     on_success=lambda _r: self.app.go("technician"), back="sale")
 
 
