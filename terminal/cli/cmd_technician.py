@@ -155,25 +155,28 @@ def _provisioned_config(args) -> Config:
 
 
 def cmd_rotate_key(args) -> int:
-    from ..endpoints import client_for
-    from ..errors import TerminalError
-    from ..rotation import rotate_key
+    """The terminal that signs does the rotation: a running app or `control` is asked over its
+    owner socket (it switches its key live); when none runs, this process takes the owner lock
+    and does it itself."""
+    from ..owner import TerminalBusy, hand_over
+    from ..wiring import build_terminal
+    from .handoff import rotate_key_op
 
     config = _provisioned_config(args)
     if config.acquirer.embedded:
         return _demo_refusal("rotate-key")
-    audit = _audit_recorder(config)
+    params = {"actor": "cli"}
     try:
-        outcome = rotate_key(config, client=client_for(config), progress=say)
-    except TerminalError as exc:
-        audit("cli", "rotate_key", result="failed", code=exc.code, error=exc.message[:200])
-        raise
-    audit("cli", "rotate_key", oldKeyVersion=outcome.old_version, keyVersion=outcome.new_version,
-          resumed=outcome.resumed)
-    emit(args, {"oldKeyVersion": outcome.old_version, "keyVersion": outcome.new_version, "resumed": outcome.resumed},
-         f"key rotated: version {outcome.old_version} -> {outcome.new_version}; the next request is signed with "
-         f"the new key")
-    return 0
+        terminal = build_terminal(config)            # takes the owner lock first
+    except TerminalBusy as busy:
+        result = hand_over(config.state_dir(), "rotate-key", params, say=say, busy=busy)
+    else:
+        try:
+            result = rotate_key_op(terminal, params, say)
+        finally:
+            terminal.close()
+    emit(args, result["payload"], result["text"])
+    return int(result["exitCode"])
 
 
 def _audit_recorder(config: Config | None = None, *, state_dir: Path | None = None):

@@ -86,10 +86,28 @@ MONEY_OPERATIONS = {"sale": sale_op, "recover": recover_op, "cancel": cancel_op,
                     "close-batch": close_batch_op}
 
 
+def rotate_key_op(terminal: Terminal, params: dict, say: Say) -> dict:
+    """Key rotation by the terminal that signs: it switches its signing key the moment the
+    acquirer confirms (terminal/rotation_keeper.py), so no request is signed with a dead key."""
+    if terminal.rotation is None:
+        raise InputError("rotate-key: the demo profile (embedded acquirer) has no acquirer key to rotate; pass "
+                         "--config <provisioned terminal.toml>")
+    actor = str(params.get("actor") or "technician")[:40]
+    outcome = terminal.rotation.rotate(say, actor=actor)
+    return {"payload": {"oldKeyVersion": outcome.old_version, "keyVersion": outcome.new_version,
+                        "resumed": outcome.resumed},
+            "text": f"key rotated: version {outcome.old_version} -> {outcome.new_version}; the terminal signs with "
+                    f"the new key from now on", "exitCode": 0}
+
+
+# Operations a running owner also takes that move no money (technician commands).
+TECHNICIAN_OPERATIONS = {"rotate-key": rotate_key_op}
+
+
 def owner_operations(terminal: Terminal) -> OwnerOperations:
     """What a long-running owner (app, `control`) serves on its socket."""
     registry = OwnerOperations()
-    for name, op in MONEY_OPERATIONS.items():
+    for name, op in {**MONEY_OPERATIONS, **TECHNICIAN_OPERATIONS}.items():
         registry.add(name, lambda params, say, op=op: op(terminal, params, say))
     return registry
 

@@ -151,6 +151,27 @@ def test_running_terminal_rotates_and_switches_live(sandbox, provisioned):
         terminal.close()
 
 
+def test_rotate_key_while_the_terminal_runs_is_done_by_the_running_terminal(sandbox, provisioned):
+    """The field bug: the CLI rotated behind the service's back; the service kept the old key."""
+    from terminal.cli.handoff import serve_owner_channel
+
+    terminal = build(provisioned)                  # the running service: it owns the state directory
+    channel = serve_owner_channel(terminal)
+    try:
+        proc = run_cli(provisioned, "--json", "rotate-key")
+        assert proc.returncode == 0, proc.stderr
+        assert "handed to the running terminal" in proc.stderr and "[2/3]" in proc.stderr
+        assert json.loads(proc.stdout)["keyVersion"] == 2
+        assert terminal.rotation.current().key_version == 2      # switched in the running process
+        _age_keys(sandbox, provisioned)
+        assert terminal.sale(Money("USD", 100), code_for("0000")).state.value == "APPROVED"
+        entry = AuditTrail(terminal.journal).entries(action="rotate_key")[0]
+        assert entry["actor"] == "cli" and entry["result"] == "ok"
+    finally:
+        channel.stop()
+        terminal.close()
+
+
 def test_the_app_resumes_an_unfinished_rotation_at_start(sandbox, provisioned):
     _lost_answer(sandbox, provisioned)
     _age_keys(sandbox, provisioned)
