@@ -46,6 +46,11 @@ Progress = Callable[[str], None]
 UNCONFIRMED = ("switched", "started")
 
 
+class _NoLock:
+    def release(self) -> None:
+        pass
+
+
 class Updater:
     def __init__(self, layout: Layout, *, state_dir: Path, config_path: Path | None = None,
                  systemctl: str | None = None, service: str = SERVICE, installer: str | None = None,
@@ -136,6 +141,25 @@ class Updater:
         if proc.returncode != 0:
             raise FaultError(f"{what} failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}", code="UPDATE")
 
+    def _owner_lock(self):
+        """With the service stopped, hold the state directory's owner lock while the journal is
+        backed up, migrated and the release switched: no other process sends or resolves then."""
+        from .owner import OwnerLock, TerminalBusy
+
+        if not self.state_dir.is_dir():
+            return _NoLock()
+        try:
+            lock = OwnerLock(self.state_dir, command="pos-terminal update").acquire()
+        except TerminalBusy as busy:
+            self._service("start", check=False)
+            self.record_path.unlink(missing_ok=True)
+            raise BusinessError(f"{busy.message}; the update was not started (the service runs again)",
+                                code="TERMINAL_BUSY") from None
+        if os.geteuid() == 0:            # a lock file made by root would lock the service user out
+            st = self.state_dir.stat()
+            os.chown(lock.path, st.st_uid, st.st_gid)
+        return lock
+
     def healthy(self) -> tuple[bool, str]:
         if not self._service("start", check=False):
             return False, f"{self.service} did not start (or never said READY)"
@@ -170,28 +194,39 @@ class Updater:
         self._service("stop")
         self._save(record, "stopped")
         crashpoint("update_after_stop")
+        lock = self._owner_lock()
         try:
             self._refuse_if_unresolved("update")
-        except BusinessError:
+            if self._journal().exists():
+                from .journal_schema import backup, keep_owner
+
+                dest = backup(self._journal(),
+                              self.state_dir / "backups" / f"journal-{old or 'none'}-{now_iso()}.sqlite")
+                keep_owner(self._journal())
+                record["backup"] = str(dest)
+                self.say(f"[3/6] journal backed up to {dest}")
+            self._save(record, "backed_up")
+            crashpoint("update_after_backup")
+            self._release_cli(version, "journal-migrate", what=f"journal migration by release {version}")
+            self._save(record, "migrated")
+            crashpoint("update_after_migrate")
+            self.say(f"[4/6] switching {self.layout.current_link} to release {version}")
+            self.layout.switch(version)
+            self._save(record, "switched")
+            crashpoint("update_after_switch")
+        except Exception as exc:
+            # Refused or failed before the switch: the old release is still current; run it again.
+            lock.release()
+            if self.layout.current() != old and old:
+                self.layout.switch(old)
             self._service("start", check=False)
             self.record_path.unlink(missing_ok=True)
+            if not isinstance(exc, BusinessError):
+                self.audit("technician", "update", result="failed", fromVersion=old, toVersion=version,
+                           why=getattr(exc, "message", str(exc))[:200])
             raise
-        if self._journal().exists():
-            from .journal_schema import backup, keep_owner
-
-            dest = backup(self._journal(), self.state_dir / "backups" / f"journal-{old or 'none'}-{now_iso()}.sqlite")
-            keep_owner(self._journal())
-            record["backup"] = str(dest)
-            self.say(f"[3/6] journal backed up to {dest}")
-        self._save(record, "backed_up")
-        crashpoint("update_after_backup")
-        self._release_cli(version, "journal-migrate", what=f"journal migration by release {version}")
-        self._save(record, "migrated")
-        crashpoint("update_after_migrate")
-        self.say(f"[4/6] switching {self.layout.current_link} to release {version}")
-        self.layout.switch(version)
-        self._save(record, "switched")
-        crashpoint("update_after_switch")
+        finally:
+            lock.release()
         self.say(f"[5/6] starting {self.service} and checking its health")
         ok, why = self.healthy()
         self._save(record, "started")

@@ -25,6 +25,9 @@ mkdir -p "$2/bin"
 printf '#!/bin/sh\\nexec %s -m terminal.cli.main "$@"\\n' "{python}" > "$2/bin/pos-terminal"
 chmod +x "$2/bin/pos-terminal"
 if grep -q unhealthy "$1"; then touch "$2/UNHEALTHY"; fi
+if grep -q badmigration "$1"; then
+  printf '#!/bin/sh\ncase "$*" in *journal-migrate*) echo "migration 2 failed" >&2; exit 3;; esac\nexec %s -m terminal.cli.main "$@"\n' "{python}" > "$2/bin/pos-terminal"
+fi
 """
 SYSTEMCTL = """#!/bin/sh
 # fake systemctl: logs the verb; a release marked UNHEALTHY never stays up
@@ -136,6 +139,14 @@ def test_an_unhealthy_release_is_rolled_back_by_itself(rig):
     assert rig.layout.info("0.2.0")["status"] == "failed"
     assert rig.calls()[-1] == "start"                            # the old release runs again
     assert not (rig.root / "update.json").exists()
+
+
+def test_a_failed_migration_leaves_the_old_release_running(rig):
+    rows = rig.journal_rows()
+    proc = rig.cli("update", str(rig.wheel("0.2.0", "badmigration")), "--installer", str(rig.installer))
+    assert proc.returncode == 3 and "migration 2 failed" in proc.stderr
+    assert rig.layout.current() == "0.1.0" and rig.calls() == ["stop", "start"]
+    assert not (rig.root / "update.json").exists() and rig.journal_rows() == rows
 
 
 UPDATE_STEPS = ["update_after_stage", "update_after_stop", "update_after_backup", "update_after_migrate",
