@@ -69,8 +69,8 @@ def _handler(ctx: SandboxContext, endpoint: str):
         answer = await run_in_threadpool(
             ctx.acquirer.handle, endpoint, path=path, headers=request.headers, body=body, plan=plan
         )
-        if endpoint == "cancelPayment":
-            ctx.late.cancelled(body)
+        if endpoint == "cancelPayment" and (answer.body.get("result") or {}).get("resultStatus") == "S":
+            ctx.late.cancelled(body)   # a pay held for this id now reaches the acquirer
         delay = plan.delay_s + (ctx.settings.slow_response_s if answer.slow else 0.0)
         if delay > 0:
             await asyncio.sleep(delay)
@@ -87,8 +87,7 @@ def _handler(ctx: SandboxContext, endpoint: str):
 
 def _hold(ctx: SandboxContext, endpoint: str, path: str, request: Request, body: bytes, plan: FaultPlan) -> None:
     """The late_delivery fault: the acquirer sees this request only later (sandbox/late.py)."""
-    headers = Headers(raw=list(request.headers.raw))
-    plan.late_delivery_s, held_for = 0.0, plan.late_delivery_s
+    headers = Headers(raw=list(request.headers.raw))   # a copy that outlives the request
 
     async def deliver() -> dict:
         answer = await run_in_threadpool(ctx.acquirer.handle, endpoint, path=path, headers=headers, body=body,
@@ -96,7 +95,7 @@ def _hold(ctx: SandboxContext, endpoint: str, path: str, request: Request, body:
         log_event("late_delivery", endpoint=endpoint, answer=answer.body.get("result"))
         return answer.body
 
-    ctx.late.hold(endpoint=endpoint, body=body, max_s=held_for, deliver=deliver)
+    ctx.late.hold(endpoint=endpoint, body=body, max_s=plan.late_delivery_s, deliver=deliver)
 
 
 def signed_response(ctx: SandboxContext, *, path: str, client_id: str | None, body: dict,

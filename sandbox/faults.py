@@ -17,7 +17,7 @@ kinds:
                   still wins (the payment ends CANCELLED, `lateSuccess` is recorded)
   late_delivery   the request is held on its way (a proxy or load balancer holding it): the
                   client's connection drops at once, and the acquirer receives the request
-                  right after it has answered a cancelPayment for the same paymentRequestId,
+                  right after it has accepted a cancelPayment for the same paymentRequestId,
                   or after `seconds` (default 60) if none comes; see /admin/late-deliveries
   inquiry_fail_form  an inquiry for an id the acquirer never saw answers `result` S with
                   `paymentStatus: FAIL` and `paymentResult` ORDER_NOT_EXIST, the form some

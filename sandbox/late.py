@@ -3,7 +3,7 @@
 A proxy or a retrying load balancer can hold a pay request while the terminal, which saw its
 connection fail, has already resolved the payment. The sandbox plays that: the client's
 connection is dropped at once, and the request reaches the acquirer later, right after the
-acquirer has answered a cancelPayment for the same paymentRequestId (the dangerous order),
+acquirer has accepted a cancelPayment for the same paymentRequestId (the dangerous order),
 or when the hold time runs out, whichever comes first. Every delivery is recorded so a test
 can wait for it on a condition instead of sleeping.
 """
@@ -71,7 +71,7 @@ class LateDeliveries:
         record.delivered = True
 
     def cancelled(self, body: bytes) -> None:
-        """A cancelPayment was answered: release what is held for the same request id."""
+        """A cancelPayment was accepted: release what is held for the same request id."""
         prid = _request_id(body)
         with self._lock:
             events = list(self._waiting.get(prid or "", []))
