@@ -33,6 +33,13 @@ SCREENS = ("sale", "scan", "processing", "result", "receipt", "history", "detail
 SALE_FLOW = {"scan", "processing", "result"}
 
 
+def printer_text(status: str | None) -> str:
+    """What the cashier can do about a printer that did not print (a msgid)."""
+    if status == "PAPER_OUT":
+        return "The printer is out of paper or its cover is open: load a roll."
+    return "The printer does not answer: check its power and cable, or call a technician."
+
+
 class PosApp(App):
     lang = StringProperty("en")
     demo = BooleanProperty(False)
@@ -202,8 +209,9 @@ class PosApp(App):
             from terminal.reasons import reason
 
             code = ev.detail.get("code", "")
-            self.banners.show("fault", i18n._(reason(code, f"Terminal fault ({code}). Call a technician.")),
-                              "error")
+            known = reason(code, "")
+            self.banners.show("fault", lambda: (i18n._(known) if known and not known.startswith("Declined (") else
+                                                i18n._("Terminal fault: call a technician.")) , "error")
         elif ev.detail.get("to"):
             self.screens["history"].core_changed()
             self.screens["result"].core_changed(ev.tx_id)
@@ -214,11 +222,14 @@ class PosApp(App):
         self.link_state = self.terminal.link_state()
 
     def _scan_rejected(self, message: str) -> None:
-        self.banners.show("scan", i18n._(message), "warning", timeout=8)
+        self.banners.show("scan", lambda: i18n._(message), "warning", timeout=8)
 
     def _scanner_health(self, state: str, message: str) -> None:
+        """The cashier's words in the banner; the driver's detail goes to the log (and diagnose)."""
         if state in ("FAULT", "DISCONNECTED"):
-            self.banners.show("scanner", i18n._("Scanner problem: ") + (message or state), "error")
+            log.warning("scanner %s: %s", state, message)
+            self.banners.show("scanner", lambda: i18n._("The scanner is not working: check its cable, "
+                                                        "or call a technician."), "error")
         elif state == "READY":
             self.banners.clear("scanner")
 
@@ -227,8 +238,9 @@ class PosApp(App):
         if result is None or result.printed:
             self.banners.clear("printer")
             return
-        self.banners.show("printer", i18n._("Receipt not printed: ") + (result.message or result.status.value),
-                          "error")
+        log.warning("receipt not printed: %s", result.message)
+        status = getattr(result.status, "value", result.status)
+        self.banners.show("printer", lambda: i18n._("Receipt not printed: ") + i18n._(printer_text(status)), "error")
 
     def _startup_checks(self) -> dict:
         """Every start resolves what a crash left open, with its progress on screen, then checks
@@ -258,7 +270,8 @@ class PosApp(App):
     def _show_startup_checks(self, checks: dict) -> None:
         printer = checks["printer"]
         if not printer.ok:
-            self.banners.show("printer", i18n._("Printer problem: ") + printer.message, "error")
+            log.warning("printer at start: %s %s", printer.status, printer.message)
+            self.banners.show("printer", lambda: i18n._(printer_text(printer.status)), "error")
         if checks["unresolved"]:
             self.banners.show("recovery", lambda: i18n._("Earlier payments are still unresolved: check the network. "
                                                          "The terminal keeps trying."), "warning")

@@ -25,6 +25,13 @@ CACHE_ENV = "POS_TERMINAL_UI_CACHE"
 
 _current: gettext.NullTranslations = gettext.NullTranslations()
 _current_lang = "en"
+_recorder: set[str] | None = None    # tests: every msgid looked up (off in the app: it would grow)
+
+
+def record_msgids(target: set[str] | None) -> None:
+    """Record every msgid translated from now on into ``target`` (None stops recording)."""
+    global _recorder
+    _recorder = target
 
 
 def cache_dir() -> Path:
@@ -96,6 +103,8 @@ def current_language() -> str:
 
 def _(message: str, *_deps: object) -> str:
     """Translate ``message``; extra arguments are ignored (they are Kivy binding triggers)."""
+    if _recorder is not None and message:
+        _recorder.add(message)
     return _current.gettext(message)
 
 
