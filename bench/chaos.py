@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sandbox.embedded import EmbeddedSandbox
 from tests.chaoskit import run_once, summarise
+from tests.forkserver import ForkServer
 
 
 def _worker(w: int, args, tmp: Path, started: float, results: list, lock: threading.Lock) -> None:
@@ -31,6 +32,7 @@ def _worker(w: int, args, tmp: Path, started: float, results: list, lock: thread
     sandbox, so two runs must never share one)."""
     sandbox = EmbeddedSandbox(state_dir=tmp / f"sandbox-{w}", slow_response_s=3.0)
     sandbox.start()
+    server = ForkServer() if args.fork else None
     try:
         for i in range(w, args.runs, args.workers):
             if time.monotonic() - started > args.max_minutes * 60:
@@ -38,7 +40,7 @@ def _worker(w: int, args, tmp: Path, started: float, results: list, lock: thread
                 return
             seed = args.seed + i
             try:
-                r = run_once(seed, sandbox, tmp / f"run-{i}", allow_app=not args.no_app)
+                r = run_once(seed, sandbox, tmp / f"run-{i}", allow_app=not args.no_app, server=server)
             except Exception as exc:  # noqa: BLE001 - a harness problem: reported, not a money failure
                 print(f"[{i + 1:3}] seed {seed}: harness error {exc!r}", file=sys.stderr, flush=True)
                 continue
@@ -50,6 +52,8 @@ def _worker(w: int, args, tmp: Path, started: float, results: list, lock: thread
                   f"actions={','.join(r.actions):<40} killed={r.killed or '-':<11} {r.seconds:5.1f}s {verdict}",
                   file=sys.stderr, flush=True)
     finally:
+        if server is not None:
+            server.close()
         sandbox.stop()
 
 
@@ -60,6 +64,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1, help="first seed; run i uses seed + i")
     parser.add_argument("--workers", type=int, default=1, help="runs in parallel, each with its own sandbox")
     parser.add_argument("--no-app", action="store_true", help="never start the touchscreen app as the owner")
+    parser.add_argument("--no-fork", dest="fork", action="store_false",
+                        help="start every process as a fresh interpreter (default: forked from a process that "
+                             "imported the command line once; each is still its own process)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results: list = []

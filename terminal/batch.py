@@ -79,7 +79,8 @@ class BatchCloser:
         """``allow_empty=False`` (the till): a batch with no payment and no refund is refused, as
         closing it twice by mistake sends an empty day to the acquirer."""
         if self.journal.pending() or self.journal.pending_refunds():
-            raise BusinessError("transactions are still pending: run `pos-terminal recover` first", code="PENDING")
+            raise BusinessError("transactions are still pending: wait until the terminal has resolved them (if it is not "
+                                "running, `pos-terminal recover`), then close the batch", code="PENDING")
         batch = self.journal.open_batch()
         totals, payments, refunds = batch_totals(self.journal, batch["id"])
         if not totals and not allow_empty:

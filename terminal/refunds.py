@@ -44,7 +44,8 @@ class RefundService:
             raise BusinessError(f"transaction {tx_id} is {tx.state.value}: only an approved payment can be refunded",
                                 code="NOT_REFUNDABLE")
         if any(r.state == REFUND_PENDING for r in tx.refunds):
-            raise BusinessError("a refund of this payment is still being confirmed: run `pos-terminal recover` first",
+            raise BusinessError("a refund of this payment is still being confirmed: wait until the terminal has confirmed it "
+                                "(`pos-terminal transactions` shows it), then try again",
                                 code="REFUND_PENDING")
         remaining = tx.amount - tx.refunded()
         amount = amount or remaining
@@ -84,10 +85,10 @@ class RefundService:
             delay = backoff_delay(attempt, base_s=self.retry_base_s, cap_s=self.retry_cap_s)
             if deadline_s is not None and time.monotonic() - started + delay > deadline_s:
                 raise UnknownResultError(
-                    f"refund {refund.id} not confirmed yet: it stays pending and `pos-terminal recover` finishes it",
+                    f"refund {refund.id} not confirmed yet: it stays pending; the running terminal keeps trying in the background (if none is running, `pos-terminal recover` does it)",
                 )
             if self._wait(delay):
-                raise UnknownResultError(f"refund {refund.id} interrupted: `pos-terminal recover` finishes it")
+                raise UnknownResultError(f"refund {refund.id} interrupted: it stays pending; the running terminal keeps trying in the background (if none is running, `pos-terminal recover` does it)")
 
     def _inquire(self, refund: Refund) -> api.AcquirerResult | None:
         """An answer when inquiryRefund knows the final state; None to (re)send the refund."""

@@ -173,7 +173,9 @@ class Terminal:
                     self._recover()
                 if self.has_pending():
                     raise UnknownResultError("earlier payments are still unresolved: the acquirer is not reachable; "
-                                             "check the network, then run `pos-terminal recover`")
+                                             "check the network; the running terminal keeps trying in the "
+                                             "background (if none is running, `pos-terminal recover` resolves "
+                                             "them)")
                 if not accepted:
                     self.payments.refuse_reused(parsed)
                 return self.payments.sale(request, parsed, progress=self._progress, tx_id=tx_id)
@@ -209,7 +211,7 @@ class Terminal:
                                 code="CANCEL_WINDOW_EXCEED")
         if tx.state == S.CANCEL_PENDING:
             raise UnknownResultError(f"void of {tx_id} queued: the acquirer has not confirmed it yet; "
-                                     "`pos-terminal recover` keeps trying")
+                                     "the running terminal keeps trying in the background (if none is running, `pos-terminal recover` does it)")
         return tx
 
     def authorize_manager(self, pin: str | None = None, *, owner_pin: str | None = None, action: str = "",

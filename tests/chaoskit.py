@@ -33,12 +33,12 @@ import requests
 
 from terminal.demo_codes import code_for
 from tests.crashkit import _receipt_mismatches
-from tests.ownerkit import popen_cli, start_control, stop
 from tests.support import (
     ACQUIRER_STATUS_FOR,
     acquirer_payment,
     admin,
     build,
+    cli_env,
     client_id_of,
     write_terminal_config,
 )
@@ -89,11 +89,75 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_app(config: Path, port: int, home: Path) -> tuple[subprocess.Popen, str, str]:
+class Proc:
+    """A `pos-terminal` process of a run: a fork-server child or a subprocess, output in files."""
+
+    def __init__(self, handle, out: Path, err: Path):
+        self.handle, self.out, self.err = handle, out, err
+        self.pid = handle.pid
+
+    def poll(self) -> int | None:
+        return self.handle.poll()
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            return self.handle.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def signal(self, sig: int) -> None:
+        try:
+            os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def finish(self, timeout: float = PROCESS_TIMEOUT_S, *, term: bool = False) -> tuple[int, str, str]:
+        if term and self.poll() is None:
+            self.signal(signal.SIGTERM)
+        if self.wait(timeout) is None:
+            self.signal(signal.SIGKILL)
+            self.wait(30)
+        return (self.poll() if self.poll() is not None else -9, self.out.read_text(errors="replace"),
+                self.err.read_text(errors="replace"))
+
+
+class Launcher:
+    """Starts the run's processes through a fork server (bench: no interpreter start-up per
+    process) or as plain subprocesses (tests)."""
+
+    def __init__(self, workdir: Path, server=None):
+        self.workdir, self.server, self.n = workdir, server, 0
+
+    def start(self, config: Path, *args: str, env: dict | None = None) -> Proc:
+        self.n += 1
+        out, err = self.workdir / f"p{self.n}.out", self.workdir / f"p{self.n}.err"
+        argv = ["--config", str(config), *args]
+        if self.server is not None and not (env and "SDL_VIDEODRIVER" in env):
+            return Proc(self.server.spawn(argv, cli_env(env), out, err), out, err)
+        with open(out, "w") as o, open(err, "w") as e:
+            handle = subprocess.Popen([sys.executable, "-m", "terminal.cli.main", *argv], stdout=o, stderr=e,
+                                      stdin=subprocess.DEVNULL, env=cli_env(env))
+        return Proc(handle, out, err)
+
+
+def _start_control(launcher: Launcher, config: Path) -> tuple[Proc, str, str]:
+    proc = launcher.start(config, "--json", "control", "--port", "0")
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        text = proc.out.read_text(errors="replace")
+        if text.endswith("\n"):
+            ready = json.loads(text.splitlines()[0])
+            return proc, ready["url"], Path(ready["tokenFile"]).read_text().strip()
+        time.sleep(0.05)   # polling a condition with a bound
+    code, out, err = proc.finish(5)
+    raise RuntimeError(f"pos-terminal control did not start (exit {code}): {err[-500:]}")
+
+
+def _start_app(launcher: Launcher, config: Path, port: int, home: Path) -> tuple[Proc, str, str]:
     """`pos-terminal run` offscreen with the control API on the app's checkout (headless app)."""
     env = {"SDL_VIDEODRIVER": "offscreen", "KIVY_NO_ARGS": "1", "KIVY_NO_CONFIG": "1", "KIVY_NO_FILELOG": "1",
            "KIVY_NO_CONSOLELOG": "1", "KIVY_LOG_MODE": "PYTHON", "KIVY_HOME": str(home)}
-    proc = popen_cli(config, "run", env=env)
+    proc = launcher.start(config, "run", env=env)
     url = f"http://127.0.0.1:{port}"
     token_file = Path(config).parent / "state" / "control_token"
     deadline = time.monotonic() + 90
@@ -105,8 +169,8 @@ def _start_app(config: Path, port: int, home: Path) -> tuple[subprocess.Popen, s
             except requests.RequestException:
                 pass
         time.sleep(0.1)   # polling a condition with a bound
-    out, err = stop(proc)
-    raise RuntimeError(f"the app did not start: {err[-500:]}")
+    code, out, err = proc.finish(10, term=True)
+    raise RuntimeError(f"the app did not start (exit {code}): {err[-500:]}")
 
 
 def _owner_sale(url: str, token: str, suffix: str, shown: list[tuple[str, str]], lock: threading.Lock) -> None:
@@ -140,11 +204,12 @@ def _approved_tx(state: Path) -> str | None:
     return row[0] if row else None
 
 
-def run_once(seed: int, sandbox, workdir: Path, *, allow_app: bool = True) -> RunResult:
+def run_once(seed: int, sandbox, workdir: Path, *, allow_app: bool = True, server=None) -> RunResult:
     rng = random.Random(seed)
     started = time.monotonic()
     workdir.mkdir(parents=True, exist_ok=True)
-    owners = ["control", "control", "none", "none"] + (["app"] if allow_app else [])
+    launcher = Launcher(workdir, server)
+    owners = ["control"] * 4 + ["none"] * 3 + (["app"] if allow_app else [])
     owner = rng.choice(owners)
     fault = rng.choice(list(FAULTS))
     port = _free_port()
@@ -169,13 +234,13 @@ def run_once(seed: int, sandbox, workdir: Path, *, allow_app: bool = True) -> Ru
     owner_proc = None
     url = token = ""
     result = RunResult(seed, owner, fault, [])
-    procs: list[tuple[str, subprocess.Popen]] = []
+    procs: list[tuple[str, Proc]] = []
     threads: list[threading.Thread] = []
     try:
         if owner == "control":
-            owner_proc, url, token = start_control(config)
+            owner_proc, url, token = _start_control(launcher, config)
         elif owner == "app":
-            owner_proc, url, token = _start_app(config, port, workdir / "kivy")
+            owner_proc, url, token = _start_app(launcher, config, port, workdir / "kivy")
         if FAULTS[fault]:
             sandbox.set_faults(FAULTS[fault])
         actions = ["sale"] + [rng.choice(["sale", "sale", "recover", "cancel", "refund", "close-batch"])
@@ -208,7 +273,7 @@ def run_once(seed: int, sandbox, workdir: Path, *, allow_app: bool = True) -> Ru
                         code_for(rng.choice(SUFFIXES))]
             elif action in ("recover", "close-batch"):
                 args = [action]
-            procs.append((action, popen_cli(config, "--json", *args)))
+            procs.append((action, launcher.start(config, "--json", *args)))
             result.actions.append(action)
         if kill_at is not None:
             victims = [("owner", owner_proc)] if owner_proc is not None else []
@@ -218,16 +283,10 @@ def run_once(seed: int, sandbox, workdir: Path, *, allow_app: bool = True) -> Ru
             if delay > 0:
                 time.sleep(delay)
             if victim.poll() is None:
-                os.kill(victim.pid, signal.SIGKILL)
+                victim.signal(signal.SIGKILL)
                 result.killed = name
         for name, proc in procs:
-            try:
-                out, err = proc.communicate(timeout=PROCESS_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, err = proc.communicate()
-            result.exits[name] = result.exits.get(name, 0)
-            code = proc.returncode
+            code, out, err = proc.finish()
             result.exits[f"{name}:{code}"] = result.exits.get(f"{name}:{code}", 0) + 1
             result.handed_over += "handed to the running terminal" in err
             result.refused_busy += code == 3 and "in use by" in err
@@ -243,10 +302,9 @@ def run_once(seed: int, sandbox, workdir: Path, *, allow_app: bool = True) -> Ru
     finally:
         for name, proc in procs:
             if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+                proc.finish(0)
         if owner_proc is not None:
-            stop(owner_proc)
+            owner_proc.finish(30, term=True)
         sandbox.reset_faults()
     _wait_late_deliveries(sandbox)
     terminal = build(config)          # the final recover, alone (in this process: quick)
