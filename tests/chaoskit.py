@@ -132,6 +132,8 @@ class Launcher:
         self.n += 1
         out, err = self.workdir / f"p{self.n}.out", self.workdir / f"p{self.n}.err"
         argv = ["--config", str(config), *args]
+        out.touch()    # a child killed before it opens its output still leaves (empty) output
+        err.touch()
         if self.server is not None and not (env and "SDL_VIDEODRIVER" in env):
             return Proc(self.server.spawn(argv, cli_env(env), out, err), out, err)
         with open(out, "w") as o, open(err, "w") as e:
