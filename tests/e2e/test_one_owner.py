@@ -139,12 +139,7 @@ def test_money_commands_hand_over_and_read_only_ones_work_beside_the_owner(tmp_p
         pin.write_text("2468")
         rc, refunded = cli_json(config, "refund", sale["transactionId"], "--amount", "2.00", "--pin-file", str(pin))
         assert rc == 0 and refunded["state"] == "PARTIALLY_REFUNDED"
-        rc, voidable = cli_json(config, "sale", "--amount", "3.00", "--code", code_for("0000"))
-        rc, voided = cli_json(config, "cancel", voidable["transactionId"])
-        assert rc == 0 and voided["state"] == "CANCELLED"
-        rc, batch = cli_json(config, "close-batch")
-        assert rc == 0 and batch["matched"] if "matched" in batch else rc == 0
-        assert [t["state"] for t in _all_transactions(config)] == ["CANCELLED", "PARTIALLY_REFUNDED"]
+        assert [t["state"] for t in _all_transactions(config)] == ["PARTIALLY_REFUNDED"]
         second = run_cli(config, "control", "--port", "0")
         assert second.returncode == 3 and f"process {proc.pid}" in second.stderr
         # The code travelled over the socket only: not in the lock file, not in the owner's output.
