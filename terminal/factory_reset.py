@@ -88,8 +88,28 @@ def plan_reset(config) -> ResetPlan:
 
 def factory_reset(config, *, plan: ResetPlan | None = None, force: bool = False,
                   technician_pin: str | None = None) -> list[Path]:
-    """Remove what the plan lists; raise BusinessError (exit 1) when refused."""
+    """Remove what the plan lists; raise BusinessError (exit 1) when refused. Holds the owner lock
+    while it works: never beside a running terminal (TerminalBusy, exit 3, naming it), and the
+    plan is made again under the lock, so nothing is journalled between the check and the removal."""
+    from .owner import OwnerLock, TerminalBusy, describe_holder
+
     plan = plan or plan_reset(config)
+    lock = None
+    if plan.state_dir.is_dir():
+        try:
+            lock = OwnerLock(plan.state_dir, command="pos-terminal factory-reset").acquire()
+        except TerminalBusy as busy:
+            raise TerminalBusy(f"factory reset refused: the terminal is in use by {describe_holder(busy.holder)}; "
+                               f"stop it first (e.g. `systemctl stop pos-terminal`)", holder=busy.holder) from None
+        plan = plan_reset(config)
+    try:
+        return _remove(plan, force=force, technician_pin=technician_pin)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _remove(plan: ResetPlan, *, force: bool, technician_pin: str | None) -> list[Path]:
     blockers = plan.blockers
     if blockers:
         if not force:

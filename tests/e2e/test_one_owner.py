@@ -142,6 +142,9 @@ def test_money_commands_hand_over_and_read_only_ones_work_beside_the_owner(tmp_p
         assert [t["state"] for t in _all_transactions(config)] == ["PARTIALLY_REFUNDED"]
         second = run_cli(config, "control", "--port", "0")
         assert second.returncode == 3 and f"process {proc.pid}" in second.stderr
+        reset = run_cli(config, "factory-reset", "--yes")
+        assert reset.returncode == 3 and f"process {proc.pid}" in reset.stderr, reset.stderr
+        assert (state / "journal.sqlite").exists()
         # The code travelled over the socket only: not in the lock file, not in the owner's output.
         assert code_for("0000")[:-2] not in (state / "owner.lock").read_text()
     finally:
