@@ -29,6 +29,11 @@ ROTATION_POINTS = (
     "rotate_after_config",     # TOML rewritten, old key still in terminal_key.pem
     "rotate_after_swap",       # new key in terminal_key.pem, rotation.json not yet removed
 )
+# Updates and rollback (terminal/updater.py); tests/technician/test_updates.py cuts the power at each.
+UPDATE_POINTS = (
+    "update_after_stage", "update_after_stop", "update_after_backup", "update_after_migrate",
+    "update_after_switch", "update_after_start", "rollback_after_stop", "rollback_after_switch",
+)
 _seen: dict[str, int] = {}
 
 

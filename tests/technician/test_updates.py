@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from terminal.audit import AuditTrail
+from terminal.crashpoints import UPDATE_POINTS
 from terminal.journal import Journal
 from terminal.releases import Layout, install_release
 from terminal.states import TxState
@@ -149,11 +150,10 @@ def test_a_failed_migration_leaves_the_old_release_running(rig):
     assert not (rig.root / "update.json").exists() and rig.journal_rows() == rows
 
 
-UPDATE_STEPS = ["update_after_stage", "update_after_stop", "update_after_backup", "update_after_migrate",
-                "update_after_switch", "update_after_start"]
+UPDATE_STEPS = [p for p in UPDATE_POINTS if p.startswith("update_")]
 
 
-@pytest.mark.parametrize("point", UPDATE_STEPS + ["rollback_after_stop", "rollback_after_switch"])
+@pytest.mark.parametrize("point", UPDATE_POINTS)
 def test_power_cut_at_every_step_leaves_the_previous_release_bootable(rig, point):
     rows = rig.journal_rows()
     if point.startswith("rollback"):
