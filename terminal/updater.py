@@ -141,6 +141,18 @@ class Updater:
         if proc.returncode != 0:
             raise FaultError(f"{what} failed (exit {proc.returncode}): {proc.stderr.strip()[-300:]}", code="UPDATE")
 
+    def _refuse_inside_the_service(self) -> None:
+        """`systemctl stop` ends every process of the unit: an update started from inside the
+        service (a fleet command, a shell spawned by the app) would be killed half-way."""
+        try:
+            cgroup = Path("/proc/self/cgroup").read_text()
+        except OSError:
+            return
+        if f"/{self.service}" in cgroup:
+            raise InputError(f"this process runs inside {self.service}, which the update stops: start it outside, "
+                             f"e.g. `systemd-run --unit=pos-terminal-update --wait pos-terminal ... update ...`",
+                             code="INSIDE_SERVICE")
+
     def _owner_lock(self):
         """With the service stopped, hold the state directory's owner lock while the journal is
         backed up, migrated and the release switched: no other process sends or resolves then."""
@@ -178,6 +190,7 @@ class Updater:
         if not wheel.is_file():
             raise InputError(f"{wheel} not found: pass the release wheel (with its dependency wheels beside it)")
         version = version_of_wheel(wheel)
+        self._refuse_inside_the_service()
         self.recover()
         old = self.layout.current()
         if old == version:
@@ -280,6 +293,7 @@ class Updater:
 
     # -- rollback -----------------------------------------------------------------------------
     def rollback(self, to: str | None = None) -> dict:
+        self._refuse_inside_the_service()
         self.recover()
         current = self.layout.current()
         target = to or (self.layout.info(current).get("previous") if current else None)

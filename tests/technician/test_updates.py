@@ -13,6 +13,7 @@ import pytest
 
 from terminal.audit import AuditTrail
 from terminal.crashpoints import UPDATE_POINTS
+from terminal.errors import InputError
 from terminal.journal import Journal
 from terminal.releases import Layout, install_release
 from terminal.states import TxState
@@ -188,3 +189,16 @@ def test_update_by_version_from_the_bundles_folder(rig):
     proc = rig.cli("update", "--version", "0.3.0", "--installer", str(rig.installer))
     assert proc.returncode == 0, proc.stderr
     assert rig.layout.current() == "0.3.0"
+
+
+def test_update_refuses_to_run_inside_the_service_it_stops(rig, monkeypatch):
+    from terminal.updater import Updater
+
+    updater = Updater(rig.layout, state_dir=rig.state, systemctl=str(rig.systemctl), settle_s=0,
+                      installer=str(rig.installer))
+    real_read = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: "0::/system.slice/pos-terminal.service\n"
+                        if str(self) == "/proc/self/cgroup" else real_read(self, *a, **k))
+    with pytest.raises(InputError, match="systemd-run"):
+        updater.update(rig.wheel("0.2.0"))
+    assert rig.layout.current() == "0.1.0" and rig.calls() == []
