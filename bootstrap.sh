@@ -13,6 +13,7 @@ VENV="${POS_TERMINAL_VENV:-$HERE/.venv}"
 APT_PACKAGES=(
   python3-venv python3-dev
   libzbar0                                   # pyzbar backend
+  libusb-1.0-0                               # pyusb backend: USB receipt printers
   libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1   # Kivy offscreen (Mesa EGL/GL)
   libmtdev1 libsdl2-2.0-0                    # Kivy input / SDL runtime
   fonts-wqy-microhei                         # CJK glyphs for Chinese receipts and UI

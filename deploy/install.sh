@@ -38,18 +38,18 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # python3-venv: the virtual environment; libzbar0: pyzbar decoder; Mesa EGL/GL + SDL2 for Kivy;
 # libmtdev1: touchscreens; fonts-noto-cjk: Chinese receipts and UI; chrony: a correct clock
-# (the acquirer refuses requests more than 300 s off).
+# (the acquirer refuses requests more than 300 s off); libusb-1.0-0: USB receipt printers (pyusb).
 apt-get install -y --no-install-recommends \
     python3 python3-venv python3-pip python3-dev build-essential git \
     libzbar0 libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1 libgles2 \
     libsdl2-2.0-0 libsdl2-image-2.0-0 libsdl2-mixer-2.0-0 libsdl2-ttf-2.0-0 libmtdev1 \
-    fonts-noto-cjk chrony sqlite3 ca-certificates
+    fonts-noto-cjk chrony sqlite3 ca-certificates libusb-1.0-0
 
-echo "==> service user '$SERVICE_USER' (groups dialout, video, input, render)"
+echo "==> service user '$SERVICE_USER' (groups dialout, video, input, lp, render)"
 if ! id "$SERVICE_USER" >/dev/null 2>&1; then
     useradd --system --home-dir "$STATE_DIR" --no-create-home --shell /usr/sbin/nologin "$SERVICE_USER"
 fi
-for group in dialout video input render; do
+for group in dialout video input lp render; do
     if getent group "$group" >/dev/null; then
         usermod -aG "$group" "$SERVICE_USER"
     fi
@@ -109,6 +109,17 @@ chown -R "$SERVICE_USER:$SERVICE_USER" "$STATE_DIR"
 chmod 0700 "$STATE_DIR"
 find "$STATE_DIR" -maxdepth 1 -type f \( -name '*.pem' -o -name '*.key' -o -name '*_pin.json' \
      -o -name control_token -o -name 'journal.sqlite*' \) ! -name 'acquirer_*.pem' -exec chmod 0600 {} +
+
+echo "==> udev rule for USB receipt printers (group lp), journald limits"
+install -m 0644 "$SRC/deploy/60-pos-terminal-printers.rules" /etc/udev/rules.d/60-pos-terminal-printers.rules
+if command -v udevadm >/dev/null; then
+    udevadm control --reload || true
+    udevadm trigger --subsystem-match=usb --action=change || true
+fi
+install -d -m 0755 /etc/systemd/journald.conf.d
+install -m 0644 "$SRC/deploy/journald-pos-terminal.conf" /etc/systemd/journald.conf.d/pos-terminal.conf
+install -d -m 2755 -g systemd-journal /var/log/journal 2>/dev/null || install -d -m 0755 /var/log/journal
+systemctl restart systemd-journald 2>/dev/null || true
 
 echo "==> systemd unit"
 install -m 0644 "$SRC/deploy/pos-terminal.service" /etc/systemd/system/pos-terminal.service

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import signing
 from .errors import TerminalError
+from .persistence_check import check_persistence
 from .storage_check import check_storage
 
 PASS, FAIL, SKIP, WARN = "PASS", "FAIL", "SKIP", "WARN"   # WARN: works now, act soon (not a failure)
@@ -77,6 +78,7 @@ def run_diagnostics(config_path: str | None, *, network: bool = True) -> Report:
         report.checks.append(rotation)
     report.checks.append(check_journal(config))
     report.checks.append(check_storage(config.state_dir()))
+    report.checks.append(check_persistence(config.state_dir()))
     if identity.status == FAIL:
         report.checks += [Check("acquirer", SKIP, "not checked: wrong configuration for this state directory"),
                           Check("clock", SKIP, "needs the acquirer")]

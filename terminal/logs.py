@@ -17,7 +17,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 _CODE_RUN = re.compile(r"(?<![0-9])[0-9]{16,24}(?![0-9])")
 LOG_DIR = "logs"
 LOG_FILE = "terminal.log"
-LOG_MAX_BYTES = 1_000_000
+LOG_MAX_BYTES = 2_000_000      # 5 x 2 MB: bounded on a small SD card (journald: deploy/journald-pos-terminal.conf)
 LOG_BACKUPS = 5
 
 
@@ -66,7 +66,7 @@ def setup_logging(verbosity: int = 0, stream=None) -> None:
 
 
 def add_file_fallback(state_dir: Path) -> Path | None:
-    """Also write the logs to <state_dir>/logs/terminal.log (rotated: 5 x 1 MB), once per process.
+    """Also write the logs to <state_dir>/logs/terminal.log (rotated: 5 x 2 MB), once per process.
     Returns the file's path, or None when it cannot be opened (stderr still works)."""
     path = Path(state_dir) / LOG_DIR / LOG_FILE
     root = logging.getLogger()

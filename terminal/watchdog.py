@@ -9,6 +9,12 @@ pings stop and systemd restarts it. Outside systemd ($NOTIFY_SOCKET unset) every
     dog.beat(is_healthy)          # from the app's own loop (Kivy Clock, control server tick)
     dog.start(is_healthy)         # or: a daemon thread calling beat() every half period
     dog.stopping()
+
+What "healthy" means: the journal answers AND every registered heartbeat is fresh. A frozen
+touchscreen (UI thread blocked) once kept the pings going because only the journal was asked;
+the app now ticks a "ui" heartbeat from its Kivy Clock and a "payment worker" heartbeat from a
+probe its worker pool runs, so a blocked UI loop or a wedged worker stops the pings and systemd
+restarts the app (recovery then resolves whatever was in flight from the journal).
 """
 from __future__ import annotations
 
@@ -16,10 +22,13 @@ import logging
 import os
 import socket
 import threading
+import time
 from typing import Callable, Mapping
 
 log = logging.getLogger("terminal.watchdog")
 DEFAULT_INTERVAL_S = 10.0
+UI_MAX_STALL_S = 5.0          # a touchscreen frozen longer than this is restarted
+WORKER_MAX_STALL_S = 120.0    # every worker thread busy this long (a sale's waits are far shorter)
 
 
 def _address(notify_socket: str) -> str | bytes:
@@ -109,13 +118,62 @@ class Watchdog:
             thread.join(timeout=5)
 
 
+class Heartbeat:
+    """One loop's sign of life: `tick()` from inside the loop; stale once `max_age_s` has passed."""
+
+    def __init__(self, name: str, max_age_s: float, clock: Callable[[], float] = time.monotonic):
+        self.name, self.max_age_s, self._clock = name, max_age_s, clock
+        self.last = clock()
+
+    def tick(self) -> None:
+        self.last = self._clock()
+
+    def age_s(self) -> float:
+        return self._clock() - self.last
+
+    @property
+    def stale(self) -> bool:
+        return self.age_s() > self.max_age_s
+
+
+class Liveness:
+    """The loops a terminal process depends on (one per Terminal, never a module singleton)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock = clock
+        self._beats: dict[str, Heartbeat] = {}
+        self._lock = threading.Lock()
+
+    def heartbeat(self, name: str, max_age_s: float) -> Heartbeat:
+        with self._lock:
+            beat = self._beats[name] = Heartbeat(name, max_age_s, self._clock)
+            return beat
+
+    def remove(self, name: str) -> None:
+        with self._lock:
+            self._beats.pop(name, None)
+
+    def stale(self) -> list[str]:
+        """Names of the loops that have not ticked in time ("ui 15.2 s")."""
+        with self._lock:
+            beats = list(self._beats.values())
+        return [f"{b.name} {b.age_s():.1f} s" for b in beats if b.stale]
+
+
 def terminal_healthy(terminal) -> bool:
-    """The journal answers (a hung or broken database is the failure that needs a restart)."""
+    """The journal answers (a hung or broken database is the failure that needs a restart) and
+    every heartbeat registered on `terminal.liveness` (UI loop, payment worker) is fresh."""
     try:
         terminal.journal.events_since(2**62, limit=1)   # a real query under the journal's lock
-        return True
     except Exception:
+        log.warning("watchdog: the journal does not answer")
         return False
+    liveness = getattr(terminal, "liveness", None)
+    stale = liveness.stale() if liveness is not None else []
+    if stale:
+        log.warning("watchdog: not notifying, stalled: %s", ", ".join(stale))
+        return False
+    return True
 
 
 def attach(terminal) -> Watchdog | None:

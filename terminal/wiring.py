@@ -35,6 +35,7 @@ from .service import Terminal
 from .signing import public_key_pem
 from .storage_faults import storage_fault
 from .tokenise import CredentialEncrypter
+from .watchdog import Liveness
 from .watchdog import attach as attach_watchdog
 
 DEMO_MANAGER_PIN = "1234"
@@ -161,5 +162,6 @@ def _build(config: Config, state_dir: Path, owner: OwnerLock, *, wait=None) -> T
         terminal.rotation = RotationKeeper(config, client=client, current=lambda: credentials[0],
                                            switch=terminal.use_credentials, audit=trail.record)
         keeper.append(terminal.rotation)
+    terminal.liveness = Liveness()      # the app registers its UI loop and worker heartbeats here
     watchdog = attach_watchdog(terminal)   # under systemd only (NOTIFY_SOCKET): READY=1, WATCHDOG=1
     return terminal

@@ -71,6 +71,9 @@ def client_id_of(config: Path) -> str:
 
 def cli_env(extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "POS_TERMINAL_STATE_DIR"}
+    # diagnose's persistence check reads this mount table instead of the machine's: a test's state
+    # directory under /tmp (tmpfs on Debian trixie, an overlay in a container) is not the device.
+    env.setdefault("POS_TERMINAL_MOUNTINFO", str(Path(__file__).parent / "data" / "mountinfo-disk.txt"))
     env.update(extra or {})
     return env
 

@@ -18,6 +18,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from terminal.watchdog import UI_MAX_STALL_S, WORKER_MAX_STALL_S
+
 from . import i18n
 from .error_guard import UiErrorGuard
 from .events import CoreEvent, CoreEvents
@@ -131,12 +133,26 @@ class PosApp(App):
         self.scanner_link.bind_keyboard(Window)
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
         Clock.schedule_interval(lambda _dt: self._poll_link(), 1.0)
+        self._start_heartbeats()
         if self.config_.ui.idle_lock_s:
             Clock.schedule_interval(lambda _dt: self.check_idle(), 1.0)
         for key, message in self.startup_problems:
             self.banners.show(key, message, "error")
         self.worker.run(self._startup_checks, on_done=self._show_startup_checks)
         return self.root_widget
+
+    def _start_heartbeats(self) -> None:
+        """The systemd watchdog pings only while this Clock and the worker pool are alive."""
+        liveness = getattr(self.terminal, "liveness", None)
+        if liveness is None:
+            return
+        ui_beat = liveness.heartbeat("ui loop", UI_MAX_STALL_S)
+        worker_beat = liveness.heartbeat("payment worker", WORKER_MAX_STALL_S)
+
+        def tick(_dt) -> None:
+            ui_beat.tick()
+            self.worker.probe(worker_beat.tick)
+        Clock.schedule_interval(tick, 1.0)
 
     def on_stop(self):
         self._guard.remove()

@@ -20,6 +20,7 @@ class Worker:
     def __init__(self, *, max_workers: int = 4):
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ui-worker")
         self._busy = 0
+        self._probing = False
         self._lock = threading.Lock()
 
     @property
@@ -45,6 +46,26 @@ class Worker:
             return result
 
         return self._pool.submit(job)
+
+    def probe(self, tick: Callable[[], None]) -> None:
+        """Liveness: run `tick` on the pool (one probe at a time), so the watchdog sees a wedged pool
+        (terminal/watchdog.py: the "payment worker" heartbeat stops)."""
+        with self._lock:
+            if self._probing:
+                return
+            self._probing = True
+
+        def job() -> None:
+            try:
+                tick()
+            finally:
+                with self._lock:
+                    self._probing = False
+        try:
+            self._pool.submit(job)
+        except RuntimeError:   # shut down
+            with self._lock:
+                self._probing = False
 
     def _finish(self, callback: Callable[[Any], None] | None, value: Any) -> None:
         try:

@@ -59,3 +59,47 @@ def test_production_example_matches_what_provisioning_writes(tmp_path):
                                 serial_number="SN")
     assert set(written["acquirer"]) <= set(tomllib.loads((ROOT / "config" / "production.example.toml")
                                                          .read_text())["acquirer"]) | {"payment_expiry_s"}
+
+
+RULES = ROOT / "deploy" / "60-pos-terminal-printers.rules"
+_UDEV_PAIR = r'(ACTION|SUBSYSTEM|ENV\{[A-Z_]+\}|ATTR\{[A-Za-z]+\}|IMPORT\{builtin\}|MODE|GROUP|GOTO|LABEL)(==|!=|=)"[^"]*"'
+
+
+def test_usb_printer_rule_parses_and_gives_the_printer_to_lp():
+    """The production printer (usb) needs /dev/bus/usb access: the rule file udev reads."""
+    import re
+
+    rules = [line for line in RULES.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    for line in rules:
+        pairs = [p.strip() for p in line.split(", ")]
+        for pair in pairs:
+            assert re.fullmatch(_UDEV_PAIR, pair), (line, pair)
+    text = "\n".join(rules)
+    assert 'ENV{ID_USB_INTERFACES}=="*:0701??:*", MODE="0660", GROUP="lp"' in text   # any printer-class device
+    assert 'ATTR{idVendor}=="04b8"' in text                                          # Epson TM
+    gotos = set(re.findall(r'GOTO="([^"]+)"', text))
+    labels = set(re.findall(r'LABEL="([^"]+)"', text))
+    assert gotos and gotos <= labels
+    install = (ROOT / "deploy" / "install.sh").read_text()
+    assert "60-pos-terminal-printers.rules\" /etc/udev/rules.d/" in install
+    assert "for group in dialout video input lp" in install
+    assert "libusb-1.0-0" in install and "libusb-1.0-0" in (ROOT / "bootstrap.sh").read_text()
+    assert "SupplementaryGroups=dialout video input lp" in UNIT.read_text()
+
+
+def test_pyusb_finds_libusb():
+    """python-escpos's Usb printer needs pyusb and a libusb backend (both were missing)."""
+    import usb.backend.libusb1
+    import usb.core
+
+    assert usb.backend.libusb1.get_backend() is not None and usb.core.find is not None
+
+
+def test_journald_drop_in_bounds_the_journal():
+    import configparser
+
+    conf = configparser.ConfigParser()
+    conf.optionxform = str
+    conf.read_string((ROOT / "deploy" / "journald-pos-terminal.conf").read_text())
+    assert conf["Journal"]["SystemMaxUse"] and conf["Journal"]["Storage"] == "persistent"
+    assert "/etc/systemd/journald.conf.d/pos-terminal.conf" in (ROOT / "deploy" / "install.sh").read_text()

@@ -31,7 +31,7 @@ def test_good_setup_passes_cli_json(provisioned):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(proc.stdout)
     status = {c["name"]: c["status"] for c in report["checks"]}
-    assert status == {"configuration": PASS, "identity": PASS, "keys": PASS, "journal": PASS, "storage": PASS, "acquirer": PASS,
+    assert status == {"configuration": PASS, "identity": PASS, "keys": PASS, "journal": PASS, "storage": PASS, "persistence": PASS, "acquirer": PASS,
                       "clock": PASS,
                       "scanner": PASS, "camera": SKIP, "printer": PASS}
 
@@ -39,8 +39,9 @@ def test_good_setup_passes_cli_json(provisioned):
 def test_human_output_one_line_per_check(provisioned):
     proc = run_cli(provisioned, "diagnose")
     assert proc.returncode == 0
-    assert [line.split()[1] for line in proc.stdout.splitlines()[:10]] == [
-        "configuration", "identity", "keys", "journal", "storage", "acquirer", "clock", "scanner", "camera", "printer"]
+    assert [line.split()[1] for line in proc.stdout.splitlines()[:11]] == [
+        "configuration", "identity", "keys", "journal", "storage", "persistence", "acquirer", "clock", "scanner", "camera",
+        "printer"]
 
 
 def test_bad_configuration(tmp_path):

@@ -82,3 +82,89 @@ def test_thread_beats_and_composition_root_notifies(notify_socket, provisioned, 
         terminal.close()
     messages = _pending(sock)
     assert "STOPPING=1" in messages
+
+
+class _FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_frozen_ui_loop_stops_the_pings(notify_socket, tmp_path):
+    """The bug: UI thread blocked 15 s with WatchdogSec=4 and the pings went on every 2 s, because
+    only the journal was asked. Now a stale "ui loop" (or worker) heartbeat stops WATCHDOG=1."""
+    from types import SimpleNamespace
+
+    from terminal.journal import Journal
+    from terminal.watchdog import Liveness, terminal_healthy
+
+    path, sock = notify_socket
+    clock = _FakeClock()
+    journal = Journal(tmp_path / "journal.sqlite")
+    terminal = SimpleNamespace(journal=journal, liveness=Liveness(clock=clock))
+    ui_beat = terminal.liveness.heartbeat("ui loop", 5.0)
+    worker_beat = terminal.liveness.heartbeat("payment worker", 120.0)
+    dog = Watchdog(environ={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "4000000"})
+    assert dog.interval_s == 2.0
+    try:
+        for _ in range(3):               # a live UI: ticks every second, beats every 2 s
+            clock.now += 2
+            ui_beat.tick()
+            worker_beat.tick()
+            assert dog.beat(lambda: terminal_healthy(terminal))
+        assert _pending(sock).count("WATCHDOG=1") == 3
+        for _ in range(7):               # the UI thread blocks for 14 s: no tick
+            clock.now += 2
+            worker_beat.tick()
+            dog.beat(lambda: terminal_healthy(terminal))
+        pings = [m for m in _pending(sock) if m == "WATCHDOG=1"]
+        assert len(pings) == 2           # 2 s and 4 s into the freeze, then none (systemd restarts)
+        clock.now += 1
+        ui_beat.tick()                   # the loop is back
+        assert dog.beat(lambda: terminal_healthy(terminal))
+        clock.now += 200                 # a wedged worker pool stops them too
+        ui_beat.tick()
+        assert not dog.beat(lambda: terminal_healthy(terminal))
+        assert terminal.liveness.stale() == ["payment worker 201.0 s"]
+    finally:
+        journal.close()
+
+
+def test_blocked_heartbeat_thread_stops_the_pings(notify_socket, tmp_path):
+    """Real threads and a real clock: the watchdog thread beats; a loop that blocks stops it."""
+    import threading
+    from types import SimpleNamespace
+
+    from terminal.journal import Journal
+    from terminal.watchdog import Liveness, terminal_healthy
+
+    path, sock = notify_socket
+    journal = Journal(tmp_path / "journal.sqlite")
+    terminal = SimpleNamespace(journal=journal, liveness=Liveness())
+    beat = terminal.liveness.heartbeat("ui loop", 0.3)
+    blocked, stop = threading.Event(), threading.Event()
+
+    def ui_loop():
+        while not stop.is_set():
+            if blocked.is_set():
+                stop.wait()                   # the frozen UI thread
+            beat.tick()
+            stop.wait(0.02)
+    loop = threading.Thread(target=ui_loop, daemon=True)
+    loop.start()
+    dog = Watchdog(environ={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "100000"})
+    dog.start(lambda: terminal_healthy(terminal))
+    try:
+        assert sock.recv(4096).decode() in ("WATCHDOG=1", "STATUS=ready for payments")
+        blocked.set()
+        while True:                            # bounded by the socket's 5 s timeout
+            if sock.recv(4096).decode() == "STATUS=unhealthy: see the log":
+                break
+        dog.stop()
+        assert "WATCHDOG=1" not in _pending(sock)
+    finally:
+        stop.set()
+        dog.stop()
+        journal.close()
