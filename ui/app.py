@@ -47,6 +47,7 @@ class PosApp(App):
     demo = BooleanProperty(False)
     open_count = NumericProperty(0)     # payments not final yet (the sale screen's indicator)
     link_state = StringProperty("UNKNOWN")   # the acquirer link: ONLINE | OFFLINE | UNKNOWN
+    scanner_state = StringProperty("UNKNOWN")  # READY | FAULT | DISCONNECTED | NONE | UNKNOWN
     title = "POS terminal"
 
     def __init__(self, *, terminal=None, checkout=None, scanner=None, demo: bool = False, lang: str | None = None,
@@ -131,6 +132,8 @@ class PosApp(App):
         self.events = CoreEvents(terminal=self.terminal, checkout=self.checkout, on_event=self.on_core_event)
         self.worker.run(self.scanner_link.start)
         self.scanner_link.bind_keyboard(Window)
+        if self.scanner_link.scanner is None:
+            self.scanner_state = "NONE"
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
         Clock.schedule_interval(lambda _dt: self._poll_link(), 1.0)
         self._start_heartbeats()
@@ -242,6 +245,7 @@ class PosApp(App):
 
     def _scanner_health(self, state: str, message: str) -> None:
         """The cashier's words in the banner; the driver's detail goes to the log (and diagnose)."""
+        self.scanner_state = state
         if state in ("FAULT", "DISCONNECTED"):
             log.warning("scanner %s: %s", state, message)
             self.banners.show("scanner", lambda: i18n._("The scanner is not working: check its cable, "

@@ -7,7 +7,7 @@ A keyboard-wedge scanner that reads through the app is fed from Kivy's keyboard 
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from kivy.clock import Clock
 
@@ -37,6 +37,10 @@ class ScannerLink:
             self.scanner.inject(code)
         else:
             self._on_scan(code)
+
+    def present_typed(self, code: str) -> None:
+        """Digits the cashier typed (no scanner involved); worker thread."""
+        self._on_scan(code)
 
     def _on_scan(self, code: str) -> None:  # scanner thread
         from terminal.errors import TerminalError

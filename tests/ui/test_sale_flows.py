@@ -45,15 +45,24 @@ def test_declined_sale_shows_the_reason_the_cashier_can_act_on(ui):
 
 
 def test_unknown_then_approved_shows_checking_with_the_acquirer_never_early_result(ui):
+    """Every status the processing screen was given, in order (a binding, not a per-frame sample:
+    when the first inquiry answers at once, "checking" and the result land within one frame and
+    sampling missed it about half the time)."""
     app = ui.app
-    seen: list[tuple[str, str]] = []
+    processing = app.screens["processing"]
+    statuses: list[str] = []
+    kinds_while_processing: list[str] = []
 
-    def watch():
-        if app.current == "processing":
-            seen.append((app.current, app.screens["processing"].status_text))
-    result = sell(ui, "2375", "0091", watch=watch)
-    statuses = [s for _, s in seen]
+    def on_status(_screen, text):
+        statuses.append(text)
+        kinds_while_processing.append(app.current)
+    processing.bind(status_text=on_status)
+    try:
+        result = sell(ui, "2375", "0091")
+    finally:
+        processing.unbind(status_text=on_status)
     assert any(s.startswith("Checking with the acquirer") for s in statuses), statuses
+    assert set(kinds_while_processing) <= {"processing", "scan"}      # never after a result was shown
     assert result.kind == "approved"
     assert result.tx.state.value == "APPROVED"
 
@@ -181,3 +190,29 @@ def test_custom_tip_is_typed_in_its_own_field_and_a_tip_over_the_cap_is_refused(
     assert sale.warning == "" and not sale.ids.charge_btn.disabled
     ui.tap(sale.ids.amount_box)                           # back to the amount, the tip kept
     assert sale.editing == "amount" and sale.tip_line == "Tip $0.25 · Total $1.25"
+
+
+def test_scanner_off_shows_on_the_sale_screen_and_the_code_can_be_typed_masked(ui):
+    from terminal.demo_codes import code_for
+
+    app = ui.app
+    sale = app.screens["sale"]
+    scanner = app.scanner_link.scanner
+    scanner.fail("scanner unplugged: check the USB cable")
+    ui.idle_until(lambda: "Scanner off" in sale.ids.scanner_status.text, what="scanner status")
+    start_sale(ui, "880")
+    scan = app.screens["scan"]
+    ui.tap(scan.ids.manual_btn)
+    ui.frames(2)
+    code = code_for("0000")
+    for digit in code:
+        scan.ids.manual_keypad.press(digit)
+    assert scan.manual_text.endswith(code[-4:]) and code[:-4] not in scan.manual_text   # masked
+    ui.tap(scan.ids.manual_ok_btn)
+    ui.screen("result")
+    ui.settle()
+    result = app.screens["result"]
+    assert result.kind == "approved" and result.tx.amount_minor == 880
+    assert code not in scan.manual_text and scan._digits == ""
+    scanner.recover()
+    ui.idle_until(lambda: "Scanner off" not in sale.ids.scanner_status.text, what="scanner back")

@@ -157,6 +157,13 @@ class SaleScreen(PosScreen):
             self.app.go("sale")
         self.message = self.t(getattr(exc, "message", "")) or self.t("The sale could not start.")
 
+    def scanner_text(self, state: str, *_lang) -> str:
+        if state in ("FAULT", "DISCONNECTED", "NONE"):
+            return f"[color=ff8a80]●[/color] {self.t('Scanner off: type codes')}"
+        if state == "READY":
+            return f"[color=4cd07d]●[/color] {self.t('Scanner')}"
+        return f"[color=c0c6d0]●[/color] {self.t('Scanner')}"
+
     def link_text(self, state: str, *_lang) -> str:
         colour, text = {"ONLINE": ("4cd07d", "Online"), "OFFLINE": ("ff8a80", "Offline")}.get(
             state, ("c0c6d0", "Checking link"))

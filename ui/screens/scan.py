@@ -6,13 +6,16 @@ from __future__ import annotations
 from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.graphics.texture import Texture
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from terminal.demo_codes import DEMO_CODES, fresh
 
+from ..widgets.keypad import Keypad  # noqa: F401  (kv class)
 from .base import PosScreen
 
 PREVIEW_HZ = 10
+MAX_CODE_DIGITS = 24
+SHOWN_DIGITS = 4      # manual entry shows only the last digits typed; the rest are dots
 
 
 class ScanScreen(PosScreen):
@@ -21,6 +24,9 @@ class ScanScreen(PosScreen):
     has_camera = BooleanProperty(False)
     cancelling = BooleanProperty(False)
     ready = BooleanProperty(False)      # the checkout is waiting for this sale's scan
+    manual = BooleanProperty(False)     # typing the code's digits (scanner unplugged or failing)
+    manual_text = StringProperty("")    # masked: never the full code on screen
+    manual_len = NumericProperty(0)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -29,6 +35,7 @@ class ScanScreen(PosScreen):
         self.has_camera = scanner is not None and hasattr(scanner, "latest_frame")
         self._preview_ev = None
         self._last_seq = -1
+        self._digits = ""               # the typed code: memory only, cleared on submit or leave
         self.phone_buttons = {}
         if self.app.demo:
             for label, code, _expected in DEMO_CODES:
@@ -39,6 +46,7 @@ class ScanScreen(PosScreen):
         self.refresh()
 
     def refresh(self) -> None:
+        self._refresh_manual()
         total = self.pending.total if self.pending is not None else self.total
         if total is not None:
             self.total_text = self.app.money(total)
@@ -49,6 +57,9 @@ class ScanScreen(PosScreen):
         self.pending, self.total = pending, total
         self.ready = pending is not None
         self.hint = ""
+        if pending is None:
+            self._set_digits("")
+            self.manual = False
         self.cancelling = False
         self.refresh()
 
@@ -57,6 +68,8 @@ class ScanScreen(PosScreen):
             self._preview_ev = Clock.schedule_interval(self._show_frame, 1 / PREVIEW_HZ)
 
     def on_leave(self, *args) -> None:
+        self._set_digits("")
+        self.manual = False
         if self._preview_ev is not None:
             self._preview_ev.cancel()
             self._preview_ev = None
@@ -76,6 +89,43 @@ class ScanScreen(PosScreen):
         texture.blit_buffer(image.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
         self.ids.preview.texture = texture
         self.ids.preview.canvas.ask_update()
+
+    # -- manual entry ---------------------------------------------------------------------------
+    def toggle_manual(self) -> None:
+        self.manual = not self.manual
+        self._set_digits("")
+        self._refresh_manual()
+
+    def _set_digits(self, digits: str) -> None:
+        self._digits = digits
+        self.manual_len = len(digits)
+
+    def _refresh_manual(self) -> None:
+        d = self._digits
+        if not d:
+            self.manual_text = self.t("Type the digits under the customer's code")
+        else:
+            self.manual_text = "•" * max(0, len(d) - SHOWN_DIGITS) + d[-SHOWN_DIGITS:]
+
+    def manual_key(self, key: str) -> None:
+        d = self._digits
+        if key == "back":
+            d = d[:-1]
+        elif key == "C":
+            d = ""
+        elif key.isdigit() and len(d) < MAX_CODE_DIGITS:
+            d += key
+        self._set_digits(d)
+        self._refresh_manual()
+
+    def submit_manual(self) -> None:
+        """The typed digits go the way a scan goes (the checkout checks and refuses them the
+        same way); the screen keeps nothing of them."""
+        code, self._digits = self._digits, ""
+        self.manual_len = 0
+        self._refresh_manual()
+        if code:
+            self.app.worker.run(self.app.scanner_link.present_typed, code)
 
     def present(self, code: str) -> None:
         """The demo phone shows a code to the (virtual) scanner."""
