@@ -11,6 +11,8 @@ import hmac
 import re
 import unicodedata
 
+from drivers.masking import mask
+
 from .errors import InputError
 
 MIN_DIGITS, MAX_DIGITS = 16, 24
@@ -90,11 +92,8 @@ def recognise(digits: str) -> Wallet:
     raise PaymentCodeError("UNKNOWN_WALLET")
 
 
-def mask(digits: str) -> str:
-    """First 6 and last 2 digits, the rest starred (acquirer-api.md §3)."""
-    if len(digits) <= 8:
-        return "*" * len(digits)
-    return digits[:6] + "*" * (len(digits) - 8) + digits[-2:]
+# `mask` (first 6 and last 2 characters, acquirer-api.md §3) is drivers/masking.py's: one rule
+# for the whole program, kept below terminal/ because the drivers mask scans too.
 
 
 class PaymentCode:

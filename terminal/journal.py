@@ -263,7 +263,7 @@ class Journal:
             row = self._db.execute(f"SELECT * FROM transactions WHERE {column}=?", (value,)).fetchone()
             return self._row_to_tx(row) if row else None
 
-    def list(self, *, since: str | None = None, limit: int = 200) -> list[Transaction]:
+    def transactions(self, *, since: str | None = None, limit: int = 200) -> list[Transaction]:
         """Newest first."""
         with self._lock:
             rows = self._db.execute(

@@ -11,6 +11,8 @@ import re
 import sys
 from pathlib import Path
 
+from drivers.masking import mask
+
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
@@ -23,7 +25,7 @@ LOG_BACKUPS = 5
 
 def mask_digit_runs(text: str) -> str:
     """281012345678901234 -> 281012**********34: any 16-24 digit run, wherever it appears."""
-    return _CODE_RUN.sub(lambda m: m.group()[:6] + "*" * (len(m.group()) - 8) + m.group()[-2:], text)
+    return _CODE_RUN.sub(lambda m: mask(m.group()), text)
 
 
 class MaskingFilter(logging.Filter):

@@ -32,7 +32,7 @@ class OutcomeNotices:
 
     def unseen(self) -> list[Transaction]:
         """Checkout sales that ended (final) without the cashier having seen how, oldest first."""
-        recent = [tx for tx in self._journal.list(limit=RECENT_SALES) if tx.state in FINAL]
+        recent = [tx for tx in self._journal.transactions(limit=RECENT_SALES) if tx.state in FINAL]
         if not recent:
             return []
         checkout_sales, seen = set(), set()

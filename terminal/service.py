@@ -114,7 +114,7 @@ class Terminal:
         return self.journal.get(tx_id)
 
     def transactions(self, *, since: str | None = None, limit: int = 200) -> list[Transaction]:
-        return self.journal.list(since=since, limit=limit)
+        return self.journal.transactions(since=since, limit=limit)
 
     def has_pending(self) -> bool:
         return bool(self.journal.pending() or self.journal.pending_refunds())

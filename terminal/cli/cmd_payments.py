@@ -104,7 +104,7 @@ def cmd_transactions(args) -> int:
             tx = journal.get(args.tx_id)
             emit(args, tx.to_api(), describe(tx))
             return 0
-        txs = journal.list(since=args.since, limit=args.limit)
+        txs = journal.transactions(since=args.since, limit=args.limit)
         emit(args, {"transactions": [t.to_api() for t in txs]},
              "\n".join(describe(t) for t in txs) or "no transactions")
         return 0

@@ -151,6 +151,19 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
     app.state.control = api
     install_error_handlers(app)
 
+    _status_route(app, api)
+    _sale_routes(app, api)
+    _transaction_routes(app, api)
+    _event_route(app, terminal, heartbeat_s=heartbeat_s, queue_size=event_queue_size)
+    _install_openapi(app)
+    app.add_middleware(BodyLimit, limits=limits or ControlLimits())     # inside the token check
+    app.add_middleware(BearerAuth, token=token, limiter=limiter or FailureLimiter())
+    return app
+
+
+def _status_route(app: FastAPI, api: ControlApi) -> None:
+    terminal, checkout, scans_enabled, sandbox = api.terminal, api.checkout, api.scans_enabled, api.sandbox
+
     @app.get("/v1/status", response_model=None, responses={200: {"model": m.StatusOut}, **_COMMON},
              summary="what the terminal is doing, devices and their health")
     def status() -> dict:
@@ -171,6 +184,11 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
         if sandbox:
             out["sandbox"] = sandbox
         return out
+
+
+def _sale_routes(app: FastAPI, api: ControlApi) -> None:
+    """Starting a sale and the scan that pays it."""
+    checkout, scans_enabled = api.checkout, api.scans_enabled
 
     @app.post("/v1/sales", status_code=201, response_model=None,
               responses={201: {"model": m.TransactionOut, "description": "started: waiting for the scan",
@@ -205,6 +223,11 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
         except PaymentCodeError as exc:
             raise ApiError(400, exc.code, exc.message) from None
         return {"transactionId": tx_id, "state": "PROCESSING"}
+
+
+def _transaction_routes(app: FastAPI, api: ControlApi) -> None:
+    """Reading, voiding and refunding payments; the batch close."""
+    terminal, checkout = api.terminal, api.checkout
 
     @app.get("/v1/transactions/{tx_id}", response_model=None,
              responses={200: {"model": m.TransactionOut}, 404: _E, **_COMMON}, summary="one transaction")
@@ -265,6 +288,10 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
         terminal.print_batch_report(report)
         return report.to_api()
 
+
+def _event_route(app: FastAPI, terminal: Terminal, *, heartbeat_s: float, queue_size: int) -> None:
+    event_queue_size = queue_size
+
     @app.get("/v1/events", response_model=None,
              responses={200: {"description": "text/event-stream: `id: <seq>` and `data: <event JSON>` per event; "
                                              "comments as heartbeats",
@@ -296,6 +323,10 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
         return StreamingResponse(stream.stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
+
+def _install_openapi(app: FastAPI) -> None:
+    """The published document: bearer auth declared, FastAPI's generic 422 left out."""
+
     def openapi() -> dict:
         if app.openapi_schema is None:
             schema = get_openapi(title=app.title, version=app.version, description=app.description,
@@ -308,9 +339,7 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
         return app.openapi_schema
 
     app.openapi = openapi
-    app.add_middleware(BodyLimit, limits=limits or ControlLimits())     # inside the token check
-    app.add_middleware(BearerAuth, token=token, limiter=limiter or FailureLimiter())
-    return app
+
 
 
 def _drop_validation_422(schema: dict) -> None:

@@ -252,8 +252,10 @@ def test_mask_reveals_at_most_eight_digits(digits):
     masked = mask(digits)
     assert len(masked) == len(digits)
     assert sum(ch.isdigit() for ch in masked) <= 8
-    if len(digits) > 8:
+    if len(digits) > 10:
         assert masked[:6] == digits[:6] and masked[-2:] == digits[-2:]
+    else:     # one rule with the drivers' (drivers/masking.py): a short string shows nothing
+        assert set(masked) <= {"*"}
 
 
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))

@@ -110,7 +110,7 @@ def test_unknown_and_duplicate_transactions(journal):
     assert info.value.code == "DUPLICATE"
     with pytest.raises(InputError):
         journal.create(make_tx(idempotency_key="K1"))
-    assert len(journal.list()) == 1
+    assert len(journal.transactions()) == 1
     assert journal.find(idempotency_key="K1").id == tx.id
     assert journal.find(payment_request_id=tx.payment_request_id).id == tx.id
     assert journal.find(idempotency_key="K2") is None
@@ -153,7 +153,7 @@ def test_pending_lists_only_non_final(journal):
     pending = [t.id for t in journal.pending()]
     assert pending == [created.id, sent.id, inquiring.id, cancel.id, void.id]
     assert approved.id not in pending and declined.id not in pending
-    assert [t.id for t in journal.list()][0] == void.id  # newest first
+    assert [t.id for t in journal.transactions()][0] == void.id  # newest first
 
 
 def test_refunds_move_the_payment(journal):
