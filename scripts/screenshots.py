@@ -116,7 +116,7 @@ def main() -> int:
         app.go("refund", tx=approved, remaining=approved.amount - approved.refunded())
         shot("refund")
         app.screens["pin"].ask(role="manager", title=app.screens["pin"].t("Refund") + " 18,75",
-                               action=lambda pin: terminal.pins.check("manager", pin),
+                               action=lambda pin: terminal.check_pin("manager", pin),
                                on_success=lambda _r: None, back="sale")
         app.screens["pin"].entry = "12"
         app.screens["pin"]._set_feedback("Wrong PIN: %(n)s tries left.", "error", n=4)

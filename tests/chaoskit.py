@@ -337,7 +337,7 @@ def _check(result: RunResult, sandbox, config: Path, client_id: str, workdir: Pa
 
     journal = Journal(workdir / "state" / "journal.sqlite")
     try:
-        txs = [t.to_api() for t in journal.list(limit=1000)]
+        txs = [t.to_api() for t in journal.transactions(limit=1000)]
     finally:
         journal.close()
     result.payments = len(txs)
