@@ -53,7 +53,9 @@ def _state_dir(args) -> Path:
         return Path(args.state_dir)
     from ..locations import read_toml, state_dir_of
 
-    data, source = read_toml(args.config) if args.config else ({}, None)
+    # Not provisioned yet (no terminal.toml): the state directory still comes from the environment.
+    has_config = bool(args.config) and Path(args.config).exists()
+    data, source = read_toml(args.config) if has_config else ({}, None)
     storage = data.get("storage", {}) if isinstance(data, dict) else {}
     return state_dir_of(storage.get("state_dir") or None, source)
 
