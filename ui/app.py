@@ -92,7 +92,10 @@ class PosApp(App):
         """A first frame at once; the terminal is prepared on the worker, then the till appears."""
         from kivy.uix.label import Label
 
-        splash = Label(text="Starting the terminal…", font_size="28sp")
+        splash = Label(text="Starting the terminal…", font_size="28sp", halign="center", valign="middle",
+                       padding=(24, 24))
+        # Wrapped inside the window, never clipped at its sides (the cannot-start text is long).
+        splash.bind(size=lambda w, size: setattr(w, "text_size", (size[0] - 48, None)))
         self.worker.run(self._loader, on_done=self._loaded, on_error=self._load_failed)
         return splash
 
@@ -106,8 +109,23 @@ class PosApp(App):
         Window.add_widget(root)
 
     def _load_failed(self, exc) -> None:
-        self.root.text = f"The terminal cannot start:\n{getattr(exc, 'message', exc)}"
+        self.root.font_size = "22sp"
+        self.root.text = self.cannot_start_text(exc)
         self.load_error = exc
+
+    def cannot_start_text(self, exc) -> str:
+        """In the till's language: what happened and what to do; the core's own message (for the
+        technician, in English) below it."""
+        try:
+            if i18n.packaged_catalogs() is None:
+                i18n.compile_catalogs()
+            lang = self._lang_arg or i18n.language_for_locale(self.config_.terminal.locale)
+            self.set_language(lang)
+        except Exception:      # no catalogs: the English text still says what to do
+            log.exception("catalogs not loaded for the cannot-start screen")
+        return (i18n._("The terminal cannot start.") + "\n" +
+                i18n._("Call a technician: they can run `pos-terminal diagnose` to see what to fix.") +
+                "\n\n" + str(getattr(exc, "message", exc)))
 
     def _build_till(self):
         register_default_font()

@@ -47,6 +47,7 @@ def test_back_on_every_screen_lands_on_a_consistent_screen(ui):
     detail = app.screens["detail"]
     ui.tap(detail.ids.void_btn)                       # void PIN, then Back
     ui.screen("pin")
+    assert app.screens["pin"].title == f"Void $15.00 · {tx.masked_code}"   # what is voided, before the PIN
     back(ui, "pin")
     assert app.current == "detail" and detail.tx_id == tx.id and detail.tx.id == tx.id
     assert tx.masked_code in detail.body and detail.can_void

@@ -49,7 +49,9 @@ wait = dict(timeout_s=START_WAIT_S, max_frames=10**9)   # bounded by time: frame
 app._run_prepare()
 if FAIL:
     ui.idle_until(lambda: hasattr(app, "load_error"), what="load error shown", **wait)
-    out = {"first": first_roots[0], "text": app.root.text}
+    ui.frames(2)
+    out = {"first": first_roots[0], "text": app.root.text, "wrap": app.root.text_size[0],
+           "window": Window.width, "lines_fit": app.root.texture_size[0] <= Window.width}
 else:
     ui.idle_until(lambda: app.current_ready(), what="till ready", **wait)
     out = {"first": first_roots[0], "screen": app.current, "root": type(app.root).__name__}
@@ -88,6 +90,21 @@ def test_first_frame_then_till_then_a_control_api_sale_on_screen(tmp_path):
 def test_a_terminal_that_cannot_start_says_what_to_do(tmp_path):
     out = run_child(tmp_path, fail=True)
     assert "provision the terminal" in out["text"] and "Traceback" not in out["text"]
+    assert "Call a technician" in out["text"]
+    assert 0 < out["wrap"] < out["window"] and out["lines_fit"]        # wrapped, not clipped
+
+
+def test_the_cannot_start_text_is_in_the_tills_language(ui):
+    from terminal.errors import FaultError
+
+    app = ui.app
+    app._lang_arg = "fr_CA"
+    try:
+        text = app.cannot_start_text(FaultError("acquirer.client_id is not set: provision the terminal"))
+    finally:
+        app._lang_arg = "en"
+        app.set_language("en")
+    assert text.startswith("Le terminal ne peut pas démarrer.") and "provision the terminal" in text
 
 
 def test_a_failing_headless_child_says_why_on_stderr(tmp_path):

@@ -105,7 +105,9 @@ class DetailScreen(PosScreen):
             if printed is not None:
                 self.app.show_print_result(printed)
             self.app.go("detail", tx_id=tx_id, message=("Voided: the customer was not charged.", {}))
-        self.app.screens["pin"].ask(role="manager", title=self.t("Void") + f" {tx_id}", action=action,
+        self.app.screens["pin"].ask(role="manager", title=self.t("Void %(amount)s · %(code)s", amount=self.app.money(self.tx.amount),
+                                                                code=self.tx.masked_code),
+                                    action=action,
                                     on_success=voided, on_error=self._failed, back="detail")
 
     def go_back(self) -> None:
