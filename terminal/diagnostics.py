@@ -19,6 +19,7 @@ from . import signing
 from .errors import TerminalError
 from .persistence_check import check_persistence
 from .storage_check import check_storage
+from .time_sync import check_time_sync
 
 PASS, FAIL, SKIP, WARN = "PASS", "FAIL", "SKIP", "WARN"   # WARN: works now, act soon (not a failure)
 DEVICE_WAIT_S = 3.0       # bounded wait for a scanner/camera to report READY or FAULT
@@ -79,6 +80,7 @@ def run_diagnostics(config_path: str | None, *, network: bool = True) -> Report:
     report.checks.append(check_journal(config))
     report.checks.append(check_storage(config.state_dir()))
     report.checks.append(check_persistence(config.state_dir()))
+    report.checks.append(check_time_sync())
     if identity.status == FAIL:
         report.checks += [Check("acquirer", SKIP, "not checked: wrong configuration for this state directory"),
                           Check("clock", SKIP, "needs the acquirer")]

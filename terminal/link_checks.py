@@ -18,6 +18,13 @@ import requests
 from .signing import parse_timestamp
 
 MAX_CLOCK_SKEW_S = 300
+MAX_LINE = 400          # one diagnose line (a system CA list once made one 10,733 characters long)
+
+
+def one_line(text: str, limit: int = MAX_LINE) -> str:
+    """Whitespace collapsed, cut at `limit` characters with an ellipsis."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 class ResponseClock:
@@ -74,7 +81,7 @@ def peer_certificate_subject(base_url: str, timeout_s: float = 3.0) -> tuple[str
         from cryptography import x509
 
         cert = x509.load_der_x509_certificate(der)
-        return cert.subject.rfc4514_string(), cert.issuer.rfc4514_string()
+        return one_line(cert.subject.rfc4514_string(), 120), one_line(cert.issuer.rfc4514_string(), 120)
     except Exception:  # an unparseable certificate is itself worth reporting, but not fatal here
         return None
 
@@ -86,10 +93,12 @@ def expected_cas(ca_bundle: str | None) -> str:
         from cryptography import x509
 
         certs = x509.load_pem_x509_certificates(Path(ca_bundle).read_bytes())
-        names = "; ".join(c.subject.rfc4514_string() for c in certs)
+        if len(certs) > 2:      # a whole trust store: its count, not its names
+            return f"one of the {len(certs)} CAs in {ca_bundle}"
+        names = "; ".join(one_line(c.subject.rfc4514_string(), 120) for c in certs)
         return f"{names} (from {ca_bundle})"
     except (OSError, ValueError) as exc:
-        return f"the CA bundle {ca_bundle}, which cannot be read ({exc})"
+        return f"the CA bundle {ca_bundle}, which cannot be read ({one_line(exc, 120)})"
 
 
 def describe_tls_failure(base_url: str, ca_bundle: str | None) -> str:
@@ -97,17 +106,41 @@ def describe_tls_failure(base_url: str, ca_bundle: str | None) -> str:
     peer = peer_certificate_subject(base_url)
     shown = (f"the server presented a certificate for {peer[0]} issued by {peer[1]}" if peer
              else "the server's certificate could not be read")
-    return (f"TLS verification of {base_url} failed: {shown}, but the terminal expects one signed by "
-            f"{expected_cas(ca_bundle)}: check --ca-bundle / acquirer.ca_bundle and the acquirer URL")
+    detail = one_line(f"TLS verification of {base_url} failed ({shown}), but the terminal expects one signed "
+                      f"by {expected_cas(ca_bundle)}", MAX_LINE - 80)
+    return detail + ": check --ca-bundle / acquirer.ca_bundle and the acquirer URL"
 
 
-def _cause(message: str) -> str:
-    for needle, cause in (("refused", "connection refused"), ("Name or service not known", "host name not found"),
-                          ("getaddrinfo", "host name not found"), ("unreachable", "network unreachable"),
-                          ("timed out", "timed out")):
-        if needle in message:
-            return cause
-    return "no connection"
+def connection_cause(base_url: str, timeout_s: float = 3.0) -> tuple[str, str]:
+    """Why a connection failed, found by doing its steps again: (what, what to do), never ': ' in
+    the second. Name resolution (DNS), then the TCP connection (refused, unreachable, timed out)."""
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        return (f"the host name {host} cannot be resolved (DNS: {exc.strerror})",
+                "check the host name in acquirer.base_url and the DNS servers (/etc/resolv.conf, DHCP)")
+    except (OSError, UnicodeError) as exc:
+        return f"the host name {host} cannot be resolved ({one_line(exc, 120)})", "check acquirer.base_url"
+    last: OSError | None = None
+    for family, kind, proto, _name, address in addresses:
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                sock.settimeout(timeout_s)
+                sock.connect(address)
+            return (f"{host}:{port} accepts connections now (the failure was intermittent)",
+                    "check the network (cable, Wi-Fi signal) and try again")
+        except OSError as exc:
+            last = exc
+    if isinstance(last, ConnectionRefusedError):
+        return (f"connection refused by {host}:{port} (the host answers, nothing listens on that port)",
+                "check the port in acquirer.base_url, or the acquirer service is down")
+    if isinstance(last, (TimeoutError, socket.timeout)):
+        return (f"no answer from {host}:{port} within {timeout_s:.0f} s",
+                "check the network cable/Wi-Fi, the router and any firewall")
+    return (f"cannot connect to {host}:{port} ({last.strerror if last else 'no address'})",
+            "check the network cable/Wi-Fi, the URL and any firewall")
 
 
 def explain_failure(result, *, base_url: str, ca_bundle: str | None) -> str:
@@ -119,8 +152,8 @@ def explain_failure(result, *, base_url: str, ca_bundle: str | None) -> str:
     if code == a.TLS:
         return describe_tls_failure(base_url, ca_bundle)
     if code == a.CONNECTION:
-        return (f"cannot reach the acquirer at {base_url} ({_cause(result.message)}): check the network "
-                f"cable/Wi-Fi, the URL and any firewall")
+        what, fix = connection_cause(base_url)
+        return f"cannot reach the acquirer at {base_url}: {what}: {fix}"
     if code == a.TIMEOUT:
         return f"the acquirer at {base_url} did not answer in time: check the network and try again"
     if code == a.HTTP_STATUS:
@@ -139,4 +172,4 @@ def explain_failure(result, *, base_url: str, ca_bundle: str | None) -> str:
                 f"with `pos-terminal rotate-key`, or re-provision")
     if code == "ACCESS_DENIED":
         return "the acquirer does not know this terminal (ACCESS_DENIED): check acquirer.client_id or re-provision"
-    return f"the acquirer answered {result.status}/{code} {result.message}".rstrip()
+    return one_line(f"the acquirer answered {result.status}/{code} {result.message}")

@@ -64,7 +64,26 @@ class FilePrinter(Printer):
                                f"cannot write receipts to {self.path}: {hint}")
         return PrintResult(True, PrinterStatus.READY, "", len(data))
 
-    def status(self) -> PrinterStatus:
+    def _problem(self) -> str:
+        """Why no receipt can be written, in a technician's words ("" when one can): a missing
+        receipt directory is not a printer without power."""
         parent = os.path.dirname(os.path.abspath(self.path)) or "."
-        target = self.path if os.path.exists(self.path) else parent
-        return PrinterStatus.READY if os.access(target, os.W_OK) else PrinterStatus.OFFLINE
+        if os.path.exists(self.path):
+            return "" if os.access(self.path, os.W_OK) else \
+                f"cannot write to {self.path}: check its owner and mode (a device: add the user to the lp group)"
+        existing = parent
+        while not os.path.isdir(existing) and existing != os.path.dirname(existing):
+            if os.path.exists(existing):      # a file where a directory should be
+                return f"the receipt directory {parent} cannot be created ({existing} is not a directory): fix printer.path"
+            existing = os.path.dirname(existing)
+        if not os.access(existing, os.W_OK):
+            what = "does not exist and cannot be created" if existing != parent else "is not writable"
+            return f"the receipt directory {parent} {what}: create it for the service user or fix printer.path"
+        return ""
+
+    def status(self) -> PrinterStatus:
+        return PrinterStatus.OFFLINE if self._problem() else PrinterStatus.READY
+
+    def health(self) -> tuple[PrinterStatus, str]:
+        problem = self._problem()
+        return (PrinterStatus.OFFLINE, problem) if problem else (PrinterStatus.READY, "")

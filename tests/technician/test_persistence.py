@@ -53,3 +53,30 @@ def test_escaped_mount_points_and_odd_lines():
 
 def test_missing_mount_table_is_a_skip(tmp_path):
     assert check_persistence(tmp_path, mountinfo=tmp_path / "absent").status == "SKIP"
+
+
+def test_ntp_sync_reported(tmp_path):
+    from terminal.time_sync import check_time_sync
+
+    marker = tmp_path / "timesync" / "synchronized"
+    assert check_time_sync(query=lambda: "yes", marker=marker).status == "PASS"
+    not_synced = check_time_sync(query=lambda: "no", marker=marker)
+    assert not_synced.status == "WARN" and "timedatectl set-ntp true" in not_synced.fix
+    skipped = check_time_sync(query=lambda: None, marker=marker)     # no systemd here: said, not guessed
+    assert skipped.status == "SKIP" and "cannot tell" in skipped.detail
+    marker.parent.mkdir()
+    assert check_time_sync(query=lambda: None, marker=marker).status == "WARN"
+    marker.touch()
+    assert check_time_sync(query=lambda: None, marker=marker).status == "PASS"
+
+
+def test_missing_receipt_directory_is_named_not_power_and_cable(tmp_path):
+    from drivers.printers.file_printer import FilePrinter
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    status, message = FilePrinter(str(blocker / "receipts" / "receipts.txt")).health()
+    assert status.value == "OFFLINE"
+    assert "receipt directory" in message and "power" not in message and "printer.path" in message
+    ok = FilePrinter(str(tmp_path / "new" / "receipts.txt"))        # created at the first receipt
+    assert ok.health()[0].value == "READY"

@@ -94,7 +94,7 @@ def test_unreachable_acquirer(sandbox, tmp_path, pin_files):
     proc = run_cli(None, *args)
     assert proc.returncode == 3
     assert f"cannot reach the acquirer at https://127.0.0.1:{port}" in proc.stderr
-    assert "check the network" in proc.stderr
+    assert "connection refused by 127.0.0.1" in proc.stderr and "acquirer service is down" in proc.stderr
 
 
 def _other_ca(path):
