@@ -110,18 +110,21 @@ def main() -> int:
         app.go("receipt", tx=approved)
         shot("receipt")
         app.go("history")
+        ui.settle()
+        ui.frames(3)                                 # the list is loaded and laid out
         shot("history")
         app.go("detail", tx_id=approved.id)
         shot("detail")
         app.go("refund", tx=approved, remaining=approved.amount - approved.refunded())
         shot("refund")
-        app.screens["pin"].ask(role="manager", title=app.screens["pin"].t("Refund") + " 18,75",
-                               action=lambda pin: terminal.check_pin("manager", pin),
-                               on_success=lambda _r: None, back="sale")
+        app.go("detail", tx_id=approved.id)
+        ui.settle()
+        app.screens["detail"].void()                 # the real void flow: its own PIN title
+        ui.screen("pin")
         app.screens["pin"].entry = "12"
         app.screens["pin"]._set_feedback("Wrong PIN: %(n)s tries left.", "error", n=4)
         shot("pin")
-        app.go("batch")
+        app.go("batch", summary=terminal.batch_summary())
         if batch_report is None:
             app.screens["batch"].close_batch()
             ui.settle()
@@ -135,8 +138,10 @@ def main() -> int:
         shot("lock")
         app.go("technician")
         shot("technician")
-        app.banners.show("printer", app.screens["sale"].t("Receipt not printed: ") +
-                         "printer out of paper: load a new roll", "error")
+        app.go("open")
+        shot("open")
+        app.show_print_result(type("NotPrinted", (), {"printed": False, "message": "paper out",
+                                                      "status": "PAPER_OUT"})())
         app.go("sale")
         shot("sale-banner")
         app.banners.clear("printer")
