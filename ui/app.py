@@ -33,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 SCREENS = ("sale", "scan", "processing", "result", "receipt", "history", "detail", "refund", "pin",
            "batch", "lock", "technician", "open", "error")
 SALE_FLOW = {"scan", "processing", "result"}
+CLOSE_CONFIRM_S = 10.0   # a second close within this time quits during a payment check
 
 
 def printer_text(status: str | None) -> str:
@@ -61,6 +62,7 @@ class PosApp(App):
         self.checkout_state = "IDLE"
         self._clock = clock
         self._last_touch = clock()
+        self._close_warned_at: float | None = None
         self._lang_arg = lang
         self._scanner = scanner
         self._loader = loader
@@ -153,6 +155,7 @@ class PosApp(App):
         if self.scanner_link.scanner is None:
             self.scanner_state = "NONE"
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
+        Window.bind(on_request_close=self._request_close)
         Clock.schedule_interval(lambda _dt: self._poll_link(), 1.0)
         self._start_heartbeats()
         if self.config_.ui.idle_lock_s:
@@ -177,6 +180,7 @@ class PosApp(App):
 
     def on_stop(self):
         self._guard.remove()
+        Window.unbind(on_request_close=self._request_close)
         if self.events:
             self.events.close()
         if self.scanner_link is not None:
@@ -316,6 +320,22 @@ class PosApp(App):
         else:
             self.banners.clear("recovery")
         self.watch.refresh()     # the count, and notices for payments that ended while closed
+
+    # -- closing ----------------------------------------------------------------------------------
+    def _request_close(self, *_args, **_kwargs) -> bool:
+        """Closing while a payment's result is being checked: warn first (True keeps the window);
+        a second close within CLOSE_CONFIRM_S quits, and the payment is resolved at the next
+        start."""
+        if self.checkout.state.value != "PROCESSING":
+            return False
+        now = self._clock()
+        if self._close_warned_at is not None and now - self._close_warned_at <= CLOSE_CONFIRM_S:
+            return False
+        self._close_warned_at = now
+        self.banners.show("closing", lambda: i18n._(
+            "A payment is still being checked with the acquirer. Close again to quit anyway: "
+            "it will be resolved at the next start."), "warning", timeout=CLOSE_CONFIRM_S)
+        return True
 
     # -- idle lock --------------------------------------------------------------------------------
     def _touched(self, *_args) -> None:

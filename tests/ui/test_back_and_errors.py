@@ -89,3 +89,19 @@ def test_back_on_every_screen_lands_on_a_consistent_screen(ui):
     ui.tap(app.screens["scan"].ids.cancel_btn)
     ui.screen("sale")
     assert app.checkout.state.value == "IDLE" and app.screens["sale"].digits == "275"
+
+
+def test_closing_while_a_payment_is_being_checked_warns_first_then_closes(ui):
+    from tests.ui.helpers import present
+
+    app = ui.app
+    assert app._request_close() is False                   # nothing in flight: closes at once
+    start_sale(ui, "420")
+    present(ui, "0098")                                     # the acquirer holds its answer
+    ui.idle_until(lambda: app.checkout.state.value == "PROCESSING", what="processing")
+    assert app._request_close() is True                     # warned, window kept
+    assert "still being checked" in app.banners.texts()["closing"]
+    assert app._request_close() is False                    # a second close quits
+    ui.idle_until(lambda: app.current == "result", what="result")
+    ui.settle()
+    app._close_warned_at = None
