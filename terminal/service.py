@@ -16,7 +16,7 @@ from .audit import AuditTrail
 from .batch import BatchCloser, BatchReport
 from .codes import PaymentCode, parse_payment_code
 from .config import Config
-from .errors import BusinessError, UnknownResultError
+from .errors import BusinessError, FaultError, UnknownResultError
 from .health import PendingSummary, TerminalHealth, printer_health
 from .journal import Journal
 from .money import Money, parse_amount
@@ -55,10 +55,28 @@ class AcceptedCode:
         self.code.drop()
 
 
+@dataclass(frozen=True)
+class Surroundings:
+    """What the builder (wiring.py) gives a running terminal besides its money collaborators,
+    declared here instead of set on the object afterwards. All optional: a terminal built for a
+    test or a tool has none of them."""
+
+    keystore: Any = None          # KeyStore: the control token
+    client: Any = None            # AcquirerClient: the live link (diagnostics, fleet key rotation)
+    sandbox: Any = None           # the embedded sandbox acquirer (demo and rig profiles only)
+    connectivity: Any = None      # Connectivity: ONLINE/OFFLINE from real traffic and the probe
+    rotation: Any = None          # RotationKeeper on a provisioned terminal
+    owner_lock: Any = None        # the state directory's owner lock, held for the terminal's life
+    liveness: Any = None          # Liveness: heartbeats the systemd watchdog checks
+    use_credentials: Callable[[Any], None] | None = None   # switch the signing key (a rotation)
+
+
 class Terminal:
     def __init__(self, *, config: Config, journal: Journal, payments: PaymentService, resolver: Resolver,
                  refunds: RefundService, batches: BatchCloser, pins: PinVault, receipts: ReceiptPrinter,
-                 on_close: Callable[[], None] | None = None, info: dict[str, Any] | None = None):
+                 surroundings: Surroundings | None = None, on_close: Callable[[], None] | None = None,
+                 info: dict[str, Any] | None = None):
+        self._around = surroundings or Surroundings()
         self.config = config
         self.journal = journal
         self.payments = payments
@@ -69,7 +87,6 @@ class Terminal:
         self.receipts = receipts
         self.info = info or {}
         self._notices = OutcomeNotices(journal=journal)
-        self.connectivity = None    # the builder attaches a Connectivity (terminal/connectivity.py)
         self.rules = SaleRules.from_config(config.terminal)
         self.faults: list[str] = []
         self.locked = ""        # a reason while the till is locked (fleet lock command): no new sale
@@ -80,8 +97,57 @@ class Terminal:
         self._on_close = on_close
         self._stopping = threading.Event()
         self._background: threading.Thread | None = None
-        self.rotation = None   # a RotationKeeper (terminal/rotation_keeper.py) on a provisioned terminal
         journal.subscribe(self._emit)
+
+    # -- what the builder gave it (read-only) -------------------------------------------------
+    @property
+    def client(self):
+        return self._around.client
+
+    @property
+    def sandbox(self):
+        """The embedded sandbox acquirer (demo and rig profiles), else None."""
+        return self._around.sandbox
+
+    @property
+    def connectivity(self):
+        return self._around.connectivity
+
+    @property
+    def rotation(self):
+        return self._around.rotation
+
+    @property
+    def keystore(self):
+        return self._around.keystore
+
+    @property
+    def owner_lock(self):
+        return self._around.owner_lock
+
+    @property
+    def liveness(self):
+        return self._around.liveness
+
+    def use_credentials(self, credentials) -> None:
+        """Sign with these credentials from now on (a key rotation confirmed by the acquirer)."""
+        if self._around.use_credentials is None:
+            raise FaultError("this terminal has no signing key to switch", code="NOT_PROVISIONED")
+        self._around.use_credentials(credentials)
+
+    def control_token(self, *, create: bool = True) -> str:
+        """The control API's bearer token (state directory, mode 0600)."""
+        return self._around.keystore.control_token(create=create)
+
+    def control_token_path(self) -> str:
+        return str(self._around.keystore.path("control_token"))
+
+    def sandbox_access(self) -> dict | None:
+        """The embedded sandbox's admin API (fault switches) for rigs; None on a real acquirer."""
+        sandbox = self._around.sandbox
+        if sandbox is None:
+            return None
+        return {"adminUrl": sandbox.admin_url, "caBundle": str(sandbox.ca_bundle_path)}
 
     # -- events -----------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:

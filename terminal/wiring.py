@@ -31,7 +31,7 @@ from .receipts import ReceiptBuilder
 from .refunds import RefundService
 from .resolution import Resolver
 from .rotation import finish_confirmed_rotation
-from .service import Terminal
+from .service import Surroundings, Terminal
 from .signing import public_key_pem
 from .storage_faults import storage_fault
 from .tokenise import CredentialEncrypter
@@ -142,26 +142,23 @@ def _build(config: Config, state_dir: Path, owner: OwnerLock, *, wait=None) -> T
             sandbox.stop()
         owner.release()
 
-    terminal = Terminal(config=config, journal=journal, payments=payments, resolver=resolver, refunds=refunds,
-                        batches=BatchCloser(journal=journal, client=client), pins=pins, receipts=receipts,
-                        on_close=on_close,
-                        info={"terminalId": a.terminal_id, "serialNumber": config.terminal.serial_number,
-                              "version": __version__, "acquirer": endpoint.base_url, "stateDir": str(state_dir)})
-    fault_sink.append(terminal)
-    terminal.sandbox = sandbox
-    terminal.client = client
-    terminal.connectivity = connectivity
-    terminal.keystore = keystore
-    terminal.owner_lock = owner
-    terminal.use_credentials = lambda c: credentials.__setitem__(0, c)   # rotation.rotate_key(on_rotated=)
+    def use_credentials(c: Credentials) -> None:      # rotation.rotate_key(on_rotated=)
+        credentials[0] = c
     if not config.acquirer.embedded:
         from .audit import AuditTrail
         from .rotation_keeper import RotationKeeper
 
-        trail = AuditTrail(journal)
-        terminal.rotation = RotationKeeper(config, client=client, current=lambda: credentials[0],
-                                           switch=terminal.use_credentials, audit=trail.record)
-        keeper.append(terminal.rotation)
-    terminal.liveness = Liveness()      # the app registers its UI loop and worker heartbeats here
+        keeper.append(RotationKeeper(config, client=client, current=lambda: credentials[0],
+                                     switch=use_credentials, audit=AuditTrail(journal).record))
+    surroundings = Surroundings(keystore=keystore, client=client, sandbox=sandbox, connectivity=connectivity,
+                                rotation=keeper[0] if keeper else None, owner_lock=owner,
+                                liveness=Liveness(),      # the app registers its UI loop and worker heartbeats
+                                use_credentials=use_credentials)
+    terminal = Terminal(config=config, journal=journal, payments=payments, resolver=resolver, refunds=refunds,
+                        batches=BatchCloser(journal=journal, client=client), pins=pins, receipts=receipts,
+                        surroundings=surroundings, on_close=on_close,
+                        info={"terminalId": a.terminal_id, "serialNumber": config.terminal.serial_number,
+                              "version": __version__, "acquirer": endpoint.base_url, "stateDir": str(state_dir)})
+    fault_sink.append(terminal)
     watchdog = attach_watchdog(terminal)   # under systemd only (NOTIFY_SOCKET): READY=1, WATCHDOG=1
     return terminal

@@ -95,7 +95,7 @@ def _start_control(config, terminal, checkout):
     from ..control.wiring import build_control
 
     cert, key = check_bind(config)
-    control = build_control(terminal, token=terminal.keystore.control_token(create=True), checkout=checkout,
+    control = build_control(terminal, token=terminal.control_token(create=True), checkout=checkout,
                             wire_scanner=False, print_receipts=False)
     server = ControlServer(control.app, host=config.control.host, port=config.control.port,
                            tls_cert=cert, tls_key=key).start()

@@ -52,8 +52,8 @@ def encode(event: dict) -> str:
 class EventStream:
     """One SSE connection: catch-up from the journal after `after`, then live events."""
 
-    def __init__(self, *, history: Callable[[int, int], list[dict]], last_seq: Callable[[], int], subscribe: Callable[[Callable[[dict], None]], Callable[[], None]],
-                 after: int | None, heartbeat_s: float, queue_size: int):
+    def __init__(self, *, history: Callable[[int, int], list[dict]], last_seq: Callable[[], int],
+                 subscribe: Callable[[Callable[[dict], None]], Callable[[], None]], after: int | None, heartbeat_s: float, queue_size: int):
         self._history = history      # events after a sequence number, oldest first (the journal's)
         self._last_seq = last_seq
         self._subscribe = subscribe

@@ -39,7 +39,7 @@ class LocalTerminal:
                 os.environ[STATE_DIR_ENV] = saved
         try:
             self.terminal.recover()
-            self.token = self.terminal.keystore.control_token(create=True)
+            self.token = self.terminal.control_token(create=True)
             self.control = build_control(self.terminal, token=self.token, event_log=self.event_log)
             self.terminal.start_background_resolution()
             self.server = ControlServer(self.control.app, host="127.0.0.1", port=0).start()

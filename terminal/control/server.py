@@ -150,8 +150,8 @@ def serve(config: Config, *, terminal: Terminal, event_log: Path | None = None,
     from .wiring import build_control
 
     cert, key = check_bind(config)
-    token = terminal.keystore.control_token(create=True)
-    token_path = str(terminal.keystore.path("control_token"))
+    token = terminal.control_token(create=True)
+    token_path = terminal.control_token_path()
     control = build_control(terminal, token=token, event_log=event_log)
     terminal.start_background_resolution()
     try:

@@ -124,14 +124,6 @@ class Control:
         self._closers.clear()
 
 
-def sandbox_access(terminal: Terminal) -> dict | None:
-    """The embedded sandbox's admin API (fault switches), for rigs: only with base_url = embedded."""
-    sandbox = getattr(terminal, "sandbox", None)
-    if sandbox is None:
-        return None
-    return {"adminUrl": sandbox.admin_url, "caBundle": str(sandbox.ca_bundle_path)}
-
-
 def build_control(terminal: Terminal, *, token: str, checkout: Checkout | None = None, wire_scanner: bool = True,
                   event_log: Path | None = None, print_receipts: bool = True, limiter: FailureLimiter | None = None,
                   heartbeat_s: float = 10.0, limits: ControlLimits | None = None) -> Control:
@@ -144,7 +136,7 @@ def build_control(terminal: Terminal, *, token: str, checkout: Checkout | None =
         lambda: {"scanner": {"kind": "virtual", "status": "READY", "ok": True,
                              "message": "scans come from POST /v1/scans"}}) if virtual else None
     app = create_app(terminal=terminal, checkout=checkout, token=token, scans_enabled=virtual,
-                     sandbox=sandbox_access(terminal), devices=devices, limiter=limiter, heartbeat_s=heartbeat_s,
+                     sandbox=terminal.sandbox_access(), devices=devices, limiter=limiter, heartbeat_s=heartbeat_s,
                      limits=limits)
     control = Control(app=app, checkout=checkout, token=token, scanner=feed)
 
