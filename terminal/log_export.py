@@ -27,6 +27,28 @@ def _add_text(tar: tarfile.TarFile, name: str, text: str, members: list[str]) ->
     members.append(name)
 
 
+def _audit_entries(state_dir: Path) -> list[dict] | None:
+    """The technician actions (provision, rotate-key, factory-reset, update, ...) from the journal's
+    audit trail, newest first; None when there is no journal or it cannot be read."""
+    from .audit import AuditTrail
+    from .errors import TerminalError
+    from .journal import Journal
+
+    path = state_dir / "journal.sqlite"
+    if not path.is_file():
+        return None
+    try:
+        journal = Journal(path)
+    except (TerminalError, OSError):
+        return None
+    try:
+        return AuditTrail(journal).entries(limit=10_000)
+    except Exception:   # noqa: BLE001 - a damaged journal must not stop the support bundle
+        return None
+    finally:
+        journal.close()
+
+
 def export_logs(config_path: str | None, *, output: Path | None = None, network: bool = True,
                 cwd: Path | None = None) -> tuple[Path, list[str]]:
     """Write the bundle; returns its path and the member names."""
@@ -66,6 +88,9 @@ def export_logs(config_path: str | None, *, output: Path | None = None, network:
                 if path.is_file() and not path.is_symlink():
                     _add_text(tar, f"{prefix}/logs/{path.name}",
                               path.read_text(encoding="utf-8", errors="replace"), members)
+            audit = _audit_entries(config.state_dir())
+            if audit is not None:
+                _add_text(tar, f"{prefix}/audit.json", json.dumps(audit, indent=1, ensure_ascii=False) + "\n", members)
         _add_text(tar, f"{prefix}/manifest.json", json.dumps({**manifest, "files": list(members)}, indent=1),
                   members)
     output.chmod(0o600)

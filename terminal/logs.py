@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import os
 import re
 import sys
 from pathlib import Path
 
 from drivers.masking import mask
 
+OPERATIONS = "terminal.operations"     # terminal/oplog.py's logger
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
@@ -60,9 +62,14 @@ def setup_logging(verbosity: int = 0, stream=None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(MaskingFilter())
+    # The operations log (terminal/oplog.py: one line per sale, void, refund, batch close,
+    # recovery) is INFO whatever -v says; on stderr only when stderr is systemd's journal
+    # (JOURNAL_STREAM), so a CLI run at a shell stays quiet. The file fallback always has it.
+    handler.setLevel(min(level, logging.INFO) if os.environ.get("JOURNAL_STREAM") else level)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.getLogger(OPERATIONS).setLevel(min(level, logging.INFO))
     for noisy in ("urllib3", "uvicorn", "uvicorn.access", "uvicorn.error", "kivy"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 

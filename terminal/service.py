@@ -21,6 +21,7 @@ from .health import PendingSummary, TerminalHealth, printer_health
 from .journal import Journal
 from .money import Money, parse_amount
 from .notices import OutcomeNotices
+from .oplog import operation
 from .outcome import receipt_due
 from .payments import PaymentService
 from .pins import PinVault
@@ -244,9 +245,14 @@ class Terminal:
                                              "them)")
                 if not accepted:
                     self.payments.refuse_reused(parsed)
-                return self.payments.sale(request, parsed, progress=self._progress, tx_id=tx_id)
+                tx = self.payments.sale(request, parsed, progress=self._progress, tx_id=tx_id)
+                operation("sale", tx)
+                return tx
             finally:
                 self._sale_lock.release()
+        except Exception as exc:
+            operation("sale", error=exc, txId=tx_id, maskedCode=parsed.masked, amount=request.total.to_api())
+            raise
         finally:
             parsed.drop()
 
@@ -260,8 +266,14 @@ class Terminal:
             self._sale_lock.release()
 
     def void(self, tx_id: str) -> Transaction:
-        with self._exclusive():
-            return self._void(tx_id)
+        try:
+            with self._exclusive():
+                tx = self._void(tx_id)
+        except Exception as exc:
+            operation("void", error=exc, txId=tx_id)
+            raise
+        operation("void", tx)
+        return tx
 
     def _void(self, tx_id: str) -> Transaction:
         tx = self.journal.get(tx_id)
@@ -293,17 +305,29 @@ class Terminal:
     def refund(self, tx_id: str, amount: Money | None = None, *, pin: str | None = None,
                owner_pin: str | None = None) -> Refund:
         self.authorize_manager(pin, owner_pin=owner_pin, action="refund", tx_id=tx_id)
-        with self._exclusive():
-            return self.refunds.refund(tx_id, amount, deadline_s=self.config.acquirer.inquiry_window_s)
+        try:
+            with self._exclusive():
+                refund = self.refunds.refund(tx_id, amount, deadline_s=self.config.acquirer.inquiry_window_s)
+        except Exception as exc:
+            operation("refund", error=exc, txId=tx_id, amount=amount.to_api() if amount else None)
+            raise
+        operation("refund", refund)
+        return refund
 
     def batch_summary(self) -> dict:
         return self.batches.summary()
 
     def close_batch(self, *, allow_empty: bool = True) -> BatchReport:
-        with self._exclusive():
-            if self.has_pending():
-                self._recover()
-            return self.batches.close(allow_empty=allow_empty)
+        try:
+            with self._exclusive():
+                if self.has_pending():
+                    self._recover()
+                report = self.batches.close(allow_empty=allow_empty)
+        except Exception as exc:
+            operation("batch_close", error=exc)
+            raise
+        operation("batch_close", batchId=report.batch_id, matched=report.matched, totals=report.totals)
+        return report
 
     def recover(self, *, on_item: Callable[[str, Transaction | Refund], None] | None = None) -> list[Transaction]:
         """Resolve every non-final transaction and pending refund (at start, and `recover`)."""
@@ -321,6 +345,7 @@ class Terminal:
             if tx.state == S.CANCEL_PENDING:
                 tx = self.resolver.cancel(tx, deadline_s=window, progress=self._progress)
             resolved.append(tx)
+            operation("recovery", tx)
             if on_item:
                 on_item("resolved", tx)
         for refund in self.journal.pending_refunds():
@@ -330,6 +355,7 @@ class Terminal:
                 refund = self.refunds.drive(refund, deadline_s=window)
             except (BusinessError, UnknownResultError) as exc:
                 log.info("refund recovery: %s", exc.message)
+            operation("recovery", refund)
             if on_item:
                 on_item("resolved", refund)
         return resolved

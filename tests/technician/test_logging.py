@@ -97,3 +97,69 @@ def test_export_logs_bundle(provisioned, tmp_path):
         assert not any(s in text for s in secrets), name
         assert "PRIVATE KEY" not in text and '"hash"' not in text, name
     assert not any(n.endswith((".pem", "_pin.json", "control_token", ".key", ".sqlite")) for n in names)
+
+
+def _json_lines(text: str) -> list[dict]:
+    import json
+
+    out = []
+    for line in text.splitlines():
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return out
+
+
+def test_a_sale_is_one_json_line_at_info_in_the_journal_and_the_file(provisioned):
+    """The bug: a verbose sale wrote 0 lines. Under systemd (JOURNAL_STREAM: stderr is the journal)
+    a sale and a void are each an INFO JSON line with the masked code, never the raw one."""
+    import json
+
+    proc = run_cli(provisioned, "--json", "sale", "--amount", "4.20", "--code", RAW_CODE,
+                   env={"JOURNAL_STREAM": "8:12345"})
+    assert proc.returncode == 0, proc.stderr
+    tx = json.loads(proc.stdout)
+    void = run_cli(provisioned, "cancel", tx["transactionId"], env={"JOURNAL_STREAM": "8:12345"})
+    assert void.returncode == 0, void.stderr
+    journal_lines = _json_lines(proc.stderr) + _json_lines(void.stderr)
+    file_lines = _json_lines((provisioned.parent / "logs" / "terminal.log").read_text())
+    for lines in (journal_lines, file_lines):
+        sale = [r for r in lines if r.get("op") == "sale"]
+        assert len(sale) == 1, lines
+        assert sale[0]["level"] == "info" and sale[0]["txId"] == tx["transactionId"]
+        assert sale[0]["state"] == "APPROVED" and sale[0]["maskedCode"] == tx["maskedCode"]
+        assert sale[0]["amount"] == tx["amount"]            # the API's money shape
+        assert [r["state"] for r in lines if r.get("op") == "void"] == ["CANCELLED"]
+    everything = proc.stdout + proc.stderr + void.stdout + void.stderr + "".join(
+        p.read_bytes().decode("utf-8", "replace") for p in files_under(provisioned.parent))
+    assert RAW_CODE not in everything
+
+
+def test_a_shell_run_stays_quiet_on_stderr(provisioned):
+    proc = run_cli(provisioned, "sale", "--amount", "1.00", "--code", RAW_CODE, env={"JOURNAL_STREAM": ""})
+    assert proc.returncode == 0 and not _json_lines(proc.stderr)
+
+
+def test_export_logs_has_the_operations_and_the_audit_trail(provisioned, tmp_path):
+    from terminal.audit import AuditTrail
+    from terminal.journal import Journal
+
+    assert run_cli(provisioned, "sale", "--amount", "2.00", "--code", RAW_CODE).returncode == 0
+    journal = Journal(provisioned.parent / "journal.sqlite")
+    AuditTrail(journal).record("technician", "rotate_key", keyVersion=2)
+    journal.close()
+    out = tmp_path / "bundle.tar.gz"
+    proc = run_cli(provisioned, "export-logs", "--output", str(out), "--no-network")
+    assert proc.returncode == 0, proc.stderr
+    with tarfile.open(out) as tar:
+        names = tar.getnames()
+        log_name = next(n for n in names if n.endswith("logs/terminal.log"))
+        audit_name = next(n for n in names if n.endswith("audit.json"))
+        log_text = tar.extractfile(log_name).read().decode()
+        audit_text = tar.extractfile(audit_name).read().decode()
+    assert any(r.get("op") == "sale" for r in _json_lines(log_text))
+    import json
+
+    assert [(e["actor"], e["action"]) for e in json.loads(audit_text)][:1] == [("technician", "rotate_key")]
+    assert RAW_CODE not in log_text + audit_text
