@@ -14,7 +14,7 @@ Builder.load_string("""
 <Banner>:
     size_hint_y: None
     height: max(dp(48), lbl.texture_size[1] + dp(12))
-    padding: dp(10), dp(2)
+    padding: dp(10), 0
     canvas.before:
         Color:
             rgba: root.colour
