@@ -69,9 +69,9 @@ def _child(request: dict, cli) -> None:
         os.dup2(null, 0)
         os.dup2(os.open(request["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 1)
         os.dup2(os.open(request["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 2)
-        sys.stdin = open(0, closefd=False)
-        sys.stdout = open(1, "w", closefd=False)
-        sys.stderr = open(2, "w", closefd=False)
+        sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the child's own fds 0-2, kept open for its life
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
         sys.argv = ["pos-terminal", *request["argv"]]
         code = cli.main(request["argv"])
     except SystemExit as exc:

@@ -25,7 +25,8 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="pos-terminal", description="Wallet payment-code point-of-sale terminal")
-    parser.add_argument("--config", help="configuration TOML (default: a provisioned state directory's own, else the shipped demo profile)")
+    parser.add_argument("--config", help="configuration TOML (default: a provisioned state directory's own, "
+                                         "else the shipped demo profile)")
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (JSON lines on stderr)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
