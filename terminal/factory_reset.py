@@ -3,7 +3,12 @@
 Refused while a payment or refund is unresolved, or while the open batch holds captured
 transactions (closing the batch reconciles them with the acquirer first), unless forced with
 the technician PIN. Only the files the terminal itself creates are removed: a misconfigured
-state directory (a home directory, say) never loses anything else.
+state directory (a home directory, say) never loses anything else. Old receipts go too: a file
+printer's receipts (printer.kind = "file") when they are kept inside the state directory (they
+carry amounts, masked codes and payment ids of the previous owner's customers).
+
+The acquirer is NOT told: its contract (docs/acquirer-api.md §4) has no endpoint to deregister a
+terminal, so the reset says so and the technician asks the acquirer to disable the client id.
 """
 from __future__ import annotations
 
@@ -23,6 +28,24 @@ OWNED_FILES = (
     "acquirer_signing_key.pem", "acquirer_encryption_key.pem", "acquirer_ca.pem", "terminal.toml",
 )
 OWNED_DIRS = ("logs", "sandbox")
+ACQUIRER_NOTICE = ("the acquirer was not told: its API has no deregistration endpoint (docs/acquirer-api.md "
+                   "section 4); ask the acquirer to disable client id {client_id} if this device leaves service")
+
+
+def receipt_files(config, state_dir: Path) -> list[Path]:
+    """The file printer's receipts when they live inside the state directory (never elsewhere:
+    a printer.path such as /dev/usb/lp0 or a shared folder is not the terminal's to delete)."""
+    printer = getattr(config, "printer", None)
+    if printer is None or getattr(printer, "kind", "") != "file" or not getattr(printer, "path", ""):
+        return []
+    path = config.state_path(printer.path)
+    try:
+        inside = path.resolve().is_relative_to(state_dir.resolve())
+    except OSError:
+        return []
+    if not inside or not path.parent.is_dir():
+        return []
+    return sorted(p for p in path.parent.glob(path.name + "*") if p.is_file() and not p.is_symlink())
 
 
 @dataclass
@@ -83,6 +106,7 @@ def plan_reset(config) -> ResetPlan:
         plan.journal_unreadable = True
     plan.files = [state_dir / n for n in OWNED_FILES if (state_dir / n).exists()]
     plan.files += [state_dir / n for n in OWNED_DIRS if (state_dir / n).is_dir()]
+    plan.files += [p for p in receipt_files(config, state_dir) if p not in plan.files]
     return plan
 
 

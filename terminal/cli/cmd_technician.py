@@ -235,9 +235,13 @@ def cmd_factory_reset(args) -> int:
         raise
     # The journal went with the reset: the fresh one starts with the record of it.
     audit("technician", "factory_reset", forced=bool(args.force and plan.blockers), filesRemoved=len(removed))
-    emit(args, {"removed": [str(p) for p in removed], "stateDir": str(plan.state_dir)},
+    from ..factory_reset import ACQUIRER_NOTICE
+
+    acquirer = ACQUIRER_NOTICE.format(client_id=config.acquirer.client_id or "(none)")
+    emit(args, {"removed": [str(p) for p in removed], "stateDir": str(plan.state_dir),
+                "acquirerDeregistered": False, "acquirer": acquirer},
          f"factory reset done: {len(removed)} file(s) removed from {plan.state_dir}; provision the device again "
-         f"before taking payments")
+         f"before taking payments\n{acquirer}")
     return 0
 
 

@@ -80,3 +80,33 @@ def test_refused_while_a_payment_is_unresolved(sandbox, provisioned):
     assert plan_reset(load_config(provisioned)).blockers == ["1 payment(s) not final"]
     proc = run_cli(provisioned, "factory-reset", "--yes")
     assert proc.returncode == 1 and "not final" in proc.stderr and "recover" in proc.stderr
+
+
+def test_removes_old_receipts_and_says_the_acquirer_was_not_told(provisioned, tmp_path):
+    """Receipts of the previous owner's customers go with the reset (a file printer inside the
+    state directory, rotated copies too); the acquirer has no deregistration endpoint: said."""
+    import json
+    import tomllib
+
+    import tomli_w
+
+    state = provisioned.parent
+    data = tomllib.loads(provisioned.read_text())
+    data["printer"]["path"] = "receipts/receipts.txt"        # relative: inside the state directory
+    provisioned.write_text(tomli_w.dumps(data))
+    outside = tmp_path / "elsewhere" / "keep.txt"
+    outside.parent.mkdir()
+    outside.write_text("not the terminal's")
+    proc = run_cli(provisioned, "sale", "--amount", "2.00", "--code", RAW_CODE)
+    assert proc.returncode == 0, proc.stderr
+    receipts = state / "receipts" / "receipts.txt"
+    assert receipts.exists() and "2.00" in receipts.read_text()
+    (state / "receipts" / "receipts.txt.1").write_text("an older receipt")
+    assert run_cli(provisioned, "close-batch").returncode == 0
+    done = run_cli(provisioned, "--json", "factory-reset", "--yes")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert str(receipts) in out["removed"] and not receipts.exists()
+    assert not (state / "receipts" / "receipts.txt.1").exists() and outside.exists()
+    assert out["acquirerDeregistered"] is False and "no deregistration endpoint" in out["acquirer"]
+    assert data["acquirer"]["client_id"] in out["acquirer"]
