@@ -9,7 +9,7 @@ from ..outcome import not_sent, outcome_of
 from .base import PosScreen
 
 COLOURS = {"approved": (0.09, 0.52, 0.25, 1), "declined": (0.70, 0.14, 0.14, 1),
-           "unknown": (0.78, 0.50, 0.04, 1), "not_sent": (0.27, 0.32, 0.40, 1)}
+           "unknown": (0.55, 0.36, 0.02, 1), "not_sent": (0.27, 0.32, 0.40, 1)}
 GLYPHS = {"approved": "✓", "declined": "✕", "unknown": "?", "not_sent": "–"}
 
 

@@ -56,7 +56,7 @@ Builder.load_string("""
     height: self.minimum_height
 """)
 
-COLOURS = {"error": (0.70, 0.16, 0.16, 1), "warning": (0.72, 0.50, 0.05, 1), "info": (0.16, 0.38, 0.62, 1),
+COLOURS = {"error": (0.70, 0.16, 0.16, 1), "warning": (0.55, 0.36, 0.02, 1), "info": (0.16, 0.38, 0.62, 1),
            "approved": (0.09, 0.45, 0.22, 1)}
 
 
