@@ -23,6 +23,7 @@ from .keys import operator_key
 from .store import Store, now
 
 log = logging.getLogger("fleet.bus")
+MAX_CHUNKS = 256                      # 16 MiB per support bundle
 
 
 class Console:
@@ -106,11 +107,12 @@ class Console:
 
     def _chunk(self, tid: str, body: dict) -> None:
         cid = str(body.get("command", ""))
-        if not valid_id(cid):
-            return
+        total = int(body.get("total", 0))
+        if not valid_id(cid) or not 0 < total <= MAX_CHUNKS or not 0 <= int(body.get("seq", -1)) < total:
+            return                      # a bundle is at most MAX_CHUNKS x 64 KiB (memory stays bounded)
         parts = self._chunks.setdefault(cid, {})
         parts[int(body["seq"])] = base64.b64decode(body["data"])
-        if len(parts) == int(body["total"]):
+        if len(parts) == total:
             data = b"".join(parts[i] for i in range(len(parts)))
             del self._chunks[cid]
             if hashlib.sha256(data).hexdigest() != body.get("sha256"):

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from .. import __version__
 from ..config import Config, parse_config
-from ..errors import FaultError, InputError
+from ..errors import FaultError, InputError, TerminalError
 from ..files import write_atomic
 from .agent import CREDENTIALS, read_credentials
 from .commands import OPERATOR_KEY
@@ -96,7 +96,7 @@ def enrol(config: Config, *, serial: str, timeout_s: float = 0, progress: Callab
                                                                          "terminalId": outcome["terminalId"]}),
                                qos=1).wait_for_publish(timeout=10)
                 return outcome
-    except (FaultError, InputError) as exc:
+    except TerminalError as exc:
         if connected.is_set():
             client.publish(enrol_topic(serial, "hello"), json.dumps({**hello, "result": "failed", "error": exc.message[:300]}),
                            qos=1).wait_for_publish(timeout=10)
