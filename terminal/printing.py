@@ -52,6 +52,19 @@ class ReceiptPrinter:
     def batch(self, report: dict) -> PrintResult:
         return self._print(self.builder.batch(report))
 
+    def test_print(self, *, locale: str | None = None) -> PrintResult:
+        """A test slip (ReceiptBuilder.test_slip) with the printer's status on it; the result's
+        message is the printer's advice when nothing came out."""
+        from datetime import UTC, datetime
+
+        status, message = self.health()
+        doc = self.builder.test_slip(kind=getattr(self.printer, "kind", "?"), status=status, message=message,
+                                     when=datetime.now(UTC).isoformat(timespec="seconds"), locale=locale)
+        result = self._print(doc)
+        if not result.printed and not result.message:
+            result = PrintResult(False, result.status, message or "the printer did not print: check it")
+        return result
+
     def health(self) -> tuple[str, str]:
         if self.problem:
             return PrinterStatus.OFFLINE.value, self.problem

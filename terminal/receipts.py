@@ -119,3 +119,25 @@ class ReceiptBuilder:
             doc.text(f"{d['kind']} {d['reference']}")
         doc.feed(2).cut()
         return doc
+
+    def test_slip(self, *, kind: str, status: str, message: str, when: str,
+                  locale: str | None = None) -> ReceiptDocument:
+        """`pos-terminal print-test` and the technician screen's Test print: everything a real
+        receipt uses (bold, double size, the locale's money and date, Chinese text, a QR, the
+        cut), plus the printer's own status, so one slip shows whether a receipt would come out
+        right."""
+        L, locale = self._labels(locale)
+        doc = ReceiptDocument(width=self.width)
+        self._header(doc, "TEST PRINT", L, when, locale, False)
+        doc.separator().columns("Printer", kind).columns("Status", status)
+        if message:
+            doc.text(message)
+        currency = (self.config.terminal.currencies or ["USD"])[0]
+        doc.separator().columns(L["total"], self._money(Money(currency, 123456), locale), bold=True)
+        doc.text("English: The quick brown fox")
+        doc.text("Français : reçu, déjà, où")
+        doc.text("中文：收据打印测试 谢谢惠顾")
+        doc.separator().qr(f"POS-TERMINAL TEST {when}", size=5, caption="QR")
+        doc.text(L["thanks"], align="center", size="tall").feed(2).cut()
+        return doc
+

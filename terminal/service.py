@@ -436,6 +436,10 @@ class Terminal:
     def print_refund_receipt(self, tx: Transaction, refund: Refund, *, copy: bool = False) -> PrintResult:
         return self.receipts.refund(tx, refund, copy=copy)
 
+    def print_test(self, *, locale: str | None = None) -> PrintResult:
+        """A test slip through the configured printer (technician screen, `print-test`)."""
+        return self.receipts.test_print(locale=locale)
+
     def print_batch_report(self, report: BatchReport | dict) -> PrintResult:
         return self.receipts.batch(report.to_api() if isinstance(report, BatchReport) else report)
 

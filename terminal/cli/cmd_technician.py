@@ -55,6 +55,10 @@ def register(sub) -> None:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=cmd_factory_reset)
 
+    p = sub.add_parser("print-test", help="print a test slip through the configured printer (exit 3: not printed)")
+    p.add_argument("--locale", help="the slip's language (default: terminal.locale)")
+    p.set_defaults(func=cmd_print_test)
+
     p = sub.add_parser("export-logs", help="a support bundle (tar.gz): logs, diagnose output, configuration; "
                        "no secrets, payment codes masked")
     p.add_argument("--output", "-o", metavar="PATH", help="bundle path (default: ./pos-terminal-support-<time>.tar.gz)")
@@ -273,3 +277,30 @@ def cmd_export_logs(args) -> int:
     emit(args, {"bundle": str(path), "files": members},
          f"support bundle written: {path} ({len(members)} files; no keys, PINs or tokens; payment codes masked)")
     return 0
+
+
+# -- print-test -----------------------------------------------------------------------------
+
+def cmd_print_test(args) -> int:
+    """The test slip the technician screen prints (ReceiptPrinter.test_print): with no running
+    terminal needed, so a printer can be checked before provisioning or with the app stopped."""
+    from ..config import load_config
+    from ..errors import FaultError
+    from ..printing import ReceiptPrinter, printer_from_config
+    from ..receipts import ReceiptBuilder
+
+    config = load_config(args.config) if args.config else load_config(None)
+    printer, problem = printer_from_config(config)
+    receipts = ReceiptPrinter(printer=printer, builder=ReceiptBuilder(config=config), problem=problem)
+    try:
+        result = receipts.test_print(locale=args.locale)
+    finally:
+        receipts.close()
+    status = getattr(result.status, "value", str(result.status))
+    if not result.printed:
+        raise FaultError(f"test slip not printed ({config.printer.kind} printer {status}): {result.message}",
+                         code="PRINTER")
+    emit(args, {"printed": True, "printer": config.printer.kind, "status": status, "bytes": result.bytes_written},
+         f"test slip printed ({config.printer.kind} printer, {status}, {result.bytes_written} bytes)")
+    return 0
+

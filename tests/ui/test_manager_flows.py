@@ -168,6 +168,12 @@ def test_technician_area_shows_real_status(ui):
     for expected in ("Terminal software", "Kivy", "Scanner", "virtual READY", "Printer", "Integrity",
                      "T-DEMO-0001", "Recorded faults"):
         assert expected in body, expected
+    receipts = app.terminal.config.state_path(app.terminal.config.printer.path)
+    before = receipts.read_text() if receipts.exists() else ""
+    ui.tap(app.screens["technician"].ids.test_print_btn)     # the same slip as `pos-terminal print-test`
+    ui.idle_until(lambda: "test_print" in app.banners.texts(), what="test print banner")
+    assert "Test slip printed." in app.banners.texts()["test_print"]
+    assert "TEST PRINT" in receipts.read_text()[len(before):]
 
 
 def test_idle_lock_and_touch_to_continue(ui):

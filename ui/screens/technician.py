@@ -24,6 +24,21 @@ class TechnicianScreen(PosScreen):
         self.app.worker.run(diagnostics.gather, self.app.terminal, self.app.scanner_link.scanner,
                             on_done=self._loaded, on_error=lambda _e: setattr(self, "busy", False))
 
+    def test_print(self) -> None:
+        """The same slip as `pos-terminal print-test` (Terminal.print_test)."""
+        self.busy = True
+        self.app.worker.run(self.app.terminal.print_test, on_done=self._printed,
+                            on_error=lambda e: self._printed(None, e))
+
+    def _printed(self, result, error=None) -> None:
+        self.busy = False
+        if result is not None and result.printed:
+            self.app.banners.show("test_print", self.t("Test slip printed."), "info")
+        else:
+            why = getattr(error, "message", str(error)) if error else result.message
+            self.app.banners.show("test_print", self.t("Test slip not printed:") + f" {why}", "error")
+        self.load()
+
     def _loaded(self, rows) -> None:
         self.busy = False
         self.rows = rows
