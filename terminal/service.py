@@ -17,6 +17,7 @@ from .batch import BatchCloser, BatchReport
 from .codes import PaymentCode, parse_payment_code
 from .config import Config
 from .errors import BusinessError, FaultError, UnknownResultError
+from .event_hub import EventHub
 from .health import PendingSummary, TerminalHealth, printer_health
 from .journal import Journal
 from .money import Money, parse_amount
@@ -27,6 +28,7 @@ from .payments import PaymentService
 from .pins import PinVault
 from .printing import ReceiptPrinter
 from .records import REFUND_PENDING, Refund, Transaction
+from .recovery import Recovery
 from .refunds import RefundService
 from .resolution import Progress, Resolver
 from .sale_rules import SaleRequest, SaleRules
@@ -94,11 +96,12 @@ class Terminal:
         # One money-moving operation at a time (sale, void, refund, batch close, recovery), so
         # two threads never drive the same payment's cancel or refund concurrently.
         self._sale_lock = threading.Lock()
-        self._listeners: list[Listener] = []
+        self._events = EventHub()
         self._on_close = on_close
-        self._stopping = threading.Event()
-        self._background: threading.Thread | None = None
-        journal.subscribe(self._emit)
+        self._recovery = Recovery(journal=journal, resolver=resolver, refunds=refunds,
+                                  window_s=config.acquirer.inquiry_window_s, progress=self._progress,
+                                  operation_lock=self._sale_lock)
+        journal.subscribe(self._events.emit)
 
     # -- what the builder gave it (read-only) -------------------------------------------------
     @property
@@ -152,15 +155,8 @@ class Terminal:
 
     # -- events -----------------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener)
-
-    def _emit(self, event: dict) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:  # a broken listener must never break a payment
-                log.exception("event listener failed")
+        """Every journal event, in order (event_hub.py); returns the unsubscribe function."""
+        return self._events.subscribe(listener)
 
     def _progress(self, p: Progress) -> None:
         """Journalled like every event, so the UI and SSE clients see one ordered stream."""
@@ -184,7 +180,7 @@ class Terminal:
         return self.journal.transactions(since=since, limit=limit)
 
     def has_pending(self) -> bool:
-        return bool(self.journal.pending() or self.journal.pending_refunds())
+        return self._recovery.has_pending()
 
     def lock(self, reason: str) -> None:
         """Refuse new sales (voids, refunds and recovery go on) until unlock()."""
@@ -335,53 +331,14 @@ class Terminal:
             return self._recover(on_item=on_item)
 
     def _recover(self, *, on_item: Callable[[str, Transaction | Refund], None] | None = None) -> list[Transaction]:
-        resolved = []
-        window = self.config.acquirer.inquiry_window_s
-        for tx in self.journal.pending():
-            if on_item:
-                on_item("resolving", tx)
-            if tx.state != S.CANCEL_PENDING:
-                tx = self.resolver.inquire(tx, progress=self._progress)
-            if tx.state == S.CANCEL_PENDING:
-                tx = self.resolver.cancel(tx, deadline_s=window, progress=self._progress)
-            resolved.append(tx)
-            operation("recovery", tx)
-            if on_item:
-                on_item("resolved", tx)
-        for refund in self.journal.pending_refunds():
-            if on_item:
-                on_item("resolving", refund)
-            try:
-                refund = self.refunds.drive(refund, deadline_s=window)
-            except (BusinessError, UnknownResultError) as exc:
-                log.info("refund recovery: %s", exc.message)
-            operation("recovery", refund)
-            if on_item:
-                on_item("resolved", refund)
-        return resolved
+        return self._recovery.run(on_item=on_item)
 
     def start_background_resolution(self, interval_s: float | None = None) -> None:
         """For long-running processes (app, control server): a queued cancel or an unconfirmed
         refund keeps being retried between sales, not only when the next sale starts."""
-        if self._background is not None:
-            return
-        if self.rotation is not None:
-            self.rotation.start()    # an unfinished key rotation is resumed at start
-        interval = interval_s or self.config.acquirer.inquiry_interval_s
-
-        def loop() -> None:
-            while not self._stopping.wait(interval):
-                if not self.has_pending() or not self._sale_lock.acquire(blocking=False):
-                    continue
-                try:
-                    self._recover()
-                except Exception:
-                    log.exception("background resolution failed; retrying later")
-                finally:
-                    self._sale_lock.release()
-
-        self._background = threading.Thread(target=loop, name="pending-resolution", daemon=True)
-        self._background.start()
+        if self._recovery.start_background(interval_s or self.config.acquirer.inquiry_interval_s):
+            if self.rotation is not None:
+                self.rotation.start()    # an unfinished key rotation is resumed at start
 
     def refuse_if_unreachable(self) -> None:
         """A sale is refused before anything is journalled or sent when the acquirer is known
@@ -468,7 +425,7 @@ class Terminal:
         """Stop waiting (schedules, backoff); let an operation in flight finish writing (what it
         leaves unresolved is resolved at the next start); then devices and the embedded
         sandbox; then the journal."""
-        self._stopping.set()
+        self._recovery.stop()
         self.resolver.stop()
         if self.rotation is not None:
             self.rotation.stop()
@@ -476,8 +433,7 @@ class Terminal:
         try:
             if self._on_close:
                 self._on_close()
-            if self._background is not None:
-                self._background.join(timeout=10)
+            self._recovery.join(timeout_s=10)
             self.journal.close()
         finally:
             if idle:
