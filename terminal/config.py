@@ -118,12 +118,18 @@ class ScannerSection(_Section):
     suffix: Literal["CR", "LF", "CRLF", "TAB", "NONE"] = "CR"
     camera: int | str = 0
     decoder: Literal["zxing", "pyzbar", "opencv"] = "zxing"
+    # camera: "opencv" (USB webcams, /dev/videoN, files) or "picamera2" (Pi Camera Module 2/3
+    # through libcamera: `sudo apt install python3-picamera2`, venv with --system-site-packages)
+    camera_backend: Literal["opencv", "picamera2"] = "opencv"
     input: Literal["auto", "evdev", "app"] = "auto"   # keyboard wedge: how its keys are read
     inter_char_timeout_s: float = Field(0.3, gt=0, le=5)  # serial: a pause inside a code below this is no end
 
     def driver_options(self) -> dict:
         """The table as keyword options of drivers.scanners.build_scanner (which takes it whole)."""
-        return self.model_dump(exclude={"kind"})
+        options = self.model_dump(exclude={"kind", "camera_backend"})
+        if self.kind == "camera":
+            options["backend"] = self.camera_backend
+        return options
 
 
 class PrinterSection(_Section):

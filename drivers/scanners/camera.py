@@ -77,9 +77,12 @@ class CameraScanner(Scanner):
     def __init__(self, *, camera: int | str = 0, backend: str = "opencv",
                  decoder: str = "zxing", budget_ms: float = 15.0, width: int = 640,
                  height: int = 480, loop: bool = False, debounce_s: float = 2.0,
-                 source: FrameSource | None = None,
+                 source: FrameSource | None = None, reconnect_initial_s: float = 0.5,
+                 reconnect_max_s: float = 10.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(debounce_s=debounce_s, clock=clock)
+        self.reconnect_initial_s, self.reconnect_max_s = reconnect_initial_s, reconnect_max_s
+        self.reconnects = 0
         if source is None:
             if backend == "picamera2":
                 source = Picamera2Source(width=width, height=height)
@@ -104,11 +107,14 @@ class CameraScanner(Scanner):
 
     def _details(self) -> dict[str, object]:
         ms = sorted(self._decode_ms[-200:])
-        return {"frames": self._frames, "frames_with_code": self._decoded_frames,
+        return {"frames": self._frames, "frames_with_code": self._decoded_frames, "reconnects": self.reconnects,
                 "decode_ms_median": ms[len(ms) // 2] if ms else None,
                 "decoder": self.chain._single.name if self.chain._single else "chain"}
 
     def _run(self) -> None:
+        """Capture until stopped. A live camera that drops out (a read fails, the device goes
+        away) is reopened with exponential backoff (DISCONNECTED with the reason, then READY
+        again), never left dead until the app restarts; a file source ends (STOPPED)."""
         self.finished.clear()
         self._set_state(ScannerState.CONNECTING)
         try:
@@ -130,7 +136,9 @@ class CameraScanner(Scanner):
                     frame = self.source.read()
                 except DeviceError as exc:
                     self._set_state(ScannerState.DISCONNECTED, str(exc))
-                    break
+                    if not self.source.live or not self._reopen():
+                        break
+                    continue
                 if frame is None:
                     ended = True
                     break
@@ -145,6 +153,25 @@ class CameraScanner(Scanner):
             if ended:
                 self._set_state(ScannerState.STOPPED, f"end of {self.source.where}")
             self.finished.set()
+
+    def _reopen(self) -> bool:
+        """Close and reopen the source until it works (True) or the scanner is stopped (False)."""
+        delay = self.reconnect_initial_s
+        while not self._stop.is_set():
+            self.source.close()
+            self.reconnects += 1
+            if self._stop.wait(delay):
+                return False
+            try:
+                self.source.open()
+            except DeviceError as exc:
+                log.info("camera %s still unavailable: %s", self.source.where, exc)
+                delay = min(delay * 2, self.reconnect_max_s)
+                self._set_state(ScannerState.DISCONNECTED, f"{exc} (trying again in {delay:.0f} s)")
+                continue
+            self._set_state(ScannerState.READY, f"{self.source.where} reconnected")
+            return True
+        return False
 
     def _decode_loop(self, handoff: _Handoff) -> None:
         while True:

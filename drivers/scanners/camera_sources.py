@@ -104,9 +104,9 @@ class Picamera2Source(FrameSource):
 
     def __init__(self, *, width: int = 640, height: int = 480) -> None:
         if not picamera2_usable():
-            raise DependencyMissing("picamera2", "python3-picamera2 (apt-get install "
-                                    "python3-picamera2; create the venv with "
-                                    "--system-site-packages)", device="camera")
+            raise DependencyMissing("picamera2", "python3-picamera2 (`sudo apt install "
+                                    "python3-picamera2`, and make the venv with "
+                                    "`python3 -m venv --system-site-packages`)", device="camera")
         self.width, self.height = width, height
         self.where = "picamera2"
         self._cam = None

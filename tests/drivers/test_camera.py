@@ -132,3 +132,69 @@ def test_picamera2_is_optional():
         pytest.skip("picamera2 is installed here")
     with pytest.raises(DependencyMissing, match="python3-picamera2"):
         Picamera2Source()
+
+
+class _FlakySource:
+    """A live camera that delivers frames, drops out (reads fail), refuses to reopen twice, then
+    comes back and shows a code."""
+
+    live = True
+    where = "fake camera"
+
+    def __init__(self):
+        from drivers.errors import DeviceNotFound
+
+        self._error = DeviceNotFound
+        self.opens = 0
+        self.reads = 0
+        self.is_open = False
+
+    def open(self):
+        self.opens += 1
+        if 2 <= self.opens <= 3:            # unplugged: the first two reopen attempts fail
+            raise self._error("camera not found at fake camera: check the cable", device="camera")
+        self.is_open = True
+
+    def read(self):
+        if not self.is_open:
+            raise self._error("not open", device="camera")
+        self.reads += 1
+        if self.opens == 1 and self.reads > 3:
+            raise self._error("camera at fake camera stopped delivering frames: check the cable",
+                              device="camera")
+        return frame_with(CODE if self.opens >= 4 else None, seed=self.reads)
+
+    def close(self):
+        self.is_open = False
+
+
+def test_live_camera_that_drops_out_reconnects_and_says_so():
+    from drivers.scanners.camera import CameraScanner
+
+    source = _FlakySource()
+    scanner = CameraScanner(source=source, reconnect_initial_s=0.01, reconnect_max_s=0.05, debounce_s=60)
+    col = Collector()
+    scanner.start(col.on_scan, col.on_state)
+    try:
+        ready = col.wait_state(ScannerState.READY)
+        lost = col.wait_state(ScannerState.DISCONNECTED, after=ready)
+        assert col.next_scan() == CODE                      # back, and scanning again
+        col.wait_state(ScannerState.READY, after=lost)
+        health = scanner.health()
+        assert health.state is ScannerState.READY and "reconnected" in health.message
+        assert source.opens == 4 and health.details["reconnects"] == 3
+    finally:
+        scanner.stop()
+
+
+def test_picamera2_selectable_from_the_config():
+    from drivers.errors import DependencyMissing
+    from terminal.config import ScannerSection
+
+    section = ScannerSection(kind="camera", camera_backend="picamera2")
+    assert section.driver_options()["backend"] == "picamera2"
+    if picamera2_usable():
+        pytest.skip("picamera2 is installed here")
+    with pytest.raises(DependencyMissing, match="sudo apt install python3-picamera2.*system-site-packages"):
+        build_scanner(kind="camera", **section.driver_options())
+    assert "backend" not in ScannerSection(kind="serial").driver_options()
