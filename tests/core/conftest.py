@@ -27,3 +27,13 @@ def acquirer_key():
 @pytest.fixture(scope="session")
 def other_key():
     return signing.generate_private_key()
+
+
+@pytest.fixture
+def unit_journal(tmp_path):
+    """A journal of its own for a unit test (tests/core/fake_acquirer.py answers for the acquirer)."""
+    from terminal.journal import Journal
+
+    journal = Journal(tmp_path / "journal.sqlite")
+    yield journal
+    journal.close()

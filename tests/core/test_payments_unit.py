@@ -8,7 +8,6 @@ from terminal import acquirer as api
 from terminal.codes import PaymentCodeError, parse_payment_code
 from terminal.config import parse_config
 from terminal.demo_codes import code_for
-from terminal.journal import Journal
 from terminal.money import Money
 from terminal.payments import PaymentService
 from terminal.resolution import Resolver
@@ -26,10 +25,8 @@ class FakeEncrypter:
 
 
 @pytest.fixture
-def journal(tmp_path):
-    j = Journal(tmp_path / "journal.sqlite")
-    yield j
-    j.close()
+def journal(unit_journal):
+    return unit_journal
 
 
 @pytest.fixture

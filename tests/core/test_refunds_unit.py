@@ -6,7 +6,6 @@ import pytest
 
 from terminal import acquirer as api
 from terminal.errors import BusinessError, InputError, UnknownResultError
-from terminal.journal import Journal
 from terminal.money import Money
 from terminal.refunds import RefundService
 from terminal.states import TxState
@@ -17,10 +16,8 @@ S = TxState
 
 
 @pytest.fixture
-def journal(tmp_path):
-    j = Journal(tmp_path / "journal.sqlite")
-    yield j
-    j.close()
+def journal(unit_journal):
+    return unit_journal
 
 
 @pytest.fixture

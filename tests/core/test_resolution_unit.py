@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from terminal import acquirer as api
-from terminal.journal import Journal
 from terminal.resolution import Resolver
 from terminal.states import TxState
 from tests.core.fake_acquirer import FakeAcquirer, fail, ok, unknown
@@ -15,10 +14,8 @@ S = TxState
 
 
 @pytest.fixture
-def journal(tmp_path):
-    j = Journal(tmp_path / "journal.sqlite")
-    yield j
-    j.close()
+def journal(unit_journal):
+    return unit_journal
 
 
 @pytest.fixture
