@@ -153,6 +153,10 @@ class Liveness:
         with self._lock:
             self._beats.pop(name, None)
 
+    def beats(self) -> dict[str, Heartbeat]:
+        with self._lock:
+            return dict(self._beats)
+
     def stale(self) -> list[str]:
         """Names of the loops that have not ticked in time ("ui 15.2 s")."""
         with self._lock:

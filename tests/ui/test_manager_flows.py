@@ -223,3 +223,15 @@ def test_technician_pin_lockout_is_shown(ui):
     assert pin.ids.ok_btn.disabled and pin.keypad.disabled
     ui.tap(pin.ids.back_btn)
     ui.screen("sale")
+
+
+def test_the_app_ticks_its_watchdog_heartbeats(ui):
+    """The systemd watchdog asks terminal.liveness: the running app keeps 'ui loop' (its Clock)
+    and 'payment worker' (a probe its worker pool runs) fresh."""
+    liveness = ui.app.terminal.liveness
+    beats = liveness.beats()
+    assert set(beats) >= {"ui loop", "payment worker"}
+    before = {name: beat.last for name, beat in beats.items()}
+    ui.idle_until(lambda: all(beats[n].last > before[n] for n in ("ui loop", "payment worker")),
+                  what="heartbeats ticked")
+    assert liveness.stale() == []
