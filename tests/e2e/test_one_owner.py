@@ -14,6 +14,8 @@ import stat
 import tomllib
 from pathlib import Path
 
+import tomli_w
+
 from terminal.control.client import TerminalClient
 from terminal.demo_codes import code_for
 from tests.ownerkit import (
@@ -168,6 +170,9 @@ def test_a_killed_owner_frees_the_terminal(tmp_path, sandbox):
     finally:
         stop(proc)
     assert (_state(config) / "owner.sock").exists()          # stale: nobody listens
+    data = tomllib.loads(config.read_text())                  # a short window for the recovery
+    data["acquirer"]["inquiry_window_s"] = 0.5
+    config.write_text(tomli_w.dumps(data))
     recover = run_cli(config, "--json", "recover")
     assert recover.returncode == 0, recover.stderr
     assert "handed" not in recover.stderr
