@@ -10,6 +10,7 @@ from .base import PosScreen
 
 COLOURS = {"approved": (0.09, 0.52, 0.25, 1), "declined": (0.70, 0.14, 0.14, 1),
            "unknown": (0.55, 0.36, 0.02, 1), "not_sent": (0.27, 0.32, 0.40, 1)}
+RETRY_KINDS = ("declined", "not_sent")
 GLYPHS = {"approved": "✓", "declined": "✕", "unknown": "?", "not_sent": "–"}
 
 
@@ -28,6 +29,8 @@ class ResultScreen(PosScreen):
         self.error = None
         self.tx_id = ""
         self.outcome = outcome_of(None)
+        self.retry_button = self.ids.retry_btn.__self__   # a strong reference: ids are weak proxies
+        self.on_kind(self, self.kind)
 
     def prepare(self, tx=None, error=None, tx_id: str = "", **_kw) -> None:
         self.tx, self.error = tx, error
@@ -74,6 +77,17 @@ class ResultScreen(PosScreen):
         else:
             pts = []
         return [cx + v * unit if i % 2 == 0 else cy + v * unit for i, v in enumerate(pts)]
+
+    def on_kind(self, _screen, kind: str) -> None:
+        """Try again is in the button row only after a decline or a payment never sent."""
+        button = getattr(self, "retry_button", None)
+        if button is None:
+            return
+        row, shown = self.ids.new_sale_btn.parent, kind in RETRY_KINDS
+        if shown and button.parent is None:
+            row.add_widget(button, index=1)       # before New sale
+        elif not shown and button.parent is not None:
+            row.remove_widget(button)
 
     def core_changed(self, tx_id: str) -> None:
         """The payment shown as "Not confirmed" moved on in the background: show how it ended."""
