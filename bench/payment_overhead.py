@@ -185,7 +185,7 @@ def main() -> int:
                 terminal.sale(amount, code_for("0000"))
             total = timed(lambda: terminal.sale(amount, code_for("0000")), args.sales)
             samples = measure_steps(tmp, args.sales, key=terminal.client.credentials().private_key,
-                                    encrypter=terminal.payments._encrypter())
+                                    encrypter=terminal._payments._encrypter())
             http = timed(lambda: terminal.client.call("/v1/payments/inquiryPayment", {"paymentRequestId": "nope"}),
                          args.sales)
         finally:

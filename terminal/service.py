@@ -82,12 +82,12 @@ class Terminal:
         self._around = surroundings or Surroundings()
         self.config = config
         self.journal = journal
-        self.payments = payments
-        self.resolver = resolver
-        self.refunds = refunds
-        self.batches = batches
-        self.pins = pins
-        self.receipts = receipts
+        self._payments = payments
+        self._resolver = resolver
+        self._refunds = refunds
+        self._batches = batches
+        self._pins = pins
+        self._receipts = receipts
         self.info = info or {}
         self._notices = OutcomeNotices(journal=journal)
         self.rules = SaleRules.from_config(config.terminal)
@@ -204,7 +204,7 @@ class Terminal:
         PaymentCodeError, nothing written) and not used within the reuse window (a double scan)."""
         parsed = parse_payment_code(code) if isinstance(code, str) else code
         try:
-            self.payments.refuse_reused(parsed)
+            self._payments.refuse_reused(parsed)
         except BaseException:
             parsed.drop()
             raise
@@ -240,8 +240,8 @@ class Terminal:
                                              "background (if none is running, `pos-terminal recover` resolves "
                                              "them)")
                 if not accepted:
-                    self.payments.refuse_reused(parsed)
-                tx = self.payments.sale(request, parsed, progress=self._progress, tx_id=tx_id)
+                    self._payments.refuse_reused(parsed)
+                tx = self._payments.sale(request, parsed, progress=self._progress, tx_id=tx_id)
                 operation("sale", tx)
                 return tx
             finally:
@@ -278,8 +278,8 @@ class Terminal:
                                 code="NOT_VOIDABLE")
         if tx.refunds:
             raise BusinessError("this payment has refunds: refund the rest instead of voiding", code="NOT_VOIDABLE")
-        tx = self.resolver.queue_void(tx_id)
-        tx = self.resolver.cancel(tx, deadline_s=self.config.acquirer.inquiry_window_s, progress=self._progress)
+        tx = self._resolver.queue_void(tx_id)
+        tx = self._resolver.cancel(tx, deadline_s=self.config.acquirer.inquiry_window_s, progress=self._progress)
         if tx.state == S.APPROVED:
             raise BusinessError("the void window has passed (CANCEL_WINDOW_EXCEED): refund the payment instead",
                                 code="CANCEL_WINDOW_EXCEED")
@@ -293,7 +293,7 @@ class Terminal:
         """A manager action (void, refund): the manager PIN, or the owner PIN as an override
         (e.g. while the manager PIN is locked; it has its own limit). Returns "manager" or
         "owner"; an owner override is written to the audit trail."""
-        who = self.pins.authorize("manager", pin, override_pin=owner_pin)
+        who = self._pins.authorize("manager", pin, override_pin=owner_pin)
         if who != "manager":
             AuditTrail(self.journal).record(who, "pin_override", operation=action, txId=tx_id)
         return who
@@ -303,7 +303,7 @@ class Terminal:
         self.authorize_manager(pin, owner_pin=owner_pin, action="refund", tx_id=tx_id)
         try:
             with self._exclusive():
-                refund = self.refunds.refund(tx_id, amount, deadline_s=self.config.acquirer.inquiry_window_s)
+                refund = self._refunds.refund(tx_id, amount, deadline_s=self.config.acquirer.inquiry_window_s)
         except Exception as exc:
             operation("refund", error=exc, txId=tx_id, amount=amount.to_api() if amount else None)
             raise
@@ -311,14 +311,14 @@ class Terminal:
         return refund
 
     def batch_summary(self) -> dict:
-        return self.batches.summary()
+        return self._batches.summary()
 
     def close_batch(self, *, allow_empty: bool = True) -> BatchReport:
         try:
             with self._exclusive():
                 if self.has_pending():
                     self._recover()
-                report = self.batches.close(allow_empty=allow_empty)
+                report = self._batches.close(allow_empty=allow_empty)
         except Exception as exc:
             operation("batch_close", error=exc)
             raise
@@ -354,7 +354,7 @@ class Terminal:
     def health(self) -> TerminalHealth:
         """The one health policy (health.py): the technician screen, /v1/status and the fleet
         status all read this, so they never disagree."""
-        status, message = self.receipts.health()
+        status, message = self._receipts.health()
         return TerminalHealth(printer=printer_health(self.config.printer.kind, status, message),
                               pending=self.pending_summary(), faults=list(self.faults))
 
@@ -384,29 +384,29 @@ class Terminal:
         """The customer slip as plain text (the touchscreen's preview)."""
         from drivers.printers.text_render import render_text
 
-        return render_text(self.receipts.builder.sale(tx, locale=locale))
+        return render_text(self._receipts.builder.sale(tx, locale=locale))
 
     def print_receipt(self, tx: Transaction, *, copy: bool = False, locale: str | None = None) -> PrintResult:
         """The sale (or void) slip; a printer problem comes back in the result, never raised."""
-        return self.receipts.sale(tx, copy=copy, locale=locale)
+        return self._receipts.sale(tx, copy=copy, locale=locale)
 
     def print_refund_receipt(self, tx: Transaction, refund: Refund, *, copy: bool = False) -> PrintResult:
-        return self.receipts.refund(tx, refund, copy=copy)
+        return self._receipts.refund(tx, refund, copy=copy)
 
     def print_test(self, *, locale: str | None = None) -> PrintResult:
         """A test slip through the configured printer (technician screen, `print-test`)."""
-        return self.receipts.test_print(locale=locale)
+        return self._receipts.test_print(locale=locale)
 
     def print_batch_report(self, report: BatchReport | dict) -> PrintResult:
-        return self.receipts.batch(report.to_api() if isinstance(report, BatchReport) else report)
+        return self._receipts.batch(report.to_api() if isinstance(report, BatchReport) else report)
 
     def check_pin(self, role: str, pin: str) -> None:
         """WrongPin / PinLocked (pins.py) unless `pin` is `role`'s PIN."""
-        self.pins.check(role, pin)
+        self._pins.check(role, pin)
 
     def pin_locked_for(self, role: str) -> float:
         """Seconds until `role`'s PIN may be tried again (0: not locked)."""
-        return self.pins.locked_for(role)
+        return self._pins.locked_for(role)
 
     # -- open payments and outcomes nobody has seen (the till's indicator and notices) -------
     def open_payments(self) -> list[Transaction]:
@@ -421,12 +421,17 @@ class Terminal:
     def pending_refund_count(self) -> int:
         return sum(1 for r in self.journal.pending_refunds() if r.state == REFUND_PENDING)
 
+    def stop_waiting(self) -> None:
+        """Cut short the waits of an operation in flight (inquiry schedule, cancel backoff): the
+        process is going down; what stays unresolved is resolved at the next start."""
+        self._resolver.stop()
+
     def close(self) -> None:
         """Stop waiting (schedules, backoff); let an operation in flight finish writing (what it
         leaves unresolved is resolved at the next start); then devices and the embedded
         sandbox; then the journal."""
         self._recovery.stop()
-        self.resolver.stop()
+        self._resolver.stop()
         if self.rotation is not None:
             self.rotation.stop()
         idle = self._sale_lock.acquire(timeout=OPERATION_WAIT_S)

@@ -114,7 +114,7 @@ class Control:
         going down), a sale in flight has its waits cut short and its worker is let finish
         writing (the unresolved payment is resolved at the next start) before the journal closes."""
         if terminal_closing and self.checkout.state == TerminalState.PROCESSING:
-            self.checkout.terminal.resolver.stop()
+            self.checkout.terminal.stop_waiting()
             self.checkout.wait(SALE_STOP_TIMEOUT_S)
         for close in reversed(self._closers):
             try:

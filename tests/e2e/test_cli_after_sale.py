@@ -101,7 +101,7 @@ def test_batch_close_names_a_payment_only_at_the_acquirer(config_path, sandbox, 
         from terminal.codes import parse_payment_code
 
         code = parse_payment_code(code_for("0000"))
-        body = terminal.payments._pay_body(
+        body = terminal._payments._pay_body(
             type("T", (), {"payment_request_id": "PR-stray-1", "amount": terminal.parse_amount("3.00"),
                            "order_ref": "O-stray"})(), type("R", (), {"description": ""})(), code)
         assert terminal.client.call(api.PAY, body).ok

@@ -88,7 +88,7 @@ def visit_every_screen(ui, look) -> None:
     ui.tap(app.screens["pin"].ids.override_btn)
     ui.settle()
     look()
-    app.terminal.pins.set_pin("manager", "1234")
+    app.terminal._pins.set_pin("manager", "1234")
     for name in ("open", "technician", "lock", "error", "batch", "processing", "scan"):
         app.go(name)
         ui.frames(2)
@@ -140,7 +140,7 @@ def test_every_string_a_screen_shows_is_in_the_french_and_chinese_catalogs(ui):
         look("zh_Hans")
     finally:
         i18n.record_msgids(None)
-        app.terminal.pins.set_pin("manager", "1234")
+        app.terminal._pins.set_pin("manager", "1234")
     for lang in ("fr_CA", "zh_Hans"):
         catalog = translations(lang)
         missing = sorted(m for m in seen if not catalog.get(m))

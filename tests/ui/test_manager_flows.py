@@ -154,7 +154,7 @@ def test_owner_override_while_the_manager_pin_is_locked(ui):
         assert app.terminal.get(tx.id).state.value == "CANCELLED"
         assert "Voided" in app.screens["detail"].message
     finally:
-        app.terminal.pins.set_pin("manager", DEMO_MANAGER_PIN)   # clears the lock for later tests
+        app.terminal._pins.set_pin("manager", DEMO_MANAGER_PIN)   # clears the lock for later tests
 
 
 def test_technician_area_shows_real_status(ui):
