@@ -20,10 +20,8 @@ def _post(served, body):
 
 
 CHANGES = [({"reference": "ORDER-2"}, "reference"),
-           ({"reference": ""}, "reference"),
            ({"amount": {"currency": "USD", "value": "701"}}, "amount.value"),
            ({"tip": {"currency": "USD", "value": "200"}}, "tip"),
-           ({"tip": None}, "tip"),
            ({"amount": {"currency": "CAD", "value": "700"}, "tip": {"currency": "CAD", "value": "100"}},
             "amount.currency")]
 
