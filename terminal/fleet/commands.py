@@ -159,18 +159,21 @@ class CommandExecutor:
         return {"restarting": True}
 
     def op_update(self, args, cmd) -> dict:
-        """`pos-terminal update WHEEL` (terminal/updater.py): the release wheel must already be on
-        the device (distributed with the image tooling); releases are not shipped over MQTT."""
-        wheel = str(args.get("wheel", ""))
+        """`pos-terminal update --version V` (the release bundle copied to <root>/bundles/V by the
+        image tooling) or `update WHEEL` (a wheel already on the device); terminal/updater.py
+        refuses while payments are open and rolls back by itself if the new release is unhealthy.
+        Releases are not shipped over MQTT."""
+        version, wheel = str(args.get("version", "")), str(args.get("wheel", ""))
         if importlib.util.find_spec("terminal.cli.cmd_update") is None:
             raise Outcome("unsupported", {"reason": "NO_UPDATER", "message": "this build has no `pos-terminal update`"})
-        if not wheel or not Path(wheel).is_file():
-            raise Outcome("refused", {"reason": "BAD_ARGS", "message": f"args.wheel must name a release wheel on the "
-                                      f"device (got {wheel!r})"})
+        if bool(version) == bool(wheel) or (wheel and not Path(wheel).is_file()):
+            raise Outcome("refused", {"reason": "BAD_ARGS", "message": "pass args.version (a bundle in "
+                                      "<root>/bundles/<version>) or args.wheel (a release wheel on the device)"})
         argv = [sys.executable, "-m", "terminal.cli.main", "--json", "--config", str(self.terminal.config.source),
-                "update", wheel]
+                "update", *(["--version", version] if version else [wheel])]
         run = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
-        detail = {"exitCode": run.returncode, "wheel": Path(wheel).name, "output": (run.stdout + run.stderr)[-2000:]}
+        detail = {"exitCode": run.returncode, "version": version or Path(wheel).name,
+                  "output": (run.stdout + run.stderr)[-2000:]}
         if run.returncode != 0:
             raise Outcome("failed", detail)
         return detail

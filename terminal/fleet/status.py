@@ -60,14 +60,25 @@ def _rotation_state(state_dir: Path) -> str:
         return "damaged"
 
 
+def _device(ok: bool, status: str, message: str) -> str:
+    return "ok" if ok else (f"{status}: {message}" if message else status)
+
+
 def _health(terminal, extra) -> dict:
+    """The terminal's one health policy (Terminal.health(), terminal/health.py) when it has it,
+    so the fleet, the technician screen and /v1/status never disagree; plus host probes."""
     health = {}
+    own = getattr(terminal, "health", None)
     try:
-        printer = terminal.health().printer          # the core's health policy (terminal/health.py)
-        health["printer"] = printer.status if not printer.message else f"{printer.status}: {printer.message}"
+        if callable(own):
+            h = own()
+            health["printer"] = _device(h.printer.ok, h.printer.status, h.printer.message)
+        else:
+            status, message = terminal.receipts.health()
+            health["printer"] = _device(status.lower() == "ok", status, message)
     except Exception as exc:  # noqa: BLE001 - a broken probe is reported, never fatal
         health["printer"] = f"unknown: {exc}"
-    health.setdefault("journal", "fault" if any(f.startswith("JOURNAL") for f in terminal.faults) else "ok")
+    health["journal"] = "fault" if any(f.startswith("JOURNAL") for f in terminal.faults) else "ok"
     for name, probe in (extra or {}).items():
         try:
             health[name] = probe()

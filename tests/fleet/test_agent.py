@@ -42,7 +42,7 @@ def test_status_is_retained_and_the_last_will_says_offline(fleet_pair, broker):
     status = row["status"]
     assert status["terminalId"] == tid and status["keyVersion"] == 1 and status["rotation"] == "idle"
     assert status["pendingPayments"] == 0 and status["cancelQueue"] == 0 and status["locked"] == ""
-    assert {"printer", "journal"} <= set(status["health"]) and status["version"]
+    assert status["health"] == {"printer": "ok", "journal": "ok"} and status["version"]
     # a sale: the counts move, but nothing about the payment (no code, no amount) leaves the terminal
     code = code_for("0000")
     terminal.sale(terminal.parse_amount("12.34"), code)
@@ -68,9 +68,13 @@ def test_signed_commands_are_acknowledged_and_audited(fleet_pair):
     # what this host cannot do is said plainly, never faked
     restart = console.send(tid, "restart")["cmd"]["id"]
     update = console.send(tid, "update", {"wheel": "/nonexistent/pos_terminal-9.9.9-py3-none-any.whl"})["cmd"]["id"]
-    acks = console.wait_acks([restart, update], 15)
+    # a version whose bundle is not on the device: `pos-terminal update --version` runs and says so
+    missing = console.send(tid, "update", {"version": "9.9.9"})["cmd"]["id"]
+    acks = console.wait_acks([restart, update, missing], 60)
     assert acks[restart]["result"] == "unsupported" and acks[restart]["detail"]["reason"] == "NO_SUPERVISOR"
     assert acks[update]["result"] == "refused" and acks[update]["detail"]["reason"] == "BAD_ARGS"
+    assert acks[missing]["result"] == "failed" and acks[missing]["detail"]["exitCode"] != 0
+    assert "9.9.9" in acks[missing]["detail"]["output"]
     # factory reset needs the one-time code the terminal answers with
     first = console.send(tid, "factory_reset", {"confirmation": "000000"})["cmd"]["id"]
     ack = console.wait_acks([first], 15)[first]
