@@ -59,6 +59,18 @@ def browser():
     driver.quit()
 
 
+def click_and_load(browser, element_id: str) -> None:
+    """Click a button that loads a new page, and wait until the old page is gone (else a fast
+    reader sees the previous page's rows)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = browser.find_element(By.TAG_NAME, "html")
+    browser.find_element(By.ID, element_id).click()
+    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
+
+
 def rows(browser) -> list[str]:
     from selenium.webdriver.common.by import By
 
@@ -74,29 +86,29 @@ def test_dashboard_login_filters_history_and_bulk_command(dashboard, browser):
     assert browser.current_url.endswith("/login")            # nothing without a login
     browser.find_element(By.ID, "user").send_keys("tech")
     browser.find_element(By.ID, "password").send_keys("wrong password!")
-    browser.find_element(By.ID, "login").click()
+    click_and_load(browser, "login")
     assert "wrong user or password" in browser.page_source
     browser.find_element(By.ID, "user").send_keys("tech")
     browser.find_element(By.ID, "password").send_keys("correct horse battery")
-    browser.find_element(By.ID, "login").click()
+    click_and_load(browser, "login")
     assert rows(browser) == [f"T-web-{i}" for i in range(6)]
     browser.find_element(By.ID, "f-offline").click()
-    browser.find_element(By.ID, "apply").click()
+    click_and_load(browser, "apply")
     assert rows(browser) == ["T-web-0", "T-web-3"]
     browser.find_element(By.ID, "f-offline").click()
     browser.find_element(By.ID, "f-unresolved").click()
-    browser.find_element(By.ID, "apply").click()
+    click_and_load(browser, "apply")
     assert rows(browser) == ["T-web-2"]
     browser.find_element(By.ID, "f-unresolved").click()
     Select(browser.find_element(By.ID, "f-group")).select_by_visible_text("south")
-    browser.find_element(By.ID, "apply").click()
+    click_and_load(browser, "apply")
     assert rows(browser) == ["T-web-3", "T-web-4", "T-web-5"]
     # bulk: one signed command per terminal of the group
     Select(browser.find_element(By.ID, "op")).select_by_visible_text("lock")
     args = browser.find_element(By.NAME, "args")
     args.clear()
     args.send_keys('{"reason": "stocktake"}')
-    browser.find_element(By.ID, "bulk-send").click()
+    click_and_load(browser, "bulk-send")
     assert "lock sent to 3 terminal(s)" in browser.find_element(By.ID, "bulk-result").text
     for tid in ("T-web-3", "T-web-4", "T-web-5"):
         (cmd,) = store.commands(tid)
@@ -105,12 +117,12 @@ def test_dashboard_login_filters_history_and_bulk_command(dashboard, browser):
     # detail page: send one, see it in the history
     browser.get(url + "/t/T-web-1")
     Select(browser.find_element(By.ID, "op")).select_by_visible_text("diagnose")
-    browser.find_element(By.ID, "send").click()
+    click_and_load(browser, "send")
     assert "sent" in browser.find_element(By.ID, "sent").text
     history = browser.find_elements(By.CSS_SELECTOR, "#history tr.command")
     assert len(history) == 1 and "diagnose" in history[0].text and "sent" in history[0].text
     # a forged form (no CSRF token) is refused
     browser.execute_script("document.querySelector('#command input[name=csrf]').value = 'x'")
-    browser.find_element(By.ID, "send").click()
+    click_and_load(browser, "send")
     assert "The form expired" in browser.page_source
     assert len(store.commands("T-web-1")) == 1
