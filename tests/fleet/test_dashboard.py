@@ -62,13 +62,21 @@ def browser():
 def click_and_load(browser, element_id: str) -> None:
     """Click a button that loads a new page, and wait until the old page is gone (else a fast
     reader sees the previous page's rows)."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = browser.find_element(By.TAG_NAME, "html")
     browser.find_element(By.ID, element_id).click()
-    WebDriverWait(browser, 15).until(expected_conditions.staleness_of(old))
+
+    def replaced(_driver) -> bool:
+        try:
+            old.is_enabled()
+        except WebDriverException:   # stale, or chromium's "node does not belong to the document"
+            return True
+        return False
+
+    WebDriverWait(browser, 15).until(replaced)
 
 
 def rows(browser) -> list[str]:
