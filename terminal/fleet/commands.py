@@ -11,6 +11,7 @@ import base64
 import hashlib
 import importlib.util
 import logging
+import os
 import secrets
 import subprocess
 import sys
@@ -36,7 +37,7 @@ from .seen import SeenCommands
 log = logging.getLogger("terminal.fleet")
 OPERATOR_KEY = "fleet_operator.pub"
 CONFIRM_TTL_S = 600
-AUDIT_RESULT = {"ok": "ok", "staged": "ok", "failed": "failed", "refused": "refused", "unsupported": "refused",
+AUDIT_RESULT = {"ok": "ok", "staged": "ok", "started": "started", "failed": "failed", "refused": "refused", "unsupported": "refused",
                 "confirm": "refused"}
 
 
@@ -171,6 +172,17 @@ class CommandExecutor:
                                       "<root>/bundles/<version>) or args.wheel (a release wheel on the device)"})
         argv = [sys.executable, "-m", "terminal.cli.main", "--json", "--config", str(self.terminal.config.source),
                 "update", *(["--version", version] if version else [wheel])]
+        if os.environ.get("INVOCATION_ID"):
+            # Under systemd the update stops this very service, and `systemctl stop` ends every
+            # process of the unit: run it as its own transient unit, outside the service, and
+            # report it started; the new version shows in the status once the service is back.
+            unit = f"pos-terminal-update-{cmd['id']}"[:200]
+            run = subprocess.run(["systemd-run", f"--unit={unit}", "--collect", "--no-block", *argv],
+                                 capture_output=True, text=True, timeout=60, check=False)
+            if run.returncode != 0:
+                raise Outcome("failed", {"exitCode": run.returncode, "output": (run.stdout + run.stderr)[-2000:]})
+            raise Outcome("started", {"unit": unit, "version": version or Path(wheel).name,
+                                      "follow": f"journalctl -u {unit}"})
         run = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
         detail = {"exitCode": run.returncode, "version": version or Path(wheel).name,
                   "output": (run.stdout + run.stderr)[-2000:]}
