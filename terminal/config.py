@@ -186,6 +186,29 @@ class FleetSection(_Section):
         return host.strip("[]"), int(port)
 
 
+class EmailSection(_Section):
+    """Emailed receipts over SMTP (terminal/email_receipts.py). Off while `host` is empty. The
+    password is not here: it is read from `password_file`, relative to the state directory."""
+
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    username: str = ""
+    password_file: str = "smtp-password"
+    from_address: str = ""
+    timeout_s: float = Field(20, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _sender(self) -> EmailSection:
+        if self.host and "@" not in self.from_address:
+            raise ValueError("email.from_address must be an address (e.g. receipts@shop.example) when email.host is set")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
 class StorageSection(_Section):
     state_dir: str = ""
 
@@ -201,6 +224,7 @@ class Config(_Section):
     ui: UiSection = UiSection()
     storage: StorageSection = StorageSection()
     fleet: FleetSection = FleetSection()
+    email: EmailSection = EmailSection()
 
     source: Path | None = Field(None, exclude=True)
 

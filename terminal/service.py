@@ -88,6 +88,7 @@ class Terminal:
         self._batches = batches
         self._pins = pins
         self._receipts = receipts
+        self.mailer: Any = None   # email_receipts.ReceiptMailer, made on first use
         self.info = info or {}
         self._notices = OutcomeNotices(journal=journal)
         self.rules = SaleRules.from_config(config.terminal)
@@ -299,11 +300,14 @@ class Terminal:
         return who
 
     def refund(self, tx_id: str, amount: Money | None = None, *, pin: str | None = None,
-               owner_pin: str | None = None) -> Refund:
+               owner_pin: str | None = None, reason: str = "") -> Refund:
+        """`reason`: why the customer is refunded (sent as the acquirer's refundReason)."""
         self.authorize_manager(pin, owner_pin=owner_pin, action="refund", tx_id=tx_id)
+        reason = " ".join((reason or "").split()) or "customer request"
         try:
             with self._exclusive():
-                refund = self._refunds.refund(tx_id, amount, deadline_s=self.config.acquirer.inquiry_window_s)
+                refund = self._refunds.refund(tx_id, amount, reason_text=reason,
+                                              deadline_s=self.config.acquirer.inquiry_window_s)
         except Exception as exc:
             operation("refund", error=exc, txId=tx_id, amount=amount.to_api() if amount else None)
             raise
@@ -385,6 +389,17 @@ class Terminal:
         from drivers.printers.text_render import render_text
 
         return render_text(self._receipts.builder.sale(tx, locale=locale))
+
+    def email_receipt(self, tx: Transaction, to: str, *, locale: str | None = None) -> None:
+        """The customer slip by email (text and HTML) through config [email]; EmailError or
+        InputError when not sent. Slow: call it off the UI thread; the sale is already final."""
+        from .email_receipts import ReceiptMailer
+
+        if self.mailer is None:
+            self.mailer = ReceiptMailer(self.config.email, state_dir=self.config.state_dir())
+        slip = self.receipt_text(tx, locale)
+        subject = f"{self.config.merchant.name}: receipt {tx.amount.plain()} {tx.currency}"
+        self.mailer.send(slip=slip, subject=subject, to=to)
 
     def print_receipt(self, tx: Transaction, *, copy: bool = False, locale: str | None = None) -> PrintResult:
         """The sale (or void) slip; a printer problem comes back in the result, never raised."""

@@ -1,0 +1,107 @@
+"""Emailed receipts through a real local SMTP server (aiosmtpd on a free loopback port), and the
+refund reason reaching the acquirer. The terminal runs on the embedded sandbox."""
+from __future__ import annotations
+
+import socket
+from email import message_from_bytes, policy
+
+import pytest
+
+from terminal.config import load_config, parse_config
+from terminal.demo_codes import code_for
+from terminal.email_receipts import EmailError, check_address
+from terminal.errors import InputError
+from terminal.money import Money
+
+aiosmtpd = pytest.importorskip("aiosmtpd.controller")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    def __init__(self):
+        self.mails: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.mails.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    ctl = aiosmtpd.Controller(inbox, hostname="127.0.0.1", port=free_port())
+    ctl.start()
+    yield ctl, inbox
+    ctl.stop()
+
+
+@pytest.fixture
+def terminal(tmp_path, smtp):
+    from terminal.wiring import build_terminal
+
+    ctl, _ = smtp
+    data = load_config().model_dump(mode="json")
+    data["storage"]["state_dir"] = str(tmp_path / "state")
+    data["email"] = {"host": "127.0.0.1", "port": ctl.port, "starttls": False, "from_address": "till@shop.example"}
+    t = build_terminal(parse_config(data))
+    yield t
+    t.close()
+
+
+def test_receipt_email_has_the_slip_as_text_and_html_and_never_the_raw_code(terminal, smtp):
+    _, inbox = smtp
+    code = code_for("00")
+    tx = terminal.sale(Money("USD", 1250), code)
+    assert tx.state.value == "APPROVED"
+    terminal.email_receipt(tx, "  Ann@Example.org ")
+    (rcpt, mail), = inbox.mails
+    assert rcpt == ["Ann@Example.org"] and mail["From"] == "till@shop.example"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    def lines(t):
+        return [line.rstrip() for line in t.strip().splitlines()]
+    assert lines(text) == lines(terminal.receipt_text(tx))
+    assert tx.masked_code in text and tx.masked_code in html and "APPROVED" in html
+    assert code not in mail.as_string()
+
+
+def test_bad_addresses_are_refused_before_anything_is_sent(terminal, smtp):
+    _, inbox = smtp
+    tx = terminal.sale(Money("USD", 300), code_for("00"))
+    for bad in ("ann", "ann@", "a b@x.org", "<x@y.org>", code_for("00"), code_for("00") + "@x.org"):
+        with pytest.raises(InputError):
+            terminal.email_receipt(tx, bad)
+    assert inbox.mails == []
+    assert check_address("ann.lee+r@mail.example.co") == "ann.lee+r@mail.example.co"
+
+
+def test_a_down_mail_server_is_a_clear_error_not_a_crash(terminal):
+    from terminal.email_receipts import ReceiptMailer
+
+    tx = terminal.sale(Money("USD", 300), code_for("00"))
+    settings = terminal.config.email.model_copy(update={"port": free_port()})   # nobody listens there
+    terminal.mailer = ReceiptMailer(settings, state_dir=terminal.config.state_dir())
+    with pytest.raises(EmailError) as err:
+        terminal.email_receipt(tx, "ann@example.org")
+    assert "try again later, or print it" in err.value.message
+
+
+def test_email_section_needs_a_sender_when_on():
+    from terminal.errors import FaultError
+
+    with pytest.raises(FaultError, match="from_address"):
+        parse_config({"email": {"host": "smtp.example"}})
+
+
+def test_refund_reason_reaches_the_acquirer(terminal):
+    tx = terminal.sale(Money("USD", 900), code_for("00"))
+    refund = terminal.refund(tx.id, Money("USD", 400), pin="1234", reason="Damaged item")
+    assert refund.state == "SUCCESS"
+    row = terminal.sandbox.ctx.store.one("SELECT reason FROM refunds WHERE refund_request_id = ?",
+                                          refund.refund_request_id)
+    assert row["reason"] == "Damaged item"
