@@ -16,7 +16,7 @@ from .audit import AuditTrail
 from .batch import BatchCloser, BatchReport
 from .codes import PaymentCode, parse_payment_code
 from .config import Config
-from .errors import BusinessError, FaultError, UnknownResultError
+from .errors import BusinessError, FaultError, InputError, UnknownResultError
 from .event_hub import EventHub
 from .health import PendingSummary, TerminalHealth, printer_health
 from .journal import Journal
@@ -304,6 +304,11 @@ class Terminal:
         """`reason`: why the customer is refunded (sent as the acquirer's refundReason)."""
         self.authorize_manager(pin, owner_pin=owner_pin, action="refund", tx_id=tx_id)
         reason = " ".join((reason or "").split()) or "customer request"
+        from .codes import looks_like_payment_code
+
+        if looks_like_payment_code(reason):   # a code typed into the wrong field never leaves in clear
+            raise InputError("the refund reason looks like a payment code: type why the customer is refunded",
+                             code="BAD_REASON")
         try:
             with self._exclusive():
                 refund = self._refunds.refund(tx_id, amount, reason_text=reason,

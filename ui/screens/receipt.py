@@ -1,4 +1,6 @@
-"""Receipt: a preview of the slip, print, no receipt, reprint (a marked copy)."""
+"""Receipt: the slip itself as the preview (the printer's text), then the customer's choice:
+print, email (when [email] is set up) or none; reprint is a marked copy. Emailing runs on the
+worker, so a slow mail server holds up nothing: the cashier may finish and start the next sale."""
 from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
@@ -11,6 +13,11 @@ class ReceiptScreen(PosScreen):
     status = StringProperty("")
     busy = BooleanProperty(False)
     printed = BooleanProperty(False)
+    email_on = BooleanProperty(False)
+    sending = BooleanProperty(False)
+    emailed = BooleanProperty(False)
+    email_text = StringProperty("")
+    has_address = BooleanProperty(False)   # (a kv expression calling .strip() on a property never rebinds)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -22,6 +29,11 @@ class ReceiptScreen(PosScreen):
     def prepare(self, tx=None, back: str | None = None, **_kw) -> None:
         self.tx, self.back_to = tx, back
         self.printed, self.busy, self.status, self.result = False, False, "", None
+        self.sending, self.emailed = False, False
+        terminal = self.app.terminal
+        self.email_on = bool(terminal.config.email.enabled or getattr(terminal.mailer, "enabled", False))
+        if "email_input" in self.ids:
+            self.ids.email_input.text = ""
         self.refresh()
 
     def refresh(self) -> None:
@@ -67,6 +79,36 @@ class ReceiptScreen(PosScreen):
     def _print_failed(self, exc: BaseException) -> None:
         self.busy = False
         self.status = self.t("Not printed: check the printer.")
+
+    def on_email_text(self, _screen, text: str) -> None:
+        self.has_address = bool(text.strip())
+
+    def email_receipt(self, address: str) -> None:
+        if self.sending or not self.email_on or not address.strip() or self.tx is None:
+            return
+        self.sending = True
+        self.status = self.t("Sending the receipt…")
+        locale = self._receipt_locale(self.app.lang)
+        tx = self.tx
+        self.app.worker.run(self.app.terminal.email_receipt, tx, address, locale=locale,
+                            on_done=lambda _r: self._emailed(tx), on_error=lambda exc: self._email_failed(tx, exc))
+
+    def _emailed(self, tx) -> None:
+        if tx is not self.tx:      # the cashier moved on: the mail went anyway
+            return
+        self.sending, self.emailed = False, True
+        self.status = self.t("Receipt emailed.")
+
+    def _email_failed(self, tx, exc: BaseException) -> None:
+        if tx is not self.tx:
+            return
+        from terminal.errors import InputError
+
+        self.sending = False
+        if isinstance(exc, InputError):
+            self.status = self.t("Not an email address: check it with the customer.")
+        else:
+            self.status = self.t("Receipt not emailed: try again, or print it.")
 
     def done(self) -> None:
         if self.back_to:      # an earlier payment's receipt (from its notice): the till is as it was

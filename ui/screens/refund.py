@@ -1,5 +1,8 @@
-"""Refund amount (prefilled with what is left), then the manager PIN; the refund slip prints."""
+"""Refund amount (prefilled with what is left) and a reason (a preset or "Other" with text),
+then the manager PIN; the reason goes to the acquirer as refundReason; the refund slip prints."""
 from __future__ import annotations
+
+from typing import ClassVar
 
 from kivy.properties import BooleanProperty, StringProperty
 
@@ -16,6 +19,10 @@ class RefundScreen(PosScreen):
     left_text = StringProperty("")
     message = StringProperty("")
     valid = BooleanProperty(False)
+    reason = StringProperty("returned")
+
+    # What the acquirer is told (English, its log language), whatever the UI's language.
+    REASONS: ClassVar[dict[str, str]] = {"returned": "Item returned", "damaged": "Damaged item", "overcharged": "Customer overcharged"}
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -30,6 +37,9 @@ class RefundScreen(PosScreen):
         self.tx_id = tx.id if tx else ""
         self.digits = str(remaining.minor) if remaining else ""
         self.message = ""
+        self.reason = "returned"
+        if "other_reason" in self.ids:
+            self.ids.other_reason.text = ""
         self.refresh()
 
     def amount(self) -> Money | None:
@@ -43,7 +53,18 @@ class RefundScreen(PosScreen):
             return
         self.amount_text = self.app.money(amount)
         self.left_text = self.t("Left to refund: %(amount)s", amount=self.app.money(self.remaining))
-        self.valid = 0 < amount.minor <= self.remaining.minor
+        self.valid = 0 < amount.minor <= self.remaining.minor and bool(self.reason_text())
+
+    def choose_reason(self, key: str) -> None:
+        self.reason = key
+        self.refresh()
+
+    def reason_text(self) -> str:
+        """The refundReason sent: the preset's text, or what was typed under Other (up to 100)."""
+        if self.reason == "other":
+            typed = " ".join(self.ids.other_reason.text.split()) if "other_reason" in self.ids else ""
+            return typed[:100]
+        return self.REASONS.get(self.reason, "")
 
     def on_key(self, key: str) -> None:
         if key == "back":
@@ -55,11 +76,11 @@ class RefundScreen(PosScreen):
     def confirm(self) -> None:
         if not self.valid:
             return
-        tx, amount, terminal = self.tx, self.amount(), self.app.terminal
+        tx, amount, terminal, reason = self.tx, self.amount(), self.app.terminal, self.reason_text()
 
         def action(pin: str, as_owner: bool):
             refund = terminal.refund(tx.id, amount, pin=None if as_owner else pin,
-                                     owner_pin=pin if as_owner else None)
+                                     owner_pin=pin if as_owner else None, reason=reason)
             printed = terminal.print_refund_receipt(terminal.get(tx.id), refund)
             return refund, printed
 

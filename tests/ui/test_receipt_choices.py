@@ -1,0 +1,94 @@
+"""After a sale the customer chooses print, email or none; the email goes through a real local
+SMTP server (aiosmtpd). A refund carries the reason the cashier picked to the acquirer."""
+from __future__ import annotations
+
+import pytest
+
+from tests.core.test_email_receipts import Inbox, free_port
+from tests.ui.helpers import sell
+from tests.ui.test_manager_flows import enter_pin, open_in_history
+
+pytestmark = pytest.mark.ui
+controller = pytest.importorskip("aiosmtpd.controller")
+
+
+@pytest.fixture
+def mail(ui):
+    from terminal.email_receipts import ReceiptMailer
+
+    inbox = Inbox()
+    ctl = controller.Controller(inbox, hostname="127.0.0.1", port=free_port())
+    ctl.start()
+    terminal = ui.app.terminal
+    settings = terminal.config.email.model_copy(update={"host": "127.0.0.1", "port": ctl.port, "starttls": False,
+                                                        "from_address": "till@shop.example"})
+    saved, terminal.mailer = terminal.mailer, ReceiptMailer(settings, state_dir=terminal.config.state_dir())
+    yield inbox
+    terminal.mailer = saved
+    ctl.stop()
+
+
+def test_customer_gets_the_slip_by_email_and_a_bad_address_is_said_plainly(ui, mail):
+    app = ui.app
+    result = sell(ui, "1250", "0000")
+    tx = result.tx
+    ui.tap(result.ids.receipt_btn)
+    ui.screen("receipt")
+    ui.settle()
+    receipt = app.screens["receipt"]
+    assert receipt.email_on
+    assert receipt.preview == app.terminal.receipt_text(tx, "en_US")     # the slip itself
+    assert receipt.ids.done_btn.text == "No receipt"
+    receipt.ids.email_input.text = "not-an-address"
+    ui.frames(2)
+    ui.tap(receipt.ids.email_btn)
+    ui.idle_until(lambda: not receipt.sending, what="address checked")
+    assert receipt.status == "Not an email address: check it with the customer." and mail.mails == []
+    receipt.ids.email_input.text = "ann@example.org"
+    ui.frames(2)
+    ui.tap(receipt.ids.email_btn)
+    ui.idle_until(lambda: receipt.emailed, what="receipt emailed")
+    assert receipt.status == "Receipt emailed." and receipt.ids.done_btn.text == "Done"
+    (rcpt, message), = mail.mails
+    assert rcpt == ["ann@example.org"] and tx.masked_code in message.get_body(("plain",)).get_content()
+    ui.tap(receipt.ids.done_btn)
+    ui.screen("sale")
+
+
+def test_email_is_hidden_when_not_set_up(ui):
+    result = sell(ui, "300", "0000")
+    ui.tap(result.ids.receipt_btn)
+    ui.screen("receipt")
+    receipt = ui.app.screens["receipt"]
+    assert not receipt.email_on and receipt.ids.email_btn.disabled
+    ui.tap(receipt.ids.done_btn)
+    ui.screen("sale")
+
+
+def test_refund_sends_the_chosen_reason_to_the_acquirer(ui):
+    app = ui.app
+    result = sell(ui, "1500", "0000")
+    tx = result.tx
+    ui.tap(result.ids.new_sale_btn)
+    ui.screen("sale")
+    ui.settle()
+    open_in_history(ui, tx.id)
+    ui.tap(app.screens["detail"].ids.refund_btn)
+    ui.screen("refund")
+    refund = app.screens["refund"]
+    assert refund.reason == "returned" and refund.valid
+    ui.tap(refund.ids.reason_other)
+    assert not refund.valid                          # "Other" needs a reason typed
+    refund.ids.other_reason.text = "Coffee  spilt by staff"
+    ui.frames(2)
+    assert refund.valid
+    ui.tap(refund.ids.continue_btn)
+    ui.screen("pin")
+    enter_pin(ui, "1234")
+    ui.screen("detail")
+    ui.settle()
+    done = app.terminal.get(tx.id)
+    (r,) = done.refunds
+    row = app.terminal.sandbox.ctx.store.one("SELECT reason FROM refunds WHERE refund_request_id = ?",
+                                              r.refund_request_id)
+    assert row["reason"] == "Coffee spilt by staff"
