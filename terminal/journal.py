@@ -272,6 +272,18 @@ class Journal:
             ).fetchall()
             return [self._row_to_tx(r) for r in rows]
 
+    def search(self, query):
+        """History search (terminal/history.py): matches newest first, and totals over every match."""
+        from .history import HistoryResult, totals_from_rows, totals_sql, where_clause
+
+        where, params = where_clause(query)
+        with self._lock:
+            rows = self._db.execute(f"SELECT t.* FROM transactions t WHERE {where} "
+                                    "ORDER BY t.created_at DESC, t.rowid DESC LIMIT ?", (*params, query.limit)).fetchall()
+            totals = totals_from_rows(self._db.execute(totals_sql(where), params).fetchall())
+            return HistoryResult(transactions=[self._row_to_tx(r) for r in rows],
+                                 matched=sum(t.count for t in totals), totals=totals)
+
     def charged_with(self, fingerprint: str, *, since: str) -> list[Transaction]:
         """Payments since `since` made with this code (by keyed fingerprint) that charged or may
         have charged the customer: approved, refunded or not final yet."""

@@ -180,6 +180,10 @@ class Terminal:
     def transactions(self, *, since: str | None = None, limit: int = 200) -> list[Transaction]:
         return self.journal.transactions(since=since, limit=limit)
 
+    def search_history(self, query):
+        """terminal.history.HistoryQuery -> HistoryResult (matches newest first, totals of all)."""
+        return self.journal.search(query)
+
     def has_pending(self) -> bool:
         return self._recovery.has_pending()
 
