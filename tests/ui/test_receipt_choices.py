@@ -92,3 +92,35 @@ def test_refund_sends_the_chosen_reason_to_the_acquirer(ui):
     row = app.terminal.sandbox.ctx.store.one("SELECT reason FROM refunds WHERE refund_request_id = ?",
                                               r.refund_request_id)
     assert row["reason"] == "Coffee spilt by staff"
+
+
+def test_history_searches_by_amount_last_digits_and_day_with_state_chips_and_totals(ui):
+    from datetime import date
+
+    app = ui.app
+    result = sell(ui, "4321", "0000")
+    tx = result.tx
+    ui.tap(result.ids.new_sale_btn)
+    ui.screen("sale")
+    ui.settle()
+    ui.tap(app.screens["sale"].ids.history_btn)
+    ui.screen("history")
+    ui.settle()
+    history = app.screens["history"]
+    today = date.today().isoformat()
+    history.ids.search.text = f"43.21 *00 {today}"
+    ui.idle_until(lambda: [t.id for t in history.transactions] == [tx.id], what="searched")
+    ui.settle()
+    assert [row["tx_id"] for row in history.ids.rv.data] == [tx.id]
+    assert "charged $43.21, refunded $0.00" in history.summary
+    ui.tap(history.ids.filter_declined)
+    ui.idle_until(lambda: history.transactions == [], what="declined only")
+    ui.settle()
+    assert history.ids.rv.data == [] and history.summary.startswith("0 of 0")
+    ui.tap(history.ids.filter_approved)
+    ui.idle_until(lambda: [t.id for t in history.transactions] == [tx.id], what="approved again")
+    history.ids.search.text = "2026-13-45"
+    ui.settle()
+    assert "not a date" in history.summary
+    ui.tap(history.ids.back_btn)
+    ui.screen("sale")
