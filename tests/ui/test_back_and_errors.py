@@ -80,6 +80,8 @@ def test_back_on_every_screen_lands_on_a_consistent_screen(ui):
     back(ui, "history")
     assert app.current == "sale"
 
+    ui.tap(app.screens["sale"].ids.staff_btn)   # the manager/technician row
+    ui.frames(1)
     ui.tap(app.screens["sale"].ids.tech_btn)          # technician PIN, Back
     ui.screen("pin")
     back(ui, "pin")

@@ -100,6 +100,8 @@ def test_history_search_by_amount_and_masked_code(ui):
 
 
 def open_batch(ui) -> None:
+    ui.tap(ui.app.screens["sale"].ids.staff_btn)   # the manager/technician row
+    ui.frames(1)
     ui.tap(ui.app.screens["sale"].ids.batch_btn)
     ui.screen("pin")
     enter_pin(ui, "1234")
@@ -159,6 +161,8 @@ def test_owner_override_while_the_manager_pin_is_locked(ui):
 
 def test_technician_area_shows_real_status(ui):
     app = ui.app
+    ui.tap(app.screens["sale"].ids.staff_btn)   # the manager/technician row
+    ui.frames(1)
     ui.tap(app.screens["sale"].ids.tech_btn)
     ui.screen("pin")
     enter_pin(ui, "4321")
@@ -209,6 +213,8 @@ def test_scanner_fault_shows_a_banner_with_the_fix_and_clears(ui):
 def test_technician_pin_lockout_is_shown(ui):
     """Last in this module: it leaves the technician PIN locked for five minutes."""
     app = ui.app
+    ui.tap(app.screens["sale"].ids.staff_btn)   # the manager/technician row
+    ui.frames(1)
     ui.tap(app.screens["sale"].ids.tech_btn)
     ui.screen("pin")
     pin = app.screens["pin"]

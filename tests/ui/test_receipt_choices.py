@@ -124,3 +124,20 @@ def test_history_searches_by_amount_last_digits_and_day_with_state_chips_and_tot
     assert "not a date" in history.summary
     ui.tap(history.ids.back_btn)
     ui.screen("sale")
+
+
+def test_main_bar_keeps_manager_and_technician_actions_apart_behind_a_pin(ui):
+    sale = ui.app.screens["sale"]
+    bar = sale.ids.history_btn.parent
+    assert sale.ids.batch_btn.parent is not bar and sale.ids.tech_btn.parent is not bar
+    assert sale.ids.batch_btn.disabled and sale.ids.tech_btn.disabled and sale.ids.staff_row.height == 0
+    ui.tap(sale.ids.staff_btn)
+    ui.frames(1)
+    assert not sale.ids.batch_btn.disabled and sale.ids.staff_row.height > 0
+    ui.tap(sale.ids.batch_btn)
+    ui.screen("pin")
+    assert ui.app.screens["pin"].role == "manager"
+    ui.tap(ui.app.screens["pin"].ids.back_btn)
+    ui.screen("sale")
+    ui.frames(1)
+    assert not sale.staff_open               # back on the till, the staff row is closed again

@@ -21,6 +21,7 @@ def percent_of(amount: Money, percent: int) -> Money:
 class SaleScreen(PosScreen):
     merchant = StringProperty("")
     currency = StringProperty("USD")
+    staff_open = BooleanProperty(False)   # the manager/technician row under the bar
     currencies = ListProperty([])
     digits = StringProperty("")
     tip_digits = StringProperty("")
@@ -134,6 +135,7 @@ class SaleScreen(PosScreen):
         self.refresh()
 
     def prepare(self, clear: bool = False, **_kw) -> None:
+        self.staff_open = False
         if clear:
             self.clear()
 
@@ -174,6 +176,7 @@ class SaleScreen(PosScreen):
 
     def open_batch(self) -> None:
         """Batch close is a manager action: the PIN, then the summary to confirm."""
+        self.staff_open = False
         terminal = self.app.terminal
 
         def action(pin: str, as_owner: bool) -> dict:
@@ -184,6 +187,7 @@ class SaleScreen(PosScreen):
                                     on_success=lambda summary: self.app.go("batch", summary=summary), back="sale")
 
     def open_technician(self) -> None:
+        self.staff_open = False
         self.app.screens["pin"].ask(role="technician", title=self.t("Technician PIN"),
                                     action=lambda pin, _owner: self.app.terminal.check_pin("technician", pin),
                                     on_success=lambda _r: self.app.go("technician"), back="sale")
