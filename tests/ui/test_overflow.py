@@ -38,6 +38,9 @@ def test_no_text_overflows_on_any_screen(ui, lang):
     type_amount(ui, "9999")
     check("sale-tip")
     sale.clear()
+    sale.staff_open = True            # the manager/technician row
+    check("sale-staff")
+    sale.staff_open = False
     for name in ("sale", "history", "open", "batch", "technician", "lock", "error"):
         app.go(name)
         check(name)
