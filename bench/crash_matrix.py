@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sandbox.embedded import EmbeddedSandbox  # noqa: E402
-from tests.crashkit import matrix, run_case, summarise  # noqa: E402
+from sandbox.embedded import EmbeddedSandbox
+from tests.crashkit import matrix, run_case, summarise
 
 
 def main() -> int:

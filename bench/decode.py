@@ -110,7 +110,7 @@ def background(rng: np.random.Generator) -> np.ndarray:
 
 def card(modules: np.ndarray, module_px: float, *, inverted: bool) -> np.ndarray:
     """The phone: a dark bezel around a bright screen that shows the code."""
-    side = int(round(modules.shape[0] * module_px))
+    side = round(modules.shape[0] * module_px)
     code = cv2.resize(modules, (side, side), interpolation=cv2.INTER_AREA)
     if inverted:  # dark-mode wallet screen: light modules on a dark background
         code = 255 - code
@@ -441,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
             zx = build_decoder("zxing")
             floor: dict[str, list[float]] = {"code": [], "none": []}
             rates, within, wc, wo, read_on = run_live(
-                chain, frames, args.hold, lambda img: zx.decode(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)), floor)
+                chain, frames, args.hold, lambda img, zx=zx: zx.decode(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)), floor)
             live_floor = floor
             rows.append(("live 1st", rates, code_rate(rates), wc, wo))
             rows.append((f"live <={args.hold}", within, code_rate(within), wc, wo))

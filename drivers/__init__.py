@@ -5,9 +5,17 @@ Drivers deliver plain data and know nothing of payments. ``import drivers`` neve
 optional hardware library; see ``drivers.scanners.build_scanner`` and
 ``drivers.printers.build_printer``.
 """
-from .errors import (DependencyMissing, DeviceConfigError, DeviceDisconnected, DeviceError,
-                     DeviceNotFound, DevicePermissionDenied, PaperOut, PrinterError,
-                     PrinterOffline)
+from .errors import (
+    DependencyMissing,
+    DeviceConfigError,
+    DeviceDisconnected,
+    DeviceError,
+    DeviceNotFound,
+    DevicePermissionDenied,
+    PaperOut,
+    PrinterError,
+    PrinterOffline,
+)
 from .masking import mask
 
 __all__ = ["DependencyMissing", "DeviceConfigError", "DeviceDisconnected", "DeviceError",

@@ -23,7 +23,7 @@ def find_cjk_font() -> str | None:
     if shutil.which("fc-match"):
         try:
             out = subprocess.run(["fc-match", "-f", "%{file}", ":lang=zh-cn"], capture_output=True,
-                                 text=True, timeout=5).stdout.strip()
+                                 text=True, timeout=5, check=False).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             out = ""
         if out and Path(out).is_file() and "dejavu" not in out.lower():

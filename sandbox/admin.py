@@ -42,7 +42,7 @@ def build_admin_router(ctx) -> APIRouter:
     def add_faults(body: dict = Body(...)):
         """Add one fault ({"kind": ...}) or several ({"faults": [...]})."""
         try:
-            for fault in body["faults"] if "faults" in body else [body]:
+            for fault in body.get("faults", [body]):
                 ctx.faults.add(Fault.from_dict(fault))
         except (TypeError, ValueError, KeyError) as exc:
             raise bad(exc)

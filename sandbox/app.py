@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -103,7 +103,7 @@ def signed_response(ctx: SandboxContext, *, path: str, client_id: str | None, bo
     raw = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     if plan.malformed_json:
         raw = raw[: max(1, len(raw) // 2)]  # truncated: not JSON, but validly signed
-    moment = datetime.now(timezone.utc) + timedelta(seconds=plan.skew_s)
+    moment = datetime.now(UTC) + timedelta(seconds=plan.skew_s)
     headers = sign_headers(key=ctx.keys.signing_key, key_version=1, path=path, client_id=client_id or "unknown",
                            body=raw, time_header="Response-Time", moment=moment)
     if plan.bad_signature:
@@ -131,7 +131,7 @@ async def _drop(ctx: SandboxContext, request: Request) -> Response:
         while loop.time() < deadline:  # until uvicorn has seen the connection go: it then sends nothing
             try:
                 message = await asyncio.wait_for(request.receive(), timeout=deadline - loop.time())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             if message.get("type") == "http.disconnect":
                 break

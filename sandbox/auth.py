@@ -6,11 +6,20 @@ after the rotation. Anything else answers KEY_NOT_FOUND.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from .protocol import DAY_MS, Refusal, now_ms
-from .signatures import (RSA256, SignatureError, SignatureField, header_value, read_public_pem, read_signature_field,
-                         read_time, rsa256_valid, signed_content)
+from .signatures import (
+    RSA256,
+    SignatureError,
+    SignatureField,
+    header_value,
+    read_public_pem,
+    read_signature_field,
+    read_time,
+    rsa256_valid,
+    signed_content,
+)
 from .store import Store
 
 MAX_CLOCK_DRIFT_S = 300
@@ -29,7 +38,7 @@ def check_request_time(headers, *, skew_s: float) -> None:
         sent = read_time(header_value(headers, "Request-Time"))
     except SignatureError as exc:
         raise Refusal("INVALID_REQUEST_TIME", f"Request-Time: {exc}") from None
-    now = datetime.now(timezone.utc) + timedelta(seconds=skew_s)
+    now = datetime.now(UTC) + timedelta(seconds=skew_s)
     if abs((now - sent).total_seconds()) > MAX_CLOCK_DRIFT_S:
         raise Refusal("INVALID_REQUEST_TIME")
 

@@ -42,8 +42,8 @@ class SandboxContext:
         self.connections = ConnectionRegistry()
         self.late = LateDeliveries()
         self.acquirer = Acquirer(store=self.store, keys=self.keys, settings=settings)
-        from .terminals import install as install_terminals  # register, rotateKey, batchClose
         from .refunds import install as install_refunds
+        from .terminals import install as install_terminals  # register, rotateKey, batchClose
 
         install_refunds(self)
         install_terminals(self)

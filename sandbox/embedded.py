@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Self
 
 from . import clients
 from .context import SandboxContext, Settings
@@ -31,7 +32,7 @@ class EmbeddedSandbox:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> "EmbeddedSandbox":
+    def start(self) -> EmbeddedSandbox:
         if self._thread is not None:
             return self
         ready = threading.Event()
@@ -60,7 +61,7 @@ class EmbeddedSandbox:
         self._server = self._thread = self._socket = None
         self.ctx.store.close()
 
-    def __enter__(self) -> "EmbeddedSandbox":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

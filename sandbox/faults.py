@@ -57,7 +57,7 @@ class Fault:
         self.seconds = float(self.seconds)
 
     @classmethod
-    def from_dict(cls, data: "dict | Fault") -> "Fault":
+    def from_dict(cls, data: dict | Fault) -> Fault:
         if isinstance(data, Fault):
             return data
         allowed = {"kind", "path", "count", "seconds", "status", "phase"}

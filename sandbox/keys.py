@@ -49,7 +49,7 @@ class SandboxKeys:
             envelope = jwe.JWE()
             envelope.deserialize(token)
             header = json.loads(envelope.objects.get("protected") or "{}")
-        except Exception:
+        except Exception:  # noqa: BLE001 - boundary: any failure is reported, not raised
             raise CredentialError("paymentMethodId: JWE header is not readable") from None
         if header.get("alg") != JWE_ALG or header.get("enc") != JWE_ENC:
             raise CredentialError(f"paymentMethodId: JWE must use alg {JWE_ALG} and enc {JWE_ENC}")
@@ -59,7 +59,7 @@ class SandboxKeys:
             envelope = jwe.JWE()
             envelope.deserialize(token, key=self._jwk)
             return envelope.payload.decode("ascii")
-        except Exception:
+        except Exception:  # noqa: BLE001 - boundary: any failure is reported, not raised
             raise CredentialError("paymentMethodId: JWE does not decrypt with the acquirer key") from None
 
     @property

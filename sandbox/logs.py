@@ -11,7 +11,7 @@ from .wallets import mask  # first 6 + stars + last 2
 
 logger = logging.getLogger("sandbox")
 
-__all__ = ["log_event", "mask", "JsonLineFormatter"]
+__all__ = ["JsonLineFormatter", "log_event", "mask"]
 
 
 def log_event(event: str, level: int = logging.INFO, **fields) -> None:

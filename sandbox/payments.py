@@ -15,8 +15,19 @@ from . import behaviour
 from .auth import Client
 from .keys import CredentialError, SandboxKeys
 from .logs import log_event, mask
-from .protocol import (DAY_MS, Refusal, illegal, money_api, now_ms, req_id, req_money, req_obj, req_str,
-                       result, timestamp)
+from .protocol import (
+    DAY_MS,
+    Refusal,
+    illegal,
+    money_api,
+    now_ms,
+    req_id,
+    req_money,
+    req_obj,
+    req_str,
+    result,
+    timestamp,
+)
 from .signatures import SignatureError, read_time
 from .store import Store
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .amounts import Amount, amount_from_api
 from .signatures import time_text
@@ -45,7 +45,7 @@ def now_ms() -> int:
 
 
 def timestamp(ms: int) -> str:
-    return time_text(datetime.fromtimestamp(ms / 1000, tz=timezone.utc))
+    return time_text(datetime.fromtimestamp(ms / 1000, tz=UTC))
 
 
 def result(code: str, message: str | None = None) -> dict:

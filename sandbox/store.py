@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -64,7 +65,7 @@ class Store:
             self._conn.close()
 
     @contextmanager
-    def tx(self) -> Iterator["Store"]:
+    def tx(self) -> Iterator[Store]:
         """One serialised, durable transaction; nested calls join the outer one."""
         with self._lock:
             if self._conn.in_transaction:

@@ -33,7 +33,7 @@ def ensure_tls(state_dir: Path) -> TlsFiles:
     files = TlsFiles(state_dir / "ca.pem", state_dir / "server.pem", state_dir / "server-key.pem")
     if all(p.exists() for p in (files.ca_cert, files.server_cert, files.server_key)):
         return files
-    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=5)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
     ca_key = new_rsa_key()
     ca_cert = _ca_certificate(ca_key, now)
     server_key = new_rsa_key()

@@ -79,7 +79,7 @@ def main() -> int:
         def shot(name: str) -> None:
             nonlocal shots
             ui.settle()
-            ui.screenshot(out / f"{lang}-{name}.png")
+            ui.screenshot(out / f"{lang}-{name}.png")  # noqa: B023 - called only inside this iteration
             shots += 1
 
         s = app.screens["sale"]

@@ -22,7 +22,7 @@ def check(ok: bool, what: str) -> None:
 
 def cli(*args: str, env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([str(VENV_BIN / "pos-terminal"), *args], capture_output=True, text=True,
-                          env=env, timeout=timeout)
+                          env=env, timeout=timeout, check=False)
 
 
 def main() -> int:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -157,10 +158,9 @@ class AcquirerClient:
         must_echo = path_needs_echo(wire_path)
         for key, expected in (echo or {}).items():
             got = body.get(key)
-            if got is not None or (must_echo and key.endswith("RequestId")):
-                if got != expected:
-                    return AcquirerResult("U", ECHO_MISMATCH, f"response {key} does not match the request",
-                                          body=body, transport_error=ECHO_MISMATCH)
+            if (got is not None or (must_echo and key.endswith("RequestId"))) and got != expected:
+                return AcquirerResult("U", ECHO_MISMATCH, f"response {key} does not match the request",
+                                      body=body, transport_error=ECHO_MISMATCH)
         return AcquirerResult(status, code, message, body=body, verified=True)
 
     def _done(self, path: str, result: AcquirerResult) -> AcquirerResult:

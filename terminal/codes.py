@@ -99,7 +99,7 @@ def recognise(digits: str) -> Wallet:
 class PaymentCode:
     """A recognised wallet code. The digits never appear in repr, str, logs or pickles."""
 
-    __slots__ = ("_digits", "wallet", "masked", "length")
+    __slots__ = ("_digits", "length", "masked", "wallet")
 
     def __init__(self, digits: str, wallet: Wallet):
         self._digits = digits

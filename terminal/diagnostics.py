@@ -318,7 +318,7 @@ def check_scanner(config) -> Check:
         if kind == "virtual":
             return Check("scanner", PASS, "virtual scanner (codes typed or injected)")
         status, detail = _probe_scanner(config)
-    except Exception as exc:   # DeviceError, DependencyMissing: their messages say what to do
+    except Exception as exc:   # DeviceError, DependencyMissing: their messages say what to do  # noqa: BLE001
         return Check("scanner", FAIL, str(exc), f"check the {kind} scanner's cable and scanner.* settings "
                                                 "(`pos-terminal scan-test`)")
     fix = "" if status == PASS else "check the cable and scanner.port/baudrate (`pos-terminal scan-test`)"
@@ -330,7 +330,7 @@ def check_camera(config) -> Check:
         return Check("camera", SKIP, "no camera configured (scanner.kind is not camera)")
     try:
         status, detail = _probe_scanner(config)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - boundary: any failure is reported, not raised
         return Check("camera", FAIL, str(exc), "check the camera cable/ribbon and scanner.camera")
     return Check("camera", status, detail, "" if status == PASS else "check the camera and scanner.camera "
                                                                       "(`pos-terminal scan-test --camera N`)")

@@ -7,9 +7,9 @@ same way everywhere.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey

@@ -14,10 +14,9 @@ import threading
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from .errors import FaultError, InputError
-from .storage_faults import storage_fault
 from .journal_schema import migrate
 from .records import (
     REFUND_PENDING,
@@ -28,6 +27,7 @@ from .records import (
     now_iso,
 )
 from .states import CAPTURED, FINAL, TransitionRefused, TxState, check_transition
+from .storage_faults import storage_fault
 
 log = logging.getLogger("terminal.journal")
 
@@ -442,7 +442,7 @@ class _Txn:
         self.events: list[dict] = []
         self.durable = durable
 
-    def __enter__(self) -> _Txn:
+    def __enter__(self) -> Self:
         self.journal._lock.acquire()
         try:
             if not self.durable:  # set outside the transaction (SQLite ignores it inside)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,11 +30,11 @@ def one_line(text: str, limit: int = MAX_LINE) -> str:
 class ResponseClock:
     """A `requests` response hook remembering the acquirer's last Response-Time vs our clock."""
 
-    def __init__(self, *, now=lambda: datetime.now(timezone.utc)):
+    def __init__(self, *, now=lambda: datetime.now(UTC)):
         self._now = now
         self.skew_s: float | None = None   # acquirer time minus device time
 
-    def attach(self, session: requests.Session) -> "ResponseClock":
+    def attach(self, session: requests.Session) -> ResponseClock:
         session.hooks.setdefault("response", []).append(self._hook)
         return self
 
@@ -70,9 +70,9 @@ def peer_certificate_subject(base_url: str, timeout_s: float = 3.0) -> tuple[str
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     try:
-        with socket.create_connection((host, port), timeout=timeout_s) as raw:
-            with context.wrap_socket(raw, server_hostname=host) as tls:
-                der = tls.getpeercert(binary_form=True)
+        with socket.create_connection((host, port), timeout=timeout_s) as raw, \
+                context.wrap_socket(raw, server_hostname=host) as tls:
+            der = tls.getpeercert(binary_form=True)
     except (OSError, ssl.SSLError):
         return None
     if not der:
@@ -82,7 +82,7 @@ def peer_certificate_subject(base_url: str, timeout_s: float = 3.0) -> tuple[str
 
         cert = x509.load_der_x509_certificate(der)
         return one_line(cert.subject.rfc4514_string(), 120), one_line(cert.issuer.rfc4514_string(), 120)
-    except Exception:  # an unparseable certificate is itself worth reporting, but not fatal here
+    except Exception:  # an unparseable certificate is itself worth reporting, but not fatal here  # noqa: BLE001
         return None
 
 

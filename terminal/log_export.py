@@ -53,9 +53,9 @@ def export_logs(config_path: str | None, *, output: Path | None = None, network:
                 cwd: Path | None = None) -> tuple[Path, list[str]]:
     """Write the bundle; returns its path and the member names."""
     from .config import load_config
-    from .locations import default_config_path
     from .diagnostics import format_report, run_diagnostics
     from .errors import TerminalError
+    from .locations import default_config_path
 
     if not config_path:
         try:

@@ -37,15 +37,15 @@ class Money:
             raise TypeError("Money.minor must be an int of minor units")
         minor_units(self.currency)
 
-    def __add__(self, other: "Money") -> "Money":
+    def __add__(self, other: Money) -> Money:
         self._same(other)
         return Money(self.currency, self.minor + other.minor)
 
-    def __sub__(self, other: "Money") -> "Money":
+    def __sub__(self, other: Money) -> Money:
         self._same(other)
         return Money(self.currency, self.minor - other.minor)
 
-    def _same(self, other: "Money") -> None:
+    def _same(self, other: Money) -> None:
         if other.currency != self.currency:
             raise ValueError(f"cannot mix {self.currency} and {other.currency}")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from . import acquirer as api
 from .codes import PaymentCode, PaymentCodeError
@@ -104,7 +104,7 @@ class PaymentService:
 
     def _pay_body(self, tx: Transaction, request: SaleRequest, code: PaymentCode) -> dict:
         m = self.config.merchant
-        expiry = datetime.now(timezone.utc) + timedelta(seconds=self.config.acquirer.payment_expiry_s)
+        expiry = datetime.now(UTC) + timedelta(seconds=self.config.acquirer.payment_expiry_s)
         amount = tx.amount.to_api()
         return {
             "paymentRequestId": tx.payment_request_id,

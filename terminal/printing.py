@@ -23,7 +23,7 @@ def printer_from_config(config: Config) -> tuple[Printer, str]:
                "query_status": p.query_status}
     try:
         return build_printer(kind=p.kind, **options), ""
-    except Exception as exc:  # DeviceError and friends: the terminal still sells
+    except Exception as exc:  # DeviceError and friends: the terminal still sells  # noqa: BLE001
         log.warning("printer unavailable", extra={"reason": str(exc)})
         return NullPrinter(), str(exc)
 

@@ -54,7 +54,7 @@ class ReceiptBuilder:
 
     def _when(self, iso: str, locale: str) -> str:
         try:
-            when = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+            when = datetime.fromisoformat(iso)
         except ValueError:
             return iso
         return format_datetime(when.astimezone(), "short", locale=BABEL_LOCALE[locale])

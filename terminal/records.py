@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .money import Money
@@ -16,12 +16,12 @@ REFUND_PENDING, REFUND_SUCCESS, REFUND_FAIL = "PENDING", "SUCCESS", "FAIL"
 
 def iso_utc(when: datetime) -> str:
     """The journal's timestamp form (UTC, milliseconds, Z): comparable as text."""
-    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def now_iso(offset_s: float = 0) -> str:
     """Now (or now + offset_s) in the journal's timestamp form."""
-    return iso_utc(datetime.now(timezone.utc) + timedelta(seconds=offset_s))
+    return iso_utc(datetime.now(UTC) + timedelta(seconds=offset_s))
 
 
 def new_id(prefix: str) -> str:

@@ -15,8 +15,8 @@ Codes (the same on every front end; CLI exit 2, control API 400):
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .codes import check_reference
 from .errors import InputError
@@ -47,7 +47,7 @@ class SaleRules:
         self._max_amount = max_amount
 
     @classmethod
-    def from_config(cls, section) -> "SaleRules":
+    def from_config(cls, section) -> SaleRules:
         """From the configuration's [terminal] table (currencies, max_amount)."""
         return cls(currencies=section.currencies, max_amount=section.max_amount)
 

@@ -349,9 +349,9 @@ class Terminal:
     def start_background_resolution(self, interval_s: float | None = None) -> None:
         """For long-running processes (app, control server): a queued cancel or an unconfirmed
         refund keeps being retried between sales, not only when the next sale starts."""
-        if self._recovery.start_background(interval_s or self.config.acquirer.inquiry_interval_s):
-            if self.rotation is not None:
-                self.rotation.start()    # an unfinished key rotation is resumed at start
+        if (self._recovery.start_background(interval_s or self.config.acquirer.inquiry_interval_s)
+                and self.rotation is not None):
+            self.rotation.start()    # an unfinished key rotation is resumed at start
 
     def refuse_if_unreachable(self) -> None:
         """A sale is refused before anything is journalled or sent when the acquirer is known

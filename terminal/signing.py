@@ -15,7 +15,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote, unquote
 
 from cryptography.exceptions import InvalidSignature
@@ -36,8 +36,8 @@ def content_string(path: str, client_id: str, timestamp: str, body: bytes) -> by
 
 def utc_timestamp(now: datetime | None = None) -> str:
     """ISO 8601, UTC, millisecond precision: 2026-11-24T18:21:25.123Z."""
-    now = now or datetime.now(timezone.utc)
-    return now.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    now = now or datetime.now(UTC)
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
 def parse_timestamp(text: str) -> datetime:
@@ -49,7 +49,7 @@ def parse_timestamp(text: str) -> datetime:
     """
     text = (text or "").strip()
     if _EPOCH_MS.fullmatch(text):
-        return datetime.fromtimestamp(int(text) / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(int(text) / 1000, tz=UTC)
     match = _ISO_TIME.fullmatch(text)
     if not match:
         raise ValueError(f"timestamp {text!r} is not ISO 8601 with a zone (Z or an offset) "
@@ -67,7 +67,7 @@ def parse_timestamp(text: str) -> datetime:
                          tzinfo=timezone(offset))
     except ValueError as exc:
         raise ValueError(f"timestamp {text!r}: {exc}") from None
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class SignatureHeader:
         return f"algorithm={self.algorithm},keyVersion={self.key_version},signature={quote(b64, safe='')}"
 
     @classmethod
-    def parse(cls, header: str | None) -> "SignatureHeader":
+    def parse(cls, header: str | None) -> SignatureHeader:
         """`algorithm=..,keyVersion=..,signature=..`: fields in any order, names in any case,
         optional spaces around commas; unknown fields are ignored, a repeated field is not."""
         fields: dict[str, str] = {}

@@ -23,7 +23,7 @@ import os
 import socket
 import threading
 import time
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 log = logging.getLogger("terminal.watchdog")
 DEFAULT_INTERVAL_S = 10.0
@@ -59,7 +59,7 @@ class Watchdog:
         self.last_healthy: bool | None = None
 
     @classmethod
-    def from_environment(cls) -> "Watchdog":
+    def from_environment(cls) -> Watchdog:
         return cls()
 
     @property
@@ -169,7 +169,7 @@ def terminal_healthy(terminal) -> bool:
     every heartbeat registered on `terminal.liveness` (UI loop, payment worker) is fresh."""
     try:
         terminal.journal.events_since(2**62, limit=1)   # a real query under the journal's lock
-    except Exception:
+    except Exception:  # noqa: BLE001 - boundary: any failure is reported, not raised
         log.warning("watchdog: the journal does not answer")
         return False
     liveness = getattr(terminal, "liveness", None)

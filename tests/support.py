@@ -84,7 +84,7 @@ def run_cli(config: Path | None, *args: str, env: dict | None = None, timeout: f
     if config is not None:
         cmd += ["--config", str(config)]
     return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout,
-                          env=cli_env(env), input=input)
+                          env=cli_env(env), input=input, check=False)
 
 
 def cli_json(config: Path, *args: str, **kw) -> tuple[int, dict]:

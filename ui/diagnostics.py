@@ -29,7 +29,7 @@ def gather(terminal, scanner) -> list[Row]:
     def check(section: str, label: str, fn) -> None:
         try:
             value, ok = fn()
-        except Exception as exc:  # a failing probe is a finding, not a crash
+        except Exception as exc:  # a failing probe is a finding, not a crash  # noqa: BLE001
             value, ok = getattr(exc, "message", str(exc)), False
         rows.append(Row(section, label, value, ok))
 
@@ -59,9 +59,15 @@ def gather(terminal, scanner) -> list[Row]:
         return f"{p.kind} {p.status}" + (f" · {p.message}" if p.message else ""), p.ok
     check("Devices", "Printer", printer_health)
 
-    check("Journal", "Integrity", lambda: (lambda r: (r, r == "ok"))(terminal.journal_integrity()))
-    check("Journal", "Unresolved payments", lambda: (lambda n: (str(n), n == 0))(terminal.pending_summary().payments))
-    check("Journal", "Unconfirmed refunds", lambda: (lambda n: (str(n), n == 0))(terminal.pending_refund_count()))
+    def integrity():
+        result = terminal.journal_integrity()
+        return result, result == "ok"
+    check("Journal", "Integrity", integrity)
+
+    def count_check(count: int) -> tuple[str, bool]:
+        return str(count), count == 0
+    check("Journal", "Unresolved payments", lambda: count_check(terminal.pending_summary().payments))
+    check("Journal", "Unconfirmed refunds", lambda: count_check(terminal.pending_refund_count()))
 
     faults = list(terminal.faults)
     if faults:

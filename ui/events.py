@@ -7,8 +7,9 @@ checkout's own lock while it is consistent) and hands it to the Kivy thread with
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from kivy.clock import Clock
 

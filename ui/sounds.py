@@ -50,6 +50,6 @@ def play(kind: str) -> None:
                 raise RuntimeError("no audio provider")
             _cache[kind] = sound
         sound.play()
-    except Exception as exc:  # sound is a nicety: never let it disturb a sale
+    except Exception as exc:  # sound is a nicety: never let it disturb a sale  # noqa: BLE001
         _failed = True
         log.info("result sounds off: %s", exc)

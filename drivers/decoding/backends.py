@@ -37,7 +37,7 @@ class Decoder(abc.ABC):
 def _importable(module: str) -> bool:
     try:
         importlib.import_module(module)
-    except Exception:  # ImportError, or OSError when a shared library is missing
+    except Exception:  # ImportError, or OSError when a shared library is missing  # noqa: BLE001
         return False
     return True
 
@@ -128,7 +128,7 @@ class OpenCVDecoder(Decoder):
     def decode(self, gray: Any) -> str | None:
         try:
             text, _points, _straight = self._detector.detectAndDecode(gray)
-        except Exception:  # cv2.error on degenerate detections; treat as "nothing read"
+        except Exception:  # cv2.error on degenerate detections; treat as "nothing read"  # noqa: BLE001
             return None
         return text or None
 

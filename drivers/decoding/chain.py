@@ -188,7 +188,6 @@ class DecoderChain:
 
     def _none(self) -> None:
         self.last_stage = None
-        return None
 
     def _read(self, gray: Any, **kwargs: Any) -> str | None:
         for r in self._zx.read_barcodes(gray, formats=self._qr, **kwargs):

@@ -13,8 +13,7 @@ from typing import Any
 
 from ..errors import DependencyMissing, DeviceConfigError
 from .base import NullPrinter, Printer, PrinterStatus, PrintResult, advice
-from .document import (Columns, CopyMarker, Cut, Feed, QRBlock, ReceiptDocument, Separator,
-                       TextLine)
+from .document import Columns, CopyMarker, Cut, Feed, QRBlock, ReceiptDocument, Separator, TextLine
 from .escpos_render import CJK_MODES, render_escpos
 from .text_render import render_text
 from .virtual_printer import VirtualPrinter
@@ -40,7 +39,7 @@ _BY_KIND = {
 def _usable(module: str) -> bool:
     try:
         importlib.import_module(module)
-    except Exception:
+    except Exception:  # noqa: BLE001 - boundary: any failure is reported, not raised
         return False
     return True
 
@@ -62,7 +61,7 @@ def build_printer(kind: str = "none", **options: Any) -> Printer:
                                 f"{', '.join(KINDS)}", device="printer")
     unknown = set(options) - _BY_KIND[kind] - _COMMON - _SHARED_CONFIG
     if unknown:
-        raise DeviceConfigError(f"printer.{sorted(unknown)[0]}: not an option of a {kind} "
+        raise DeviceConfigError(f"printer.{min(unknown)}: not an option of a {kind} "
                                 "printer", device="printer")
     width = int(options.get("width", 32))
     cjk = options.get("cjk", "auto")
@@ -170,7 +169,23 @@ def _host_port(options: dict[str, Any], path: str) -> tuple[str, int]:
                                 device="printer") from None
 
 
-__all__ = ["Columns", "CopyMarker", "Cut", "Feed", "KINDS", "NullPrinter", "Printer",
-           "PrinterStatus", "PrintResult", "QRBlock", "ReceiptDocument", "Separator",
-           "TextLine", "VirtualPrinter", "advice", "build_printer", "render_escpos",
-           "render_text"]
+__all__ = [
+    "KINDS",
+    "Columns",
+    "CopyMarker",
+    "Cut",
+    "Feed",
+    "NullPrinter",
+    "PrintResult",
+    "Printer",
+    "PrinterStatus",
+    "QRBlock",
+    "ReceiptDocument",
+    "Separator",
+    "TextLine",
+    "VirtualPrinter",
+    "advice",
+    "build_printer",
+    "render_escpos",
+    "render_text",
+]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 Align = Literal["left", "center", "right"]
 Size = Literal["normal", "tall", "wide", "double"]
@@ -62,7 +62,7 @@ class Cut:
     partial: bool = False
 
 
-Block = Union[TextLine, Columns, Separator, QRBlock, CopyMarker, Feed, Cut]
+Block = TextLine | Columns | Separator | QRBlock | CopyMarker | Feed | Cut
 
 
 @dataclass
@@ -73,33 +73,33 @@ class ReceiptDocument:
     width: int = 32
 
     def text(self, text: str, *, align: Align = "left", bold: bool = False,
-             size: Size = "normal") -> "ReceiptDocument":
+             size: Size = "normal") -> ReceiptDocument:
         self.blocks.append(TextLine(text, align, bold, size))
         return self
 
-    def columns(self, label: str, value: str, *, bold: bool = False) -> "ReceiptDocument":
+    def columns(self, label: str, value: str, *, bold: bool = False) -> ReceiptDocument:
         self.blocks.append(Columns(label, value, bold))
         return self
 
-    def separator(self, char: str = "-") -> "ReceiptDocument":
+    def separator(self, char: str = "-") -> ReceiptDocument:
         self.blocks.append(Separator(char))
         return self
 
-    def qr(self, data: str, *, size: int = 6, caption: str = "") -> "ReceiptDocument":
+    def qr(self, data: str, *, size: int = 6, caption: str = "") -> ReceiptDocument:
         if not 1 <= size <= 16:
             raise ValueError("QR module size must be 1..16 dots")
         self.blocks.append(QRBlock(data, size, caption))
         return self
 
-    def copy_marker(self, text: str = "COPY") -> "ReceiptDocument":
+    def copy_marker(self, text: str = "COPY") -> ReceiptDocument:
         self.blocks.append(CopyMarker(text))
         return self
 
-    def feed(self, lines: int = 1) -> "ReceiptDocument":
+    def feed(self, lines: int = 1) -> ReceiptDocument:
         self.blocks.append(Feed(lines))
         return self
 
-    def cut(self, *, partial: bool = False) -> "ReceiptDocument":
+    def cut(self, *, partial: bool = False) -> ReceiptDocument:
         self.blocks.append(Cut(partial))
         return self
 

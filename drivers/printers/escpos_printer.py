@@ -49,7 +49,7 @@ class EscposPrinter(Printer):
             flush = getattr(dev, "flush", None)
             if callable(flush):
                 flush()
-        except Exception as exc:  # any transport failure: report, never raise to the sale
+        except Exception as exc:  # any transport failure: report, never raise to the sale  # noqa: BLE001
             log.warning("%s printer at %s failed: %s", self.kind, self.where,
                         type(exc).__name__)
             self._reset()
@@ -59,7 +59,7 @@ class EscposPrinter(Printer):
     def status(self) -> PrinterStatus:
         try:
             return self._query(self._device(), always=True)
-        except Exception:
+        except Exception:  # noqa: BLE001 - boundary: any failure is reported, not raised
             self._reset()
             return PrinterStatus.OFFLINE
 
@@ -89,14 +89,19 @@ class EscposPrinter(Printer):
         if dev is not None:
             try:
                 dev.close()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110 - best-effort cleanup: the device may already be gone
                 pass
 
     def _query(self, dev: Any, *, always: bool = False) -> PrinterStatus:
         if not (self.query_status or always) or self._answers_status is False:
             return PrinterStatus.UNKNOWN
-        from escpos.constants import (RT_MASK_LOWPAPER, RT_MASK_NOPAPER, RT_MASK_ONLINE,
-                                      RT_STATUS_ONLINE, RT_STATUS_PAPER)
+        from escpos.constants import (
+            RT_MASK_LOWPAPER,
+            RT_MASK_NOPAPER,
+            RT_MASK_ONLINE,
+            RT_STATUS_ONLINE,
+            RT_STATUS_PAPER,
+        )
 
         try:
             online = dev.query_status(RT_STATUS_ONLINE)

@@ -24,8 +24,19 @@ from __future__ import annotations
 
 import unicodedata
 
-from .document import (Columns, CopyMarker, Cut, Feed, QRBlock, ReceiptDocument, Separator,
-                       TextLine, column_lines, display_width, wrap)
+from .document import (
+    Columns,
+    CopyMarker,
+    Cut,
+    Feed,
+    QRBlock,
+    ReceiptDocument,
+    Separator,
+    TextLine,
+    column_lines,
+    display_width,
+    wrap,
+)
 
 FS_KANJI_ON, FS_KANJI_OFF = b"\x1c&", b"\x1c."
 ESC, GS = b"\x1b", b"\x1d"

@@ -2,8 +2,19 @@
 what was printed). Bold and sizes cannot be shown; layout and content are identical."""
 from __future__ import annotations
 
-from .document import (Columns, CopyMarker, Cut, Feed, QRBlock, ReceiptDocument, Separator,
-                       TextLine, align_line, column_lines, wrap)
+from .document import (
+    Columns,
+    CopyMarker,
+    Cut,
+    Feed,
+    QRBlock,
+    ReceiptDocument,
+    Separator,
+    TextLine,
+    align_line,
+    column_lines,
+    wrap,
+)
 
 
 def render_text(doc: ReceiptDocument, *, width: int | None = None) -> str:

@@ -50,7 +50,7 @@ def build_scanner(kind: str = "virtual", **options: Any) -> Scanner:
     allowed = _BY_KIND[kind] | _COMMON
     unknown = set(options) - allowed - _SHARED_CONFIG
     if unknown:
-        raise DeviceConfigError(f"scanner.{sorted(unknown)[0]}: not an option of a {kind} "
+        raise DeviceConfigError(f"scanner.{min(unknown)}: not an option of a {kind} "
                                 "scanner", device="scanner")
     opts = {k: v for k, v in options.items() if k in allowed}
     if "suffix" in opts:
@@ -107,5 +107,14 @@ def _build_keyboard(opts: dict[str, Any]) -> Scanner:
     return KeyboardWedgeScanner(fallback=fallback, **opts)
 
 
-__all__ = ["Debouncer", "KINDS", "OnScan", "OnState", "Scanner", "ScannerHealth",
-           "ScannerState", "VirtualScanner", "build_scanner"]
+__all__ = [
+    "KINDS",
+    "Debouncer",
+    "OnScan",
+    "OnState",
+    "Scanner",
+    "ScannerHealth",
+    "ScannerState",
+    "VirtualScanner",
+    "build_scanner",
+]

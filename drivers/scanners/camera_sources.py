@@ -92,7 +92,7 @@ class OpenCVSource(FrameSource):
 def picamera2_usable() -> bool:
     try:
         importlib.import_module("picamera2")
-    except Exception:  # ImportError, or libcamera bindings missing
+    except Exception:  # ImportError, or libcamera bindings missing  # noqa: BLE001
         return False
     return True
 

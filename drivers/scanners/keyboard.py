@@ -9,6 +9,7 @@ headlessly on Linux.
 """
 from __future__ import annotations
 
+import itertools
 import queue
 import time
 from dataclasses import dataclass
@@ -70,7 +71,7 @@ class WedgeDecoder:
         if not text:
             return []
         fast = len(times) >= 2 and all(b - a <= self.max_interkey_s
-                                       for a, b in zip(times, times[1:]))
+                                       for a, b in itertools.pairwise(times))
         ends_right = (self.terminator is None) == idle
         if fast and ends_right and len(text) >= self.min_length:
             result = clean_text(text.encode("utf-8"), self.max_length)

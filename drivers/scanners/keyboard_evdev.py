@@ -62,7 +62,7 @@ class KeyTranslator:
 def is_usable() -> bool:
     try:
         importlib.import_module("evdev")
-    except Exception:
+    except Exception:  # noqa: BLE001 - boundary: any failure is reported, not raised
         return False
     return True
 

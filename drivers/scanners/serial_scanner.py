@@ -29,7 +29,7 @@ class SerialScanner(Scanner):
         super().__init__(debounce_s=debounce_s, clock=clock)
         self.port = port
         self.baudrate = int(baudrate)
-        self._framer_args = dict(suffix=suffix, max_length=max_length, gap_s=gap_s)
+        self._framer_args = {"suffix": suffix, "max_length": max_length, "gap_s": gap_s}
         Framer(**self._framer_args)  # validate the suffix now, at configuration time
         # Read in short slices whatever the inter-character timeout, so stop() and a
         # suffix-NONE code's end are noticed promptly.
@@ -80,7 +80,7 @@ class SerialScanner(Scanner):
                 self._serial = None
                 try:
                     ser.close()
-                except Exception:
+                except Exception:  # noqa: BLE001, S110 - best-effort cleanup: the device may already be gone
                     pass
         self._set_state(ScannerState.STOPPED)
 
@@ -130,5 +130,5 @@ class SerialScanner(Scanner):
         if ser is not None:
             try:
                 ser.cancel_read()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110 - best-effort cleanup: the device may already be gone
                 pass

@@ -17,6 +17,7 @@ import os
 import sys
 import time
 import tty
+from typing import Self
 
 _SUFFIX_BYTES = {"CR": b"\r", "LF": b"\n", "CRLF": b"\r\n", "TAB": b"\t", "NONE": b""}
 
@@ -101,7 +102,7 @@ class VirtualSerialDevice:
     def close(self) -> None:
         self.unplug()
 
-    def __enter__(self) -> "VirtualSerialDevice":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -31,7 +31,7 @@ def _scanner(config):
         options["input"] = "auto"
     try:
         return build_scanner(kind=s.kind, **options), ""
-    except Exception as exc:  # the till still opens; the banner says what to fix
+    except Exception as exc:  # the till still opens; the banner says what to fix  # noqa: BLE001
         return None, str(exc)
 
 

@@ -9,4 +9,4 @@ from .app import create_app
 from .server import ControlServer, check_bind, serve
 from .wiring import build_control
 
-__all__ = ["create_app", "build_control", "ControlServer", "check_bind", "serve"]
+__all__ = ["ControlServer", "build_control", "check_bind", "create_app", "serve"]

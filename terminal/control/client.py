@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Self
 
 import requests
 
@@ -275,7 +276,7 @@ class TerminalClient:
     def close(self) -> None:
         self._http.close()
 
-    def __enter__(self) -> "TerminalClient":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import re
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
 
 from starlette.concurrency import run_in_threadpool
 
@@ -97,7 +97,7 @@ class EventStream:
             while True:
                 try:
                     event = await asyncio.wait_for(self._queue.get(), timeout=self.heartbeat_s)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     yield ": keepalive\n\n"
                     continue
                 if event["seq"] <= last:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Self
 
 from ..config import CONFIG_DIR, STATE_DIR_ENV, load_config
 from .server import ControlServer
@@ -23,7 +24,7 @@ class LocalTerminal:
         self.url = self.token = ""
         self.terminal = self.control = self.server = None
 
-    def start(self) -> "LocalTerminal":
+    def start(self) -> LocalTerminal:
         from ..wiring import build_terminal
 
         # This terminal's state directory whatever the environment says (the variable wins
@@ -58,7 +59,7 @@ class LocalTerminal:
             self.terminal.close()
         self.server = self.control = self.terminal = None
 
-    def __enter__(self) -> "LocalTerminal":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -90,4 +90,4 @@ def code_for():
     return _code_for
 
 
-__all__ = ["pytest_addoption", "terminal_endpoint", "terminal", "code_for"]
+__all__ = ["code_for", "pytest_addoption", "terminal", "terminal_endpoint"]

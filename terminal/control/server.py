@@ -13,8 +13,9 @@ import logging
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import Self
 
 import uvicorn
 
@@ -117,7 +118,7 @@ class ControlServer:
         finally:
             self._socket.close()
 
-    def start(self) -> "ControlServer":
+    def start(self) -> ControlServer:
         self._thread = threading.Thread(target=self.run, name=f"control-api-{self.port}", daemon=True)
         self._thread.start()
         waited = 0.0
@@ -134,7 +135,7 @@ class ControlServer:
             self._thread.join(timeout=10)
         self._thread = None
 
-    def __enter__(self) -> "ControlServer":
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from fastapi import FastAPI
 
@@ -35,7 +35,7 @@ class EventLog:
 
     def __init__(self, path: Path | None = None):
         self._lock = threading.Lock()
-        self._file = open(path, "a", encoding="utf-8") if path else None
+        self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115 - held for the writer's life, closed in close()
 
     def __call__(self, event: dict) -> None:
         record = {"seq": event["seq"], "txId": event["txId"], "kind": event["kind"], "from": event["from"],
@@ -68,7 +68,7 @@ class ScannerFeed:
             from drivers.scanners import build_scanner
 
             self.scanner = build_scanner(kind=s.kind, **s.driver_options())
-        except Exception as exc:   # DeviceError & co: the API still serves status and the journal
+        except Exception as exc:   # DeviceError & co: the API still serves status and the journal  # noqa: BLE001
             self.problem = str(exc)
             log.warning("scanner unavailable", extra={"reason": self.problem})
 

@@ -56,7 +56,7 @@ def test_five_failures_a_minute_then_429_with_retry_after(served):
 
 
 def test_limiter_forgets_old_addresses_first():
-    clock = lambda: 0.0  # noqa: E731
+    clock = lambda: 0.0
     limiter = FailureLimiter(max_failures=2, window_s=60, max_addresses=2, clock=clock)
     for address in ("a", "a", "b", "b"):
         limiter.fail(address)

@@ -7,8 +7,9 @@ check what the terminal sent, in what order, and what it had journalled at that 
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from terminal.acquirer import AcquirerResult
 
@@ -40,7 +41,7 @@ class FakeAcquirer:
     script: dict[str, deque] = field(default_factory=lambda: defaultdict(deque))
     sent: list[Sent] = field(default_factory=list)
 
-    def answer(self, path: str, *answers: Answer) -> "FakeAcquirer":
+    def answer(self, path: str, *answers: Answer) -> FakeAcquirer:
         """Answers to give, in order, for `path`; the last one repeats."""
         self.script[path].extend(answers)
         return self

@@ -1,6 +1,7 @@
 """Cancel/refund retry backoff: capped exponential with equal jitter, isolated in one function."""
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -42,7 +43,7 @@ def test_jitter_within_half_to_full_delay(attempt, base, cap, seed):
 @given(base=st.floats(min_value=0.01, max_value=30), cap=st.floats(min_value=0.01, max_value=3600))
 def test_upper_bound_is_monotone_and_capped(base, cap):
     highs = [backoff_delay(a, base_s=base, cap_s=cap, rng=Fixed("high")) for a in range(1, 40)]
-    assert all(a <= b for a, b in zip(highs, highs[1:]))
+    assert all(a <= b for a, b in itertools.pairwise(highs))
     assert max(highs) <= cap
     assert highs[-1] == cap
 

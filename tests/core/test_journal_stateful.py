@@ -5,6 +5,7 @@ any sequence of legal and illegal moves, refunds and reopenings.
 """
 from __future__ import annotations
 
+import itertools
 import shutil
 import tempfile
 from pathlib import Path
@@ -140,7 +141,7 @@ class JournalMachine(RuleBasedStateMachine):
     def event_seqs_strictly_increase(self):
         events = self.journal.events_since(0, limit=100_000)
         seqs = [e["seq"] for e in events]
-        assert all(a < b for a, b in zip(seqs, seqs[1:]))
+        assert all(a < b for a, b in itertools.pairwise(seqs))
         assert len(events) == self.n_events
         if seqs:
             assert seqs[-1] >= self.last_seq

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
@@ -157,13 +157,13 @@ _PUBLIC = signing.load_public_key(VECTORS["response"]["verifyWith"].encode())
 
 
 def test_utc_timestamp_format():
-    ts = signing.utc_timestamp(datetime(2026, 11, 24, 18, 21, 25, 123456, tzinfo=timezone.utc))
+    ts = signing.utc_timestamp(datetime(2026, 11, 24, 18, 21, 25, 123456, tzinfo=UTC))
     assert ts == "2026-11-24T18:21:25.123Z"
     local = datetime(2026, 11, 24, 13, 21, 25, 9000, tzinfo=timezone(timedelta(hours=-5)))
     assert signing.utc_timestamp(local) == "2026-11-24T18:21:25.009Z"
     now = signing.utc_timestamp()
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", now)
-    assert signing.parse_timestamp(ts) == datetime(2026, 11, 24, 18, 21, 25, 123000, tzinfo=timezone.utc)
+    assert signing.parse_timestamp(ts) == datetime(2026, 11, 24, 18, 21, 25, 123000, tzinfo=UTC)
     # What the terminal sends stays strict; what it accepts is in test_signing_liberal.py.
     for bad in ("", "2026-11-24 18:21:25.123Z", "2026-11-24T18:21:25.123", "yesterday", "2026-13-24T18:21:25Z"):
         with pytest.raises(ValueError):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -52,7 +52,7 @@ def test_malformed_signature_header(term):
 @pytest.mark.parametrize("offset_s,code_", [(301, "INVALID_REQUEST_TIME"), (-301, "INVALID_REQUEST_TIME"),
                                             (290, "ORDER_NOT_EXIST"), (-290, "ORDER_NOT_EXIST")])
 def test_request_time_window(term, offset_s, code_):
-    stamp = utc_timestamp(datetime.now(timezone.utc) + timedelta(seconds=offset_s))
+    stamp = utc_timestamp(datetime.now(UTC) + timedelta(seconds=offset_s))
     resp = term.post_raw(INQ, json.dumps({"paymentRequestId": "nope"}).encode(), timestamp=stamp)
     assert _answer(term, resp)["resultCode"] == code_
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -102,9 +102,9 @@ def test_clock_skew_shifts_response_time_and_request_check(term):
     resp = term.post_raw("/v1/payments/inquiryPayment", b'{"paymentRequestId":"x"}')
     assert resp.json()["result"]["resultCode"] == "INVALID_REQUEST_TIME"  # our clock is 600 s behind theirs
     stamp = parse_timestamp(resp.headers["Response-Time"])
-    assert (stamp - datetime.now(timezone.utc)).total_seconds() > 500
+    assert (stamp - datetime.now(UTC)).total_seconds() > 500
     from datetime import timedelta
-    ahead = utc_timestamp(datetime.now(timezone.utc) + timedelta(seconds=600))
+    ahead = utc_timestamp(datetime.now(UTC) + timedelta(seconds=600))
     resp = term.post_raw("/v1/payments/inquiryPayment", b'{"paymentRequestId":"x"}', timestamp=ahead)
     assert resp.json()["result"]["resultCode"] == "ORDER_NOT_EXIST"
 

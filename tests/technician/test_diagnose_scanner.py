@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.scanners import build_scanner
-from drivers.scanners import keyboard_evdev
+from drivers.scanners import build_scanner, keyboard_evdev
 from terminal.diagnostics import FAIL, PASS, run_diagnostics
 from tests.technician.test_diagnose import _by_name, _with
 

@@ -5,6 +5,7 @@ import json
 import socket
 import stat
 import tomllib
+from datetime import UTC
 
 import pytest
 
@@ -98,7 +99,7 @@ def test_unreachable_acquirer(sandbox, tmp_path, pin_files):
 
 
 def _other_ca(path):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -107,7 +108,7 @@ def _other_ca(path):
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Some Other Root CA")])
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
             .not_valid_after(now + timedelta(days=30))

@@ -17,8 +17,8 @@ from terminal.config import load_config
 from terminal.crashpoints import ROTATION_POINTS
 from terminal.demo_codes import code_for
 from terminal.diagnostics import run_diagnostics
-from terminal.errors import UnknownResultError
 from terminal.endpoints import client_for
+from terminal.errors import UnknownResultError
 from terminal.money import Money
 from terminal.rotation import NEXT_KEY, RECORD, KeyRotation
 from tests.support import admin, build, client_id_of, run_cli
