@@ -20,6 +20,7 @@ import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from terminal.fleet.protocol import ROOT, valid_id
 
@@ -192,7 +193,7 @@ def start_broker(files: BrokerFiles, *, wait_s: float = 10.0) -> subprocess.Pope
     port, deadline = files.port(), time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"mosquitto exited ({proc.returncode}): {proc.stderr.read().decode()[-500:]}"
+            raise RuntimeError(f"mosquitto exited ({proc.returncode}): {_tail(proc.stderr)}"
                                f" (see {files.directory / 'mosquitto.log'})")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
@@ -203,3 +204,8 @@ def start_broker(files: BrokerFiles, *, wait_s: float = 10.0) -> subprocess.Pope
         time.sleep(0.02)
     proc.kill()
     raise RuntimeError(f"mosquitto did not listen on {port} within {wait_s} s")
+
+
+def _tail(stream: IO[bytes] | None, size: int = 500) -> str:
+    """The last `size` characters a dead broker wrote to its stderr pipe."""
+    return stream.read().decode(errors="replace")[-size:] if stream is not None else ""

@@ -150,7 +150,7 @@ class Console:
         info = self.client.publish(topic(terminal_id, "cmd"), payload, qos=1)
         info.wait_for_publish(timeout=10)
 
-    def wait_acks(self, command_ids: list[str], timeout_s: float) -> dict[str, dict]:
+    def wait_acks(self, command_ids: list[str], timeout_s: float) -> dict[str, dict | None]:
         """Block until every command has an ack (or the timeout): {id: command row}. Acks are
         tracked in memory as they arrive (the store is read once at the end)."""
         import time

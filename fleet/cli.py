@@ -83,7 +83,7 @@ def cmd_command(args) -> int:
         rows = console.wait_acks(sent, args.wait) if args.wait else {cid: store.command(cid) for cid in sent}
     finally:
         console.stop()
-    results = list(rows.values())
+    results = [r for r in rows.values() if r is not None]    # None: a command id the store does not know
     lines = [f"{r['terminal']}: {r['op']} {r['state']}" + (f" -> {r['result']} {json.dumps(r['detail'])}"
                                                           if r["result"] else "") for r in results]
     _out(args, results, "\n".join(lines))

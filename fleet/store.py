@@ -105,7 +105,7 @@ class Store:
 
     def terminals(self, *, offline: bool | None = None, unresolved: bool = False, group: str = "",
                   version: str = "", key_older_than_days: int | None = None, limit: int = 100000) -> list[dict]:
-        sql, args = "SELECT * FROM terminals WHERE 1=1", []
+        sql, args = "SELECT * FROM terminals WHERE 1=1", list[object]()
         if offline is not None:
             sql += " AND online=?"
             args.append(0 if offline else 1)
@@ -183,7 +183,9 @@ class Store:
             db.execute("INSERT INTO enrolments(serial, state, first_seen, last_seen) VALUES (?, 'waiting', ?, ?) "
                        "ON CONFLICT(serial) DO UPDATE SET last_seen=excluded.last_seen, "
                        "first_seen=COALESCE(first_seen, excluded.first_seen)", (serial, t, t))
-        return self.enrolment(serial)
+        row = self.enrolment(serial)
+        assert row is not None, "upserted just above"
+        return row
 
     def set_enrolment(self, serial: str, **fields) -> None:
         sets = ", ".join(f"{k}=?" for k in fields)

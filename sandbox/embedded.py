@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import socket
 import threading
 from pathlib import Path
 from typing import Self
@@ -14,7 +15,7 @@ from typing import Self
 from . import clients
 from .context import SandboxContext, Settings
 from .faults import Fault
-from .server import bind_loopback, make_server
+from .server import NotifyingServer, bind_loopback, make_server
 
 START_TIMEOUT_S = 20.0
 
@@ -25,21 +26,21 @@ class EmbeddedSandbox:
         self.ctx = SandboxContext(Path(state_dir), Settings(slow_response_s=slow_response_s,
                                                             base_path=base_path, faults=list(faults or [])))
         self._port = port
-        self._server = None
+        self._server: NotifyingServer | None = None
         self._thread: threading.Thread | None = None
-        self._socket = None
+        self._socket: socket.socket | None = None
         self.port: int | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def start(self) -> EmbeddedSandbox:
+    def start(self) -> Self:
         if self._thread is not None:
             return self
         ready = threading.Event()
-        self._socket = bind_loopback(self._port)
-        self.port = self._socket.getsockname()[1]
-        self._server = make_server(self.ctx, on_ready=ready.set)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
+        sock = self._socket = bind_loopback(self._port)
+        self.port = sock.getsockname()[1]
+        server = self._server = make_server(self.ctx, on_ready=ready.set)
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
                                         name=f"sandbox-acquirer-{self.port}", daemon=True)
         self._thread.start()
         # Bounded wait on the server's own readiness signal; a thread that dies is a failure.

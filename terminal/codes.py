@@ -102,7 +102,7 @@ class PaymentCode:
     __slots__ = ("_digits", "length", "masked", "wallet")
 
     def __init__(self, digits: str, wallet: Wallet):
-        self._digits = digits
+        self._digits: str | None = digits
         self.wallet = wallet
         self.masked = mask(digits)
         self.length = len(digits)

@@ -53,7 +53,7 @@ class JsonFormatter(logging.Formatter):
                "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
         out.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
         if record.exc_text or record.exc_info:
-            out["exc"] = record.exc_text or self.formatException(record.exc_info)
+            out["exc"] = record.exc_text or (self.formatException(record.exc_info) if record.exc_info else "")
         return mask_digit_runs(json.dumps(out, default=str, ensure_ascii=False))
 
 

@@ -202,6 +202,7 @@ class PinVault:
         if pin is not None:
             self.check(role, pin)
             return role
+        assert override_pin is not None   # exactly one of the two (checked above)
         other = OVERRIDE_ROLE.get(role)
         if other is None:
             raise InputError(f"no override for the {role} PIN", code="NO_OVERRIDE")

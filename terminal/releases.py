@@ -77,7 +77,7 @@ class Layout:
 
     def installed(self) -> list[dict]:
         """Releases on the device, newest install first, with their RELEASE.json."""
-        out = []
+        out: list[dict] = []
         if not self.releases.is_dir():
             return out
         for path in self.releases.iterdir():

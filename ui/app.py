@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -44,6 +45,7 @@ def printer_text(status: str | None) -> str:
 
 
 class PosApp(App):
+    root: Any   # Kivy's: the splash, then the till (PosRoot)
     lang = StringProperty("en")
     demo = BooleanProperty(False)
     open_count = NumericProperty(0)     # payments not final yet (the sale screen's indicator)

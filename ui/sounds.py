@@ -7,12 +7,13 @@ import math
 import struct
 import wave
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("ui.sounds")
 RATE = 22050
 TONES = {"approved": [(880, 0.09), (1320, 0.14)], "declined": [(330, 0.18), (220, 0.25)],
          "unknown": [(660, 0.12), (660, 0.12)]}
-_cache: dict[str, object] = {}
+_cache: dict[str, Any] = {}    # Kivy Sound objects
 _failed = False
 
 

@@ -83,7 +83,7 @@ class DecoderChain:
             raise DependencyMissing("zxing", "zxing-cpp (pip install zxing-cpp)",
                                     device="camera") from exc
         self._zx = zxingcpp
-        self._qr = zxingcpp.BarcodeFormat.QRCode
+        self._qr: Any = zxingcpp.BarcodeFormat.QRCode   # one format: read_barcodes accepts it (its stubs say BarcodeFormats)
         self._bin = zxingcpp.Binarizer
         self._clahe = cv2.createCLAHE(clipLimit=4.0, tileGridSize=(8, 8))
         self._frame_stages = [
@@ -128,7 +128,8 @@ class DecoderChain:
             if text is not None:
                 self.last_stage = name
                 return text
-        return self._none()
+        self._none()
+        return None
 
     def _decode_live(self, gray: Any) -> str | None:
         """A fixed amount of work per frame, whatever the machine's speed (so what is read
@@ -153,7 +154,8 @@ class DecoderChain:
             if text is not None:
                 self.last_stage = name
                 return text
-        return self._none()
+        self._none()
+        return None
 
     def _frame_plan(self, gray: Any, *, located: bool) -> list[Stage]:
         """Live mode: the one frame fallback this frame gets, or none (most frames of an idle

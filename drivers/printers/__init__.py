@@ -146,8 +146,8 @@ def _usb_ids(options: dict[str, Any], path: str) -> tuple[int, int]:
     if (vid is None or pid is None) and ":" in path:
         vid, pid = path.split(":", 1)
     try:
-        return (int(vid, 16) if isinstance(vid, str) else int(vid),
-                int(pid, 16) if isinstance(pid, str) else int(pid))
+        return (int(vid, 16) if isinstance(vid, str) else int(vid),  # type: ignore[arg-type] # None: TypeError below
+                int(pid, 16) if isinstance(pid, str) else int(pid))  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise DeviceConfigError("printer.vendor_id/product_id: the USB ids, e.g. path = "
                                 "\"04b8:0202\" (see lsusb)", device="printer") from None

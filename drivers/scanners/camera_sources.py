@@ -41,7 +41,7 @@ class OpenCVSource(FrameSource):
         is_device = isinstance(camera, int) or str(camera).startswith("/dev/")
         self.live = is_device
         self.where = f"camera {camera}" if isinstance(camera, int) else str(camera)
-        self._cap = None
+        self._cap: Any = None       # cv2.VideoCapture once opened
 
     def open(self) -> None:
         import cv2

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import select
 import time
+from typing import Any
 
 from ..errors import DependencyMissing, DeviceNotFound
 from .base import ScannerState
@@ -81,7 +82,7 @@ class EvdevWedgeScanner(KeyboardWedgeScanner):
         super().__init__(**kwargs)
         self.device_path = device
         self.grab = grab
-        self._dev = None
+        self._dev: Any = None          # evdev.InputDevice once opened
 
     @property
     def where(self) -> str:

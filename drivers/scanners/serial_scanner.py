@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..errors import DeviceError, DeviceNotFound, DevicePermissionDenied, serial_open_error
 from .autodetect import find_scanner_port
@@ -29,7 +30,7 @@ class SerialScanner(Scanner):
         super().__init__(debounce_s=debounce_s, clock=clock)
         self.port = port
         self.baudrate = int(baudrate)
-        self._framer_args = {"suffix": suffix, "max_length": max_length, "gap_s": gap_s}
+        self._framer_args: dict[str, Any] = {"suffix": suffix, "max_length": max_length, "gap_s": gap_s}
         Framer(**self._framer_args)  # validate the suffix now, at configuration time
         # Read in short slices whatever the inter-character timeout, so stop() and a
         # suffix-NONE code's end are noticed promptly.

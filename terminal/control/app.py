@@ -10,7 +10,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, overload
 
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.openapi.utils import get_openapi
@@ -68,7 +68,7 @@ order; reconnect with `Last-Event-ID` (or `?after=`) to get exactly what was mis
 lines are heartbeats.
 """
 
-_E = {"model": m.ErrorResponse}
+_E: dict[str, Any] = {"model": m.ErrorResponse}
 # OpenAPI links: what a client (and schemathesis' stateful runs) does next with a sale's id.
 _TX_ID = {"tx_id": "$response.body#/transactionId"}
 _SALE_LINKS = {
@@ -76,12 +76,16 @@ _SALE_LINKS = {
     "CancelSale": {"operationId": "cancel_v1_transactions__tx_id__cancel_post", "parameters": _TX_ID},
     "RefundSale": {"operationId": "refund_v1_transactions__tx_id__refunds_post", "parameters": _TX_ID},
 }
-_COMMON = {400: _E, 401: {"model": m.ErrorResponse, "description": "missing or wrong bearer token"},
+_COMMON: dict[int | str, dict[str, Any]] = {400: _E, 401: {"model": m.ErrorResponse, "description": "missing or wrong bearer token"},
            429: {"model": m.ErrorResponse, "description": "too many wrong tokens (never for the right token)"},
            413: {"model": m.ErrorResponse, "description": "request body over 64 KiB"},
            503: {"model": m.ErrorResponse, "description": "terminal fault: a technician must act"}}
 
 
+@overload
+def _amount(obj: m.Amount, what: str) -> Money: ...
+@overload
+def _amount(obj: m.Amount | None, what: str) -> Money | None: ...
 def _amount(obj: m.Amount | None, what: str) -> Money | None:
     """The JSON amount object as Money; what a sale may be is the core's SaleRules."""
     if obj is None:
@@ -339,7 +343,7 @@ def _install_openapi(app: FastAPI) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign] # FastAPI's documented way to customise the schema
 
 
 
@@ -361,5 +365,6 @@ def _drop_validation_422(schema: dict) -> None:
 
 def openapi_document() -> dict:
     """The published OpenAPI document (docs/control-api.openapi.json), from the app itself."""
-    app = create_app(terminal=None, checkout=None, token="-", scans_enabled=True)  # routes only: nothing is called
+    # routes only: nothing is called, so no terminal is built
+    app = create_app(terminal=None, checkout=None, token="-", scans_enabled=True)  # type: ignore[arg-type]
     return app.openapi()

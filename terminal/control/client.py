@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import requests
 
@@ -192,7 +192,7 @@ class TerminalClient:
             if response.status_code >= 400:
                 err = response.json().get("error", {})
                 raise ControlApiError(response.status_code, err.get("code", "HTTP_ERROR"), err.get("message", ""))
-            lines = response.iter_lines(decode_unicode=True)
+            lines = cast(Iterator[str], response.iter_lines(decode_unicode=True))   # str: decode_unicode
             for line in lines:            # the opening comment: subscribed from here on
                 if line == "":
                     break

@@ -70,6 +70,7 @@ class EventStream:
             self._overflowed = True           # dropped: the journal has it; catch up from there
 
     def _listener(self, event: dict) -> None:  # on a core thread
+        assert self._loop is not None, "stream() sets the loop before it subscribes"
         try:
             self._loop.call_soon_threadsafe(self._offer, event)
         except RuntimeError:                  # the connection's loop is gone

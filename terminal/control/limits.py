@@ -79,7 +79,7 @@ def loop_exception_handler(limited: RateLimitedLog):
 
 def guarded_h11(limits: ControlLimits, limited: RateLimitedLog | None = None) -> type[H11Protocol]:
     """An H11Protocol subclass bound to `limits` (uvicorn.Config(http=...))."""
-    limited = limited or RateLimitedLog(log)
+    warn: RateLimitedLog = limited or RateLimitedLog(log)
 
     class GuardedH11(H11Protocol):
         _limits = limits
@@ -93,18 +93,18 @@ def guarded_h11(limits: ControlLimits, limited: RateLimitedLog | None = None) ->
             return [c for c in self.connections if isinstance(c, GuardedH11) and c is not self
                     and c._awaiting_since is not None and not c.transport.is_closing()]
 
-        def connection_made(self, transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport) -> None:
             if len(self.connections) >= self._limits.max_connections:
                 idle = self._idle_others()
                 if not idle:
-                    limited.log(logging.WARNING, "connection-cap", "control API: %d connections, all busy: "
+                    warn.log(logging.WARNING, "connection-cap", "control API: %d connections, all busy: "
                                 "refusing a new one", len(self.connections))
                     transport.abort()
                     return
-                oldest = min(idle, key=lambda c: c._awaiting_since)
-                limited.log(logging.WARNING, "connection-evict", "control API: %d connections: closing one "
-                            "idle for %.1f s to serve a new one", len(self.connections),
-                            time.monotonic() - oldest._awaiting_since)
+                oldest = min(idle, key=lambda c: c._awaiting_since or 0.0)   # all are awaiting (_idle_others)
+                warn.log(logging.WARNING, "connection-evict", "control API: %d connections: closing one "
+                         "idle for %.1f s to serve a new one", len(self.connections),
+                         time.monotonic() - (oldest._awaiting_since or 0.0))
                 oldest._close_idle()
             super().connection_made(transport)
             self._await_headers()

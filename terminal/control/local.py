@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Self
 
 from ..config import CONFIG_DIR, STATE_DIR_ENV, load_config
+from ..service import Terminal
 from .server import ControlServer
-from .wiring import build_control
+from .wiring import Control, build_control
 
 RIG_CONFIG = CONFIG_DIR / "rig.toml"   # a shipped profile (config/ in a checkout)
 
@@ -22,9 +23,11 @@ class LocalTerminal:
     def __init__(self, config_path: Path = RIG_CONFIG, *, state_dir: Path, event_log: Path | None = None):
         self.config_path, self.state_dir, self.event_log = Path(config_path), Path(state_dir), event_log
         self.url = self.token = ""
-        self.terminal = self.control = self.server = None
+        self.terminal: Terminal | None = None
+        self.control: Control | None = None
+        self.server: ControlServer | None = None
 
-    def start(self) -> LocalTerminal:
+    def start(self) -> Self:
         from ..wiring import build_terminal
 
         # This terminal's state directory whatever the environment says (the variable wins
@@ -32,22 +35,22 @@ class LocalTerminal:
         saved = os.environ.get(STATE_DIR_ENV)
         os.environ[STATE_DIR_ENV] = str(self.state_dir)
         try:
-            self.terminal = build_terminal(load_config(self.config_path))
+            terminal = self.terminal = build_terminal(load_config(self.config_path))
         finally:
             if saved is None:
                 os.environ.pop(STATE_DIR_ENV, None)
             else:
                 os.environ[STATE_DIR_ENV] = saved
         try:
-            self.terminal.recover()
-            self.token = self.terminal.control_token(create=True)
-            self.control = build_control(self.terminal, token=self.token, event_log=self.event_log)
-            self.terminal.start_background_resolution()
-            self.server = ControlServer(self.control.app, host="127.0.0.1", port=0).start()
+            terminal.recover()
+            self.token = terminal.control_token(create=True)
+            control = self.control = build_control(terminal, token=self.token, event_log=self.event_log)
+            terminal.start_background_resolution()
+            server = self.server = ControlServer(control.app, host="127.0.0.1", port=0).start()
         except BaseException:
             self.stop()
             raise
-        self.url = self.server.url
+        self.url = server.url
         return self
 
     def stop(self) -> None:

@@ -100,7 +100,8 @@ class ControlServer:
         config = uvicorn.Config(app, lifespan="off", log_level=log_level, access_log=False, ws="none",
                                 timeout_graceful_shutdown=1, ssl_certfile=tls_cert or None,
                                 ssl_keyfile=tls_key or None, http=guarded_h11(self.limits, limited),
-                                timeout_keep_alive=self.limits.idle_s, h11_max_incomplete_event_size=16 * 1024,
+                                timeout_keep_alive=self.limits.idle_s,  # type: ignore[arg-type] # uvicorn hands it to call_later: a float works
+                                h11_max_incomplete_event_size=16 * 1024,
                                 backlog=self.limits.max_connections)   # also asyncio's accept batch
         self._server = _Server(config, on_ready=self.ready.set, limited=limited)
         self._thread: threading.Thread | None = None
@@ -118,7 +119,7 @@ class ControlServer:
         finally:
             self._socket.close()
 
-    def start(self) -> ControlServer:
+    def start(self) -> Self:
         self._thread = threading.Thread(target=self.run, name=f"control-api-{self.port}", daemon=True)
         self._thread.start()
         waited = 0.0

@@ -4,6 +4,7 @@ language changes, so a banner never stays in the language it was raised in."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from kivy.clock import Clock
 from kivy.lang import Builder
@@ -94,7 +95,7 @@ class BannerBar(BoxLayout):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._by_key: dict[str, Banner] = {}
-        self._timers: dict[str, object] = {}
+        self._timers: dict[str, Any] = {}     # Kivy ClockEvents
 
     def show(self, key: str, text: str | Callable[[], str], level: str = "error", timeout: float | None = None,
              *, action: tuple[Callable[[], str], Callable[[], None]] | None = None,
