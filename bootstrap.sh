@@ -4,6 +4,7 @@
 #   bash bootstrap.sh test    set everything up, then run the test suite (a full run first smoke-tests
 #                             the installed wheel: scripts/smoke_installed.sh)
 #   bash bootstrap.sh smoke   only the installed-wheel smoke test
+#   bash bootstrap.sh lint    only the lint and type gate (ruff, mypy), which a full test run starts with
 # Idempotent: a second run only checks what is already there.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -57,6 +58,13 @@ setup_python() {
   fi
 }
 
+lint() {
+  echo "lint: ruff check ." >&2
+  "$VENV/bin/ruff" check --quiet .
+  echo "types: mypy (terminal drivers ui sandbox fleet)" >&2
+  "$VENV/bin/mypy"
+}
+
 setup_system
 setup_python
 export PATH="$VENV/bin:$PATH"
@@ -64,12 +72,17 @@ export PATH="$VENV/bin:$PATH"
 case "${1:-demo}" in
   demo) shift || true; exec pos-terminal demo "$@" ;;
   test) shift || true
-        # The full run (CI's) first tests the artifact a kiosk installs: the wheel, non-editable,
-        # in a fresh venv outside the sources (scripts/smoke_installed.sh, ~60 s).
+        # The full run (CI's) starts with the habits gate (seconds): lint (ruff: default rules + import
+        # order) and types (mypy, pydantic plugin), configured in pyproject.toml; a finding fails the run.
+        # (An if, not &&: set -e is off inside a function called from a && list.)
+        if [[ $# -eq 0 ]]; then lint; fi
+        # Then it tests the artifact a kiosk installs: the wheel, non-editable, in a fresh venv
+        # outside the sources (scripts/smoke_installed.sh, ~60 s).
         [[ $# -eq 0 ]] && bash scripts/smoke_installed.sh "$VENV"
         exec "$VENV/bin/python" -m pytest -q "$@" ;;
   smoke) exec bash scripts/smoke_installed.sh "$VENV" ;;
+  lint) lint; exit 0 ;;
   audit) shift || true; exec "$VENV/bin/python" scripts/audit_deps.py "$@" ;;
   setup) exit 0 ;;
-  *) echo "usage: bash bootstrap.sh demo|test|smoke|setup|audit" >&2; exit 2 ;;
+  *) echo "usage: bash bootstrap.sh demo|test|smoke|lint|setup|audit" >&2; exit 2 ;;
 esac

@@ -46,6 +46,8 @@ def register_client(store: Store, *, client_id: str, terminal_id: str, public_ke
 
 def client_view(store: Store, client_id: str) -> dict:
     client = store.client(client_id)
+    if client is None:      # callers look the id up first (admin answers 404)
+        raise LookupError(f"unknown client {client_id}")
     keys = store.client_keys(client_id)
     return {
         "clientId": client["client_id"], "terminalId": client["terminal_id"],

@@ -41,7 +41,7 @@ class SandboxKeys:
     def encryption_public_pem(self) -> bytes:
         return public_pem(self.encryption_key)
 
-    def decrypt_credential(self, token: str) -> str:
+    def decrypt_credential(self, token: object) -> str:
         """Decrypt a compact JWE, checking alg, enc and kid; returns the plaintext code."""
         if not isinstance(token, str) or token.count(".") != 4:
             raise CredentialError("paymentMethodId is not a JWE compact serialisation")

@@ -110,7 +110,7 @@ class Payments:
         if outcome.status == "SUCCESS":
             row["payment_time_ms"] = now
         self.store.insert("payments", row)
-        return self.store.payment(client.client_id, prid)
+        return _written(self.store.payment(client.client_id, prid))
 
     def _replay(self, row: dict, amount, order_ref: str, code_hash: str) -> PayAnswer:
         if row["closed_unseen"]:
@@ -138,7 +138,7 @@ class Payments:
                 if moved is not None:
                     changes.update(self._finalise(moved[0], moved[1]))
             self.store.update("payments", _key(row), changes)
-            row = self.store.payment(client.client_id, row["payment_request_id"])
+            row = _written(self.store.payment(client.client_id, row["payment_request_id"]))
         status, code = PAYMENT_RESULT.get(row["status"], ("F", row["result_code"]))
         log_event("inquiryPayment", client=client.client_id, paymentRequestId=row["payment_request_id"],
                   status=row["status"], inquiries=row["inquiry_count"])
@@ -186,7 +186,7 @@ class Payments:
             "result_code": "ORDER_IS_CLOSED", "created_ms": now, "cancelled_ms": now, "final_ms": now,
             "final_seq": self.store.next_value("final_seq"), "closed_unseen": 1,
         })
-        return self.store.payment(client.client_id, prid)
+        return _written(self.store.payment(client.client_id, prid))
 
     def _cancel_seen(self, row: dict, late_success: bool) -> dict:
         now = now_ms()
@@ -200,7 +200,7 @@ class Payments:
             # The wallet's success lands just as the cancel arrives; the cancel still wins.
             changes.update(late_success=1, payment_time_ms=now)
         self.store.update("payments", _key(row), changes)
-        return self.store.payment(row["client_id"], row["payment_request_id"])
+        return _written(self.store.payment(row["client_id"], row["payment_request_id"]))
 
 
 def _not_found_fail_form(data: dict) -> dict:
@@ -247,3 +247,10 @@ def payment_fields(row: dict, *, brief: bool = False) -> dict:
         out["customerAmount"] = money_api(row["customer_currency"], row["customer_value"])
         out["exchangeRate"] = row["exchange_rate"]
     return out
+
+
+def _written(row: dict | None) -> dict:
+    """A payment row this module has just written or updated (inside its transaction)."""
+    if row is None:
+        raise LookupError("sandbox store: a payment row written a moment ago is missing")
+    return row

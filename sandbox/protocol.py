@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import UTC, datetime
+from typing import Literal, overload
 
 from .amounts import Amount, amount_from_api
 from .signatures import time_text
@@ -73,6 +74,10 @@ def req_id(data: dict, name: str) -> str:
     return value
 
 
+@overload
+def req_str(data: dict, name: str, *, optional: Literal[False] = False) -> str: ...
+@overload
+def req_str(data: dict, name: str, *, optional: bool) -> str | None: ...
 def req_str(data: dict, name: str, *, optional: bool = False) -> str | None:
     value = data.get(name)
     if value is None and optional:
@@ -82,6 +87,10 @@ def req_str(data: dict, name: str, *, optional: bool = False) -> str | None:
     return value
 
 
+@overload
+def req_obj(data: dict, name: str, *, optional: Literal[False] = False) -> dict: ...
+@overload
+def req_obj(data: dict, name: str, *, optional: bool) -> dict | None: ...
 def req_obj(data: dict, name: str, *, optional: bool = False) -> dict | None:
     value = data.get(name)
     if value is None and optional:

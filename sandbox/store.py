@@ -86,6 +86,13 @@ class Store:
             row = self._conn.execute(sql, args).fetchone()
         return dict(row) if row is not None else None
 
+    def the_one(self, sql: str, *args: Any) -> dict:
+        """`one` for a row that must exist (just written, or a counter): a missing one is a bug."""
+        row = self.one(sql, *args)
+        if row is None:
+            raise LookupError(f"sandbox store: no row for {sql!r}")
+        return row
+
     def all(self, sql: str, *args: Any) -> list[dict]:
         with self._lock:
             return [dict(r) for r in self._conn.execute(sql, args).fetchall()]
@@ -109,7 +116,7 @@ class Store:
         with self.tx():
             self.run("INSERT OR IGNORE INTO counters(name, value) VALUES (?, 0)", name)
             self.run("UPDATE counters SET value = value + 1 WHERE name = ?", name)
-            return self.one("SELECT value FROM counters WHERE name = ?", name)["value"]
+            return self.the_one("SELECT value FROM counters WHERE name = ?", name)["value"]
 
     def current_value(self, name: str) -> int:
         row = self.one("SELECT value FROM counters WHERE name = ?", name)
@@ -132,7 +139,7 @@ class Store:
         )
 
     def refunded_total(self, client_id: str, payment_id: str) -> int:
-        row = self.one(
+        row = self.the_one(
             "SELECT COALESCE(SUM(value), 0) AS total FROM refunds WHERE client_id = ? AND payment_id = ? "
             "AND status = 'SUCCESS'", client_id, payment_id,
         )

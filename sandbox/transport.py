@@ -38,7 +38,7 @@ class ConnectionRegistry:
         registry = self
 
         class TrackedH11Protocol(H11Protocol):
-            def connection_made(self, transport) -> None:  # type: ignore[override]
+            def connection_made(self, transport) -> None:
                 super().connection_made(transport)
                 registry.add(self.client, transport)
 

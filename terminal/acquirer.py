@@ -103,7 +103,7 @@ class AcquirerClient:
     def set_acquirer_key(self, key: rsa.RSAPublicKey) -> None:
         self._acquirer_key = key
 
-    def call(self, path: str, body: dict[str, Any], *, echo: dict[str, str] | None = None,
+    def call(self, path: str, body: dict[str, Any], *, echo: dict[str, Any] | None = None,
              credentials: Credentials | None = None, client_id_header: str | None = None) -> AcquirerResult:
         """POST a signed request; verify and check the answer. Never raises for transport trouble."""
         creds = credentials or self.credentials()

@@ -21,7 +21,7 @@ MAX_CLOCK_SKEW_S = 300
 MAX_LINE = 400          # one diagnose line (a system CA list once made one 10,733 characters long)
 
 
-def one_line(text: str, limit: int = MAX_LINE) -> str:
+def one_line(text: object, limit: int = MAX_LINE) -> str:
     """Whitespace collapsed, cut at `limit` characters with an ellipsis."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
@@ -53,10 +53,11 @@ class ResponseClock:
 
     def problem(self) -> str:
         """A message that says what to do, or "" when the clock is fine (or unknown)."""
-        if not self.off:
+        skew = self.skew_s
+        if skew is None or not self.off:
             return ""
-        direction = "behind" if self.skew_s > 0 else "ahead of"
-        return (f"the device clock is {abs(self.skew_s):.0f} s {direction} the acquirer's (more than "
+        direction = "behind" if skew > 0 else "ahead of"
+        return (f"the device clock is {abs(skew):.0f} s {direction} the acquirer's (more than "
                 f"{MAX_CLOCK_SKEW_S} s is refused): set the time (`timedatectl set-ntp true`, or "
                 f"`sudo date -s ...`) and try again")
 

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 import tomli_w
@@ -127,7 +128,7 @@ class Provisioner:
             # an earlier attempt that never registered (e.g. a mistyped code): start over, keeping its key
             record = {"codeSha256": code_hash, "stage": "new", "keyFingerprint": record.get("keyFingerprint")}
         resumed = record is not None and record.get("stage") != "new"
-        if resumed:
+        if resumed and record is not None:
             self.say(f"resuming an interrupted provisioning (last step done: {record['stage']})")
         record = record or {"codeSha256": code_hash, "stage": "new"}
         key = self._step_key(record)
@@ -266,7 +267,7 @@ def _merchant(answer: dict) -> dict:
 def _check_answer(body: dict, pinned) -> dict:
     """Keep the fields provisioning needs; the acquirer key in the answer must be the pinned one."""
     try:
-        answer = {
+        answer: dict[str, Any] = {
             "clientId": str(body["clientId"]), "terminalId": str(body["terminalId"]),
             "keyVersion": str(int(body["keyVersion"])), "merchant": _merchant(body),
             "acquirerSigningKey": str(body["acquirerSigningKey"]),
@@ -299,7 +300,8 @@ def production_config(base: Config, answer: dict, *, base_url: str, state_dir: P
     if terminal["currency"] not in currencies:
         terminal["currency"] = currencies[0]
     merchant = _merchant(answer)
-    store = merchant.get("store") if isinstance(merchant.get("store"), dict) else {}
+    store = merchant.get("store")
+    store = store if isinstance(store, dict) else {}
     data["merchant"] = {"id": merchant.get("referenceMerchantId", ""), "name": merchant.get("merchantName", ""),
                         "store_id": store.get("referenceStoreId", ""), "store_name": store.get("storeName", "")}
     data["acquirer"].update(

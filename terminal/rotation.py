@@ -209,7 +209,9 @@ class KeyRotation:
     def run(self) -> RotationOutcome:
         """`rotate-key`: finish the rotation under way, else start a new one."""
         with rotation_lock(self.state_dir):
-            return self._run(start_new=True)
+            outcome = self._run(start_new=True)
+        assert outcome is not None, "with start_new, _run finishes, resumes or starts a rotation"
+        return outcome
 
     def resume(self) -> RotationOutcome | None:
         """Finish a rotation under way (the terminal at start, and on KEY_NOT_FOUND); None if none."""

@@ -31,7 +31,7 @@ log = logging.getLogger("terminal.rotation")
 
 class RotationKeeper:
     def __init__(self, config: Config, *, client: AcquirerClient, current: Callable[[], Credentials],
-                 switch: Callable[[Credentials], None], audit: Callable[..., None] | None = None,
+                 switch: Callable[[Credentials], None], audit: Callable[..., object] | None = None,
                  retry_base_s: float = 30.0, retry_cap_s: float = 900.0):
         self.config = config
         self.client = client

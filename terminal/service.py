@@ -227,7 +227,12 @@ class Terminal:
             sale, tip=tip, reference=reference, idempotency_key=idempotency_key)
         accepted = isinstance(code, AcceptedCode)
         # a bad scan is refused here, before anything is written
-        parsed = code.code if accepted else parse_payment_code(code) if isinstance(code, str) else code
+        if isinstance(code, AcceptedCode):
+            parsed = code.code
+        elif isinstance(code, str):
+            parsed = parse_payment_code(code)
+        else:
+            parsed = code
         try:
             if self.locked:
                 raise BusinessError(f"the till is locked ({self.locked}): ask the fleet operator to unlock it",

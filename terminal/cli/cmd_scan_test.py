@@ -149,8 +149,8 @@ def _run_live(args) -> int:
     try:
         while args.count <= 0 or n < args.count:
             _report_states(states, scanner)
-            if getattr(scanner, "finished", None) is not None and scanner.finished.is_set() \
-                    and scans.empty():
+            finished = getattr(scanner, "finished", None)    # the stdin scanner's end-of-input event
+            if finished is not None and finished.is_set() and scans.empty():
                 break  # a video file ended
             if deadline is not None and time.monotonic() >= deadline:
                 break

@@ -121,8 +121,9 @@ def cmd_provision(args) -> int:
     vault = PinVault(state_dir=state_dir)
     pins = {role: pin for role, pin in (("technician", _pin("technician", args.technician_pin_file, vault)),
                                         ("manager", _pin("manager", args.manager_pin_file, vault))) if pin}
-    if args.owner_pin_file:
-        pins["owner"] = _pin("owner", args.owner_pin_file, vault)
+    owner_pin = _pin("owner", args.owner_pin_file, vault) if args.owner_pin_file else None
+    if owner_pin:       # a given file always yields a PIN (or an error)
+        pins["owner"] = owner_pin
     ca_bundle = Path(args.ca_bundle).expanduser().resolve() if args.ca_bundle else None
     if ca_bundle is not None:
         _read_file(str(ca_bundle), "--ca-bundle")
@@ -188,8 +189,11 @@ def _audit_recorder(config: Config | None = None, *, state_dir: Path | None = No
     from ..audit import AuditTrail
     from ..journal import Journal
 
+    if state_dir is None and config is None:
+        raise ValueError("_audit_recorder needs a config or a state_dir")
+
     def record(actor: str, action: str, **kw) -> None:
-        path = (state_dir or config.state_dir()) / "journal.sqlite"
+        path = (state_dir or config.state_dir()) / "journal.sqlite"  # type: ignore[union-attr] # checked above
         try:
             journal = Journal(path)
         except Exception as exc:   # noqa: BLE001 - the audit is best effort here; say why

@@ -108,8 +108,13 @@ def owner_operations(terminal: Terminal) -> OwnerOperations:
     """What a long-running owner (app, `control`) serves on its socket."""
     registry = OwnerOperations()
     for name, op in {**MONEY_OPERATIONS, **TECHNICIAN_OPERATIONS}.items():
-        registry.add(name, lambda params, say, op=op: op(terminal, params, say))
+        registry.add(name, _bound(op, terminal))
     return registry
+
+
+def _bound(op, terminal: Terminal):
+    """`op` with this terminal: what the owner socket calls with (params, say)."""
+    return lambda params, say: op(terminal, params, say)
 
 
 def serve_owner_channel(terminal: Terminal) -> OwnerChannel:
