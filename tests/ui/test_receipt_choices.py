@@ -141,3 +141,27 @@ def test_main_bar_keeps_manager_and_technician_actions_apart_behind_a_pin(ui):
     ui.screen("sale")
     ui.frames(1)
     assert not sale.staff_open               # back on the till, the staff row is closed again
+
+
+@pytest.mark.parametrize("lang", ["fr_CA", "zh_Hans"])
+def test_receipt_email_row_and_refund_reasons_fit_in_every_language(ui, mail, lang):
+    from tests.ui.test_overflow import overflowing
+
+    app = ui.app
+    tx = sell(ui, "700", "0000").tx
+    app.set_language(lang)
+    try:
+        app.go("receipt", tx=tx)
+        ui.screen("receipt")
+        ui.settle()
+        found = [(w.text[:30], w.texture_size, w.size) for w in overflowing(app.sm.current_screen)]
+        app.go("refund", tx=tx, remaining=tx.amount)
+        ui.screen("refund")
+        app.screens["refund"].choose_reason("other")
+        ui.settle()
+        found += [(w.text[:30], w.texture_size, w.size) for w in overflowing(app.sm.current_screen)]
+        assert not found, found
+    finally:
+        app.set_language("en")
+        app.go("sale", clear=True)
+        ui.screen("sale")
