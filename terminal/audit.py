@@ -9,6 +9,8 @@ no payment code: callers pass ids, versions and outcomes only.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from .journal import Journal
@@ -40,3 +42,18 @@ class AuditTrail:
             rows = self._journal._db.execute(sql + " ORDER BY seq DESC LIMIT ?", [*args, limit]).fetchall()
         return [{"seq": r["seq"], "at": r["at"], "actor": r["actor"], "action": r["action"],
                  "result": r["result"], "detail": json.loads(r["detail"])} for r in rows]
+
+
+def record_in(journal_path: Path, actor: str, action: str, *, say: Callable[[str], None], **fields: Any) -> None:
+    """One entry from a command that does not hold the journal open (provision, rotate-key,
+    factory reset, update): best effort, so a journal that cannot be opened never blocks the
+    action; `say` tells the operator the entry was not written, and why."""
+    try:
+        journal = Journal(journal_path)
+    except Exception as exc:   # noqa: BLE001 - the audit never blocks the action; say why
+        say(f"note: audit trail not written ({exc})")
+        return
+    try:
+        AuditTrail(journal).record(actor, action, **fields)
+    finally:
+        journal.close()

@@ -184,25 +184,12 @@ def cmd_rotate_key(args) -> int:
     return int(result["exitCode"])
 
 
-def _audit_recorder(config: Config | None = None, *, state_dir: Path | None = None):
+def _audit_recorder(*, state_dir: Path):
     """Append to the journal's audit trail; a journal that cannot be opened never blocks the action."""
-    from ..audit import AuditTrail
-    from ..journal import Journal
-
-    if state_dir is None and config is None:
-        raise ValueError("_audit_recorder needs a config or a state_dir")
+    from ..audit import record_in
 
     def record(actor: str, action: str, **kw) -> None:
-        path = (state_dir or config.state_dir()) / "journal.sqlite"  # type: ignore[union-attr] # checked above
-        try:
-            journal = Journal(path)
-        except Exception as exc:   # noqa: BLE001 - the audit is best effort here; say why
-            say(f"note: audit trail not written ({exc})")
-            return
-        try:
-            AuditTrail(journal).record(actor, action, **kw)
-        finally:
-            journal.close()
+        record_in(state_dir / "journal.sqlite", actor, action, say=say, **kw)
     return record
 
 

@@ -70,20 +70,11 @@ def _updater(args):
         journal_path = state_dir / "journal.sqlite"
         if not journal_path.exists():
             return
-        from ..audit import AuditTrail
-        from ..journal import Journal
+        from ..audit import record_in
         from ..journal_schema import keep_owner
 
-        try:
-            journal = Journal(journal_path)
-        except Exception as exc:   # noqa: BLE001 - the audit never blocks an update; say why
-            say(f"note: audit trail not written ({exc})")
-            return
-        try:
-            AuditTrail(journal).record(actor, action, **kw)
-        finally:
-            journal.close()
-            keep_owner(journal_path)
+        record_in(journal_path, actor, action, say=say, **kw)
+        keep_owner(journal_path)
 
     return Updater(Layout.at(args.root), state_dir=state_dir, config_path=Path(args.config).resolve() if args.config
                    else None, systemctl=args.systemctl, service=args.service,
