@@ -20,21 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import FaultError, InputError
-from .files import write_atomic
+from .files import fsync_dir, write_atomic
 from .records import now_iso
 
 ROOT_ENV = "POS_TERMINAL_ROOT"
 DEFAULT_ROOT = Path("/opt/pos-terminal")
 _WHEEL = re.compile(r"^pos_terminal-(?P<version>[0-9][0-9A-Za-z.+!_-]*?)-py3-none-any\.whl$")
 _VERSION = re.compile(r"^[0-9][0-9A-Za-z.+!_-]{0,63}$")
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -73,7 +65,7 @@ class Layout:
         tmp.unlink(missing_ok=True)
         os.symlink(Path("releases") / version, tmp)
         os.replace(tmp, self.current_link)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     def installed(self) -> list[dict]:
         """Releases on the device, newest install first, with their RELEASE.json."""
@@ -139,9 +131,9 @@ def install_release(layout: Layout, wheel: Path, version: str, *, installer: str
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)
         raise
-    _fsync_dir(final)
+    fsync_dir(final)
     layout.mark(version, installedAt=now_iso(), wheel=Path(wheel).name, status="staged")
-    _fsync_dir(layout.releases)
+    fsync_dir(layout.releases)
     return final
 
 

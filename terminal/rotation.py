@@ -44,7 +44,7 @@ from .acquirer import ROTATE_KEY, AcquirerClient, AcquirerResult, Credentials
 from .config import Config
 from .crashpoints import crashpoint
 from .errors import FaultError, InputError, UnknownResultError
-from .files import write_atomic
+from .files import fsync_dir, write_atomic
 from .identity import record_key_version
 from .keystore import SIGNING_KEY, KeyStore
 from .link_checks import ResponseClock, explain_failure
@@ -144,14 +144,6 @@ def set_key_version(config_path: Path, version: int) -> None:
     write_atomic(config_path, text.encode("utf-8"), mode=mode)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def finish_confirmed_rotation(config: Config, *, state_dir: Path | None = None) -> Config:
     """Finish a rotation the acquirer confirmed but a crash interrupted (local only). Returns the
     configuration with the new key_version (unchanged when there was nothing to finish)."""
@@ -167,7 +159,7 @@ def finish_confirmed_rotation(config: Config, *, state_dir: Path | None = None) 
     next_key = state_dir / NEXT_KEY
     if next_key.exists():
         os.replace(next_key, state_dir / SIGNING_KEY)      # the old key is destroyed here, not before
-        _fsync_dir(state_dir)
+        fsync_dir(state_dir)
     crashpoint("rotate_after_swap")
     (state_dir / RECORD).unlink(missing_ok=True)
     return config.model_copy(update={"acquirer": config.acquirer.model_copy(update={"key_version": version})})
