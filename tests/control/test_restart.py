@@ -2,20 +2,16 @@
 resolves it from the journal at the next start and shows it through the API."""
 from __future__ import annotations
 
-import json
 import os
-import selectors
 import signal
-import subprocess
-import sys
-import time
 import tomllib
 from pathlib import Path
 
 import tomli_w
 
 from terminal.control.client import TerminalClient
-from tests.support import acquirer_payment, cli_env
+from tests.ownerkit import start_control
+from tests.support import acquirer_payment
 
 from .conftest import code_for, serve_terminal, stop_served
 
@@ -50,29 +46,10 @@ def _edit_config(path: Path, **acquirer) -> None:
     path.write_text(tomli_w.dumps(data))
 
 
-def _start(config_path: Path) -> tuple[subprocess.Popen, str, str]:
-    proc = subprocess.Popen([sys.executable, "-m", "terminal.cli.main", "--config", str(config_path), "--json",
-                             "control", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=cli_env(), text=True)
-    selector = selectors.DefaultSelector()
-    selector.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:           # the ready line, bounded (no sleep)
-        if selector.select(timeout=deadline - time.monotonic()):
-            line = proc.stdout.readline()
-            if line:
-                ready = json.loads(line)
-                return proc, ready["url"], Path(ready["tokenFile"]).read_text().strip()
-        if proc.poll() is not None:
-            break
-    proc.kill()
-    raise AssertionError(f"pos-terminal control did not start: {proc.stderr.read()}")
-
-
 def test_killed_during_a_sale_resolved_at_restart(config_path, sandbox):
     # A long inquiry window keeps the 0093 payment (stays PROCESSING) in inquiry while we kill.
     _edit_config(config_path, inquiry_interval_s=0.05, inquiry_window_s=60)
-    proc, url, token = _start(config_path)
+    proc, url, token = start_control(config_path)
     try:
         client = TerminalClient(url, token)
         tx = client.sale("9.99", idempotency_key="ECR-KILL")
@@ -88,7 +65,7 @@ def test_killed_during_a_sale_resolved_at_restart(config_path, sandbox):
         proc.stderr.close()
     # Restart with a short window: recovery at start inquires, then cancels (never charged).
     _edit_config(config_path, inquiry_window_s=0.5)
-    proc, url, token = _start(config_path)
+    proc, url, token = start_control(config_path)
     try:
         client = TerminalClient(url, token)
         resolved = client.get(tx.id)
