@@ -58,6 +58,8 @@ class PosApp(App):
         """Either a built `terminal` + `checkout`, or a `loader()` returning them, run on the
         worker after a first "starting" frame (cold start: the window shows at once while the
         journal, keys and acquirer link are prepared)."""
+        if terminal is None and loader is None:
+            raise ValueError("PosApp needs a terminal (with its checkout) or a loader() that builds them")
         super().__init__(**kwargs)
         self.demo = demo
         self.worker = worker or Worker()
@@ -152,9 +154,12 @@ class PosApp(App):
             self.sm.add_widget(screen)
         self.sm.current = "sale"
         self.events = CoreEvents(terminal=self.terminal, checkout=self.checkout, on_event=self.on_core_event)
-        self.worker.run(self.scanner_link.start)
-        self.scanner_link.bind_keyboard(Window)
-        if self.scanner_link.scanner is None:
+        link = self.scanner_link
+        if link is None:
+            raise RuntimeError("the till is built only once a terminal is attached (PosApp(terminal=) or its loader)")
+        self.worker.run(link.start)
+        link.bind_keyboard(Window)
+        if link.scanner is None:
             self.scanner_state = "NONE"
         Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
         Window.bind(on_request_close=self._request_close)

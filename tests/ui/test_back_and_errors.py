@@ -93,6 +93,33 @@ def test_back_on_every_screen_lands_on_a_consistent_screen(ui):
     assert app.checkout.state.value == "IDLE" and app.screens["sale"].digits == "275"
 
 
+def test_detail_offers_no_action_of_the_last_transaction_while_the_next_one_loads(ui):
+    """Opening another transaction used to keep the previous one's Void, Refund and Reprint
+    enabled until the new one had loaded: a tap then raised on the UI thread (no transaction)."""
+    app = ui.app
+    approved = approved_sale(ui, "1700")
+    result = sell(ui, "1800", "0051")
+    declined = result.tx
+    ui.tap(result.ids.new_sale_btn)
+    ui.screen("sale")
+    open_in_history(ui, approved.id)
+    detail = app.screens["detail"]
+    assert detail.can_void and detail.can_refund
+    app.go("detail", tx_id=declined.id)          # loads on the worker; nothing to act on yet
+    assert detail.tx is None
+    assert all(detail.ids[b].disabled for b in ("void_btn", "refund_btn", "reprint_btn"))
+    ui.settle()
+    assert detail.tx.id == declined.id and not detail.can_void and not detail.can_refund
+    assert not detail.ids.reprint_btn.disabled
+
+
+def test_an_app_without_a_terminal_or_a_loader_says_what_it_needs():
+    from ui.app import PosApp
+
+    with pytest.raises(ValueError, match="needs a terminal .* or a loader"):
+        PosApp()
+
+
 def test_closing_while_a_payment_is_being_checked_warns_first_then_closes(ui):
     from tests.ui.helpers import present
 

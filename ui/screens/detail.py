@@ -4,6 +4,7 @@ from __future__ import annotations
 from kivy.properties import BooleanProperty, StringProperty
 
 from terminal.money import Money
+from terminal.records import Transaction
 
 from ..outcome import outcome_of
 from .base import PosScreen
@@ -24,7 +25,7 @@ class DetailScreen(PosScreen):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.tx = None
+        self.tx: Transaction | None = None
         self.back_to = "history"
         self._message: tuple[str, dict] = ("", {})
 
@@ -40,12 +41,13 @@ class DetailScreen(PosScreen):
             self.body = ""
         self.tx_id = tx_id
         self._message, self.message_level = message or ("", {}), level
+        self.refresh()
         self.reload()
 
     def reload(self) -> None:
         self.app.worker.run(self.app.terminal.get, self.tx_id, on_done=self._loaded)
 
-    def _loaded(self, tx) -> None:
+    def _loaded(self, tx: Transaction) -> None:
         self.tx = tx
         self.refresh()
 
@@ -53,11 +55,12 @@ class DetailScreen(PosScreen):
         msgid, values = self._message
         self.message = self.t(msgid, **values) if msgid else ""
         tx = self.tx
-        if tx is None:
+        if tx is None:       # loading: no action on the transaction shown before (or on none)
+            self.can_void = self.can_refund = self.can_reprint = False
             return
         state = tx.state.value
         self.can_void = state == "APPROVED" and not tx.refunds
-        self.can_refund = state in REFUNDABLE and self.remaining().minor > 0
+        self.can_refund = state in REFUNDABLE and self.remaining(tx).minor > 0
         self.can_reprint = True
         o = outcome_of(tx)
         lines = [f"[b]{self.t(state)}[/b]   {self.app.money(tx.amount)}"]
@@ -79,11 +82,19 @@ class DetailScreen(PosScreen):
             for r in tx.refunds:
                 lines.append(f"  {when_text(r.created_at, self.app.lang)}  {self.app.money(r.amount)}  "
                              f"{self.t(r.state)}")
-            lines.append(self.t("Left to refund") + f": {self.app.money(self.remaining())}")
+            lines.append(self.t("Left to refund") + f": {self.app.money(self.remaining(tx))}")
         self.body = "\n".join(lines)
 
-    def remaining(self) -> Money:
-        return self.tx.amount - self.tx.refunded()
+    def remaining(self, tx: Transaction | None = None) -> Money:
+        """What is left to refund of ``tx`` (default: the transaction shown)."""
+        tx = tx or self.shown()
+        return tx.amount - tx.refunded()
+
+    def shown(self) -> Transaction:
+        """The loaded transaction; the actions are disabled until there is one."""
+        if self.tx is None:
+            raise LookupError(f"transaction {self.tx_id or '(none)'} is not loaded yet")
+        return self.tx
 
     def say(self, msgid: str, level: str = "info", **values) -> None:
         self._message, self.message_level = (msgid, values), level
@@ -91,7 +102,7 @@ class DetailScreen(PosScreen):
 
     # -- actions --------------------------------------------------------------------------
     def void(self) -> None:
-        tx_id, terminal = self.tx_id, self.app.terminal
+        tx_id, terminal, shown = self.tx_id, self.app.terminal, self.shown()
 
         def action(pin: str, as_owner: bool):   # worker thread
             terminal.authorize_manager(None if as_owner else pin, owner_pin=pin if as_owner else None,
@@ -105,8 +116,8 @@ class DetailScreen(PosScreen):
             if printed is not None:
                 self.app.show_print_result(printed)
             self.app.go("detail", tx_id=tx_id, message=("Voided: the customer was not charged.", {}))
-        self.app.screens["pin"].ask(role="manager", title=self.t("Void %(amount)s · %(code)s", amount=self.app.money(self.tx.amount),
-                                                                code=self.tx.masked_code),
+        self.app.screens["pin"].ask(role="manager", title=self.t("Void %(amount)s · %(code)s", amount=self.app.money(shown.amount),
+                                                                code=shown.masked_code),
                                     action=action,
                                     on_success=voided, on_error=self._failed, back="detail")
 
@@ -114,15 +125,16 @@ class DetailScreen(PosScreen):
         self.app.go(self.back_to, reset=False)
 
     def refund(self) -> None:
-        self.app.go("refund", tx=self.tx, remaining=self.remaining())
+        tx = self.shown()
+        self.app.go("refund", tx=tx, remaining=self.remaining(tx))
 
     def _failed(self, exc: BaseException) -> None:
         self.app.go("detail", tx_id=self.tx_id, message=(getattr(exc, "message", "") or "Something went wrong.", {}),
                     level="error")
 
     def reprint(self) -> None:
+        tx = self.shown()
         self.busy = True
-        tx = self.tx
         self.app.worker.run(self.app.terminal.print_receipt, tx, copy=True, on_done=self._printed,
                             on_error=lambda _e: self._printed(None))
 

@@ -9,6 +9,8 @@ manager PIN no longer blocks every void and refund until the lock ends.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
@@ -35,13 +37,16 @@ class PinScreen(PosScreen):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.role = "manager"
-        self._action = self._on_success = self._on_error = None
+        self._action: Callable[[str, bool], Any] | None = None
+        self._on_success: Callable[[Any], None] | None = None
+        self._on_error: Callable[[BaseException], None] | None = None
         self._back = "sale"
         self._locked_left = 0
         self._countdown = None
         self._feedback_msg: tuple[str, dict] = ("", {})
 
-    def ask(self, *, role: str, title: str, action, on_success, on_error=None, back: str = "sale") -> None:
+    def ask(self, *, role: str, title: str, action: Callable[[str, bool], Any], on_success: Callable[[Any], None],
+            on_error: Callable[[BaseException], None] | None = None, back: str = "sale") -> None:
         self.role, self.title = role, title
         self._action, self._on_success, self._on_error, self._back = action, on_success, on_error, back
         self.can_override, self.owner_mode = role == "manager", False
@@ -88,17 +93,18 @@ class PinScreen(PosScreen):
             self.entry += key
 
     def submit(self) -> None:
-        if self.busy or self.locked or len(self.entry) < 4:
+        if self.busy or self.locked or len(self.entry) < 4 or self._action is None:
             return
         pin, self.entry = self.entry, ""
         self.busy = True
         self._set_feedback("Checking…", "info")
         self.app.worker.run(self._action, pin, self.owner_mode, on_done=self._done, on_error=self._failed)
 
-    def _done(self, result) -> None:
+    def _done(self, result: Any) -> None:
         self.busy = False
         self._set_feedback("", "info")
-        self._on_success(result)
+        if self._on_success is not None:
+            self._on_success(result)
 
     def _failed(self, exc: BaseException) -> None:
         self.busy = False

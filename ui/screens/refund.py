@@ -7,6 +7,7 @@ from typing import ClassVar
 from kivy.properties import BooleanProperty, StringProperty
 
 from terminal.money import Money
+from terminal.records import Transaction
 
 from ..widgets.keypad import Keypad  # noqa: F401
 from .base import PosScreen
@@ -26,16 +27,18 @@ class RefundScreen(PosScreen):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.tx = None
-        self.remaining = None
+        self.tx: Transaction | None = None
+        self.remaining: Money | None = None
 
-    def prepare(self, tx=None, remaining: Money | None = None, **_kw) -> None:
+    def prepare(self, tx: Transaction | None = None, remaining: Money | None = None, **_kw) -> None:
         if tx is None:        # nothing new to refund: keep the refund being prepared
             self.refresh()
             return
+        if remaining is None:
+            remaining = tx.amount - tx.refunded()
         self.tx, self.remaining = tx, remaining
-        self.tx_id = tx.id if tx else ""
-        self.digits = str(remaining.minor) if remaining else ""
+        self.tx_id = tx.id
+        self.digits = str(remaining.minor)
         self.message = ""
         self.reason = "returned"
         if "other_reason" in self.ids:
@@ -48,12 +51,12 @@ class RefundScreen(PosScreen):
         return Money(self.tx.currency, int(self.digits or "0"))
 
     def refresh(self) -> None:
-        amount = self.amount()
-        if amount is None:
+        amount, remaining = self.amount(), self.remaining
+        if amount is None or remaining is None:
             return
         self.amount_text = self.app.money(amount)
-        self.left_text = self.t("Left to refund: %(amount)s", amount=self.app.money(self.remaining))
-        self.valid = 0 < amount.minor <= self.remaining.minor and bool(self.reason_text())
+        self.left_text = self.t("Left to refund: %(amount)s", amount=self.app.money(remaining))
+        self.valid = 0 < amount.minor <= remaining.minor and bool(self.reason_text())
 
     def choose_reason(self, key: str) -> None:
         self.reason = key
@@ -74,7 +77,7 @@ class RefundScreen(PosScreen):
         self.refresh()
 
     def confirm(self) -> None:
-        if not self.valid:
+        if not self.valid or self.tx is None:
             return
         tx, amount, terminal, reason = self.tx, self.amount(), self.app.terminal, self.reason_text()
 
