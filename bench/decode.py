@@ -151,7 +151,7 @@ def place(scene: np.ndarray, patch: np.ndarray, rng: np.random.Generator, *,
 
 # --------------------------------------------------------------------------- classes
 
-def make_frame(cls: str, rng: np.random.Generator) -> Frame:
+def make_frame(cls: str, rng: np.random.Generator, records: list[dict] | None = None) -> Frame:
     scene = background(rng)
     data = None if cls == "none" else payload(rng)
     module_px = rng.uniform(3.0, 5.5)
@@ -180,7 +180,11 @@ def make_frame(cls: str, rng: np.random.Generator) -> Frame:
         if cls == "screen":
             patch = _screen_photo(patch, rng)
         if cls == "hardglare":
-            patch = _hard_glare(patch, code_box(mods.shape[0], module_px), rng)
+            rec = None
+            if records is not None:  # bench/glare_budget.py: what the glare did, per frame
+                rec = {"modules": mods, "payload": data}
+                records.append(rec)
+            patch = _hard_glare(patch, code_box(mods.shape[0], module_px), rng, rec)
         where = place(scene, patch, rng, angle_deg=angle, tilt=tilt)
         if cls == "glare":
             scene = _glare(scene, rng, where)
@@ -240,9 +244,14 @@ def code_box(n_modules: int, module_px: float) -> tuple[float, float, float]:
     return bezel + margin // 2 + quiet, bezel + margin + quiet, side - 2 * quiet
 
 
-def _hard_glare(patch: np.ndarray, box: tuple[int, int, int], rng: np.random.Generator) -> np.ndarray:
+def _hard_glare(patch: np.ndarray, box: tuple[float, float, float], rng: np.random.Generator,
+                record: dict | None = None) -> np.ndarray:
     """A ceiling light's specular reflection on the screen glass over about a quarter of the
-    code (its core clipped to white), small saturated patches, and a finger over one edge."""
+    code (its core clipped to white), small saturated patches, and a finger over one edge.
+
+    ``record`` (bench/glare_budget.py): receives the layers (the added light field, the
+    saturated and the finger masks) so the damage per module can be counted; the frame is
+    the same with or without it."""
     h, w = patch.shape
     qx0, qy0, q = box
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -258,12 +267,15 @@ def _hard_glare(patch: np.ndarray, box: tuple[int, int, int], rng: np.random.Gen
     u, v = dx * np.cos(a) + dy * np.sin(a), -dx * np.sin(a) + dy * np.cos(a)
     d2 = (u / rx) ** 2 + (v / ry) ** 2
     peak = rng.uniform(170, 260)
-    out += peak * np.exp(-d2 * np.log(2))  # half strength on the ellipse's edge
+    field = peak * np.exp(-d2 * np.log(2))  # half strength on the ellipse's edge
+    out += field
+    saturated = np.zeros((h, w), bool)
     # saturated patches (smaller reflections), each about 1-3% of the symbol
     for _ in range(int(rng.integers(1, 4))):
         px, py = qx0 + rng.uniform(0, 1) * q, qy0 + rng.uniform(0, 1) * q
         r = np.sqrt(rng.uniform(0.01, 0.03) * q * q / np.pi)
-        out[(xx - px) ** 2 + (yy - py) ** 2 < r * r] = 255
+        saturated |= (xx - px) ** 2 + (yy - py) ** 2 < r * r
+    out[saturated] = 255
     # a finger over one edge, between the finder patterns: a shaded skin-grey ellipse coming
     # from outside, 3-8% of the symbol deep (one to three modules)
     edge = int(rng.integers(4))
@@ -279,6 +291,8 @@ def _hard_glare(patch: np.ndarray, box: tuple[int, int, int], rng: np.random.Gen
     fd = ((xx - fx) / ax) ** 2 + ((yy - fy) / ay) ** 2
     skin = rng.uniform(120, 190) * (1.05 - 0.25 * np.clip(fd, 0, 1))
     out = np.where(fd < 1, skin, out)
+    if record is not None:
+        record.update(field=field, saturated=saturated, finger=fd < 1, box=box)
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
@@ -301,12 +315,14 @@ def _motion(img: np.ndarray, rng: np.random.Generator, lengths: tuple[int, int] 
     return cv2.filter2D(img, -1, k)
 
 
-def corpus(per_class: int, seed: int, classes: list[str] | None = None) -> list[Frame]:
+def corpus(per_class: int, seed: int, classes: list[str] | None = None,
+           records: list[dict] | None = None) -> list[Frame]:
     """EXISTING first, then HARDER, each from one seeded stream (adding a class at the end
-    never changes the frames of the classes before it)."""
+    never changes the frames of the classes before it). ``records`` receives the glare
+    layers of each hardglare frame (see _hard_glare)."""
     rng = np.random.default_rng(seed)
     order = EXISTING + [c for c in HARDER]
-    frames = [make_frame(cls, rng) for cls in order for _ in range(per_class)]
+    frames = [make_frame(cls, rng, records) for cls in order for _ in range(per_class)]
     wanted = set(classes or CLASSES)
     return [f for f in frames if f.cls in wanted]
 
