@@ -60,6 +60,7 @@ FAULTS: dict[str, list[dict]] = {
 FINAL = {"APPROVED", "DECLINED", "CANCELLED", "PARTIALLY_REFUNDED", "REFUNDED"}
 CAPTURED = {"APPROVED", "PARTIALLY_REFUNDED", "REFUNDED"}
 PROCESS_TIMEOUT_S = 60
+TOP_UP_S = 180     # run_once(min_payments=): how long more sales may be started to reach the count
 
 
 @dataclass
@@ -190,7 +191,27 @@ def _owner_sale(url: str, token: str, suffix: str, shown: list[tuple[str, str]],
         return         # nothing was shown to anyone; the final checks judge the payment
 
 
-def _approved_tx(state: Path) -> str | None:
+def _sale_args(rng: random.Random) -> list[str]:
+    return ["sale", "--amount", f"{rng.randint(100, 5000) / 100:.2f}", "--code", code_for(rng.choice(SUFFIXES))]
+
+
+def _collect(result: RunResult, name: str, proc: Proc, shown: list[tuple[str, str]]) -> None:
+    """Waits for one CLI process of the run and notes its exit and any approval it showed."""
+    code, out, err = proc.finish()
+    result.exits[f"{name}:{code}"] = result.exits.get(f"{name}:{code}", 0) + 1
+    result.handed_over += "handed to the running terminal" in err
+    result.refused_busy += code == 3 and "in use by" in err
+    if code == 0 and name in ("sale", "refund") and out.strip():
+        try:
+            answer = json.loads(out)
+        except ValueError:
+            answer = {}
+        if answer.get("state") in CAPTURED:
+            shown.append((answer["transactionId"], f"CLI {name} {answer['state']}"))
+
+
+def _journal_row(state: Path, query: str) -> tuple | None:
+    """One row from the run's journal, read-only while its processes may write (None: no journal yet)."""
     import sqlite3
 
     path = state / "journal.sqlite"
@@ -198,15 +219,30 @@ def _approved_tx(state: Path) -> str | None:
         return None
     db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
-        row = db.execute("SELECT id FROM transactions WHERE state='APPROVED' ORDER BY rowid DESC").fetchone()
+        return db.execute(query).fetchone()
     except sqlite3.OperationalError:
-        row = None
+        return None
     finally:
         db.close()
+
+
+def _approved_tx(state: Path) -> str | None:
+    row = _journal_row(state, "SELECT id FROM transactions WHERE state='APPROVED' ORDER BY rowid DESC")
     return row[0] if row else None
 
 
-def run_once(seed: int, sandbox, workdir: Path, *, allow_app: bool = True, server=None) -> RunResult:
+def _journal_count(state: Path) -> int:
+    row = _journal_row(state, "SELECT count(*) FROM transactions")
+    return row[0] if row else 0
+
+
+def run_once(seed: int, sandbox, workdir: Path, *, allow_app: bool = True, server=None,
+             min_payments: int = 0) -> RunResult:
+    """One seeded run. With ``min_payments``, the run goes on with more CLI sales (beside the owner,
+    under the fault) until the journal holds that many payments, the set-up sale included, or
+    TOP_UP_S passes: on a slow machine the kill -9 can land before any sale of the run is
+    journalled, and a run with nothing but its set-up sale checks nothing concurrent. The count
+    is in ``payments``: a caller asserts it, so a run that never journals a sale still fails."""
     rng = random.Random(seed)
     started = time.monotonic()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -271,8 +307,7 @@ def run_once(seed: int, sandbox, workdir: Path, *, allow_app: bool = True, serve
                 else:
                     args = ["refund", tx_id, "--amount", "1.00", "--pin-file", str(pin)]
             if action == "sale":
-                args = ["sale", "--amount", f"{rng.randint(100, 5000) / 100:.2f}", "--code",
-                        code_for(rng.choice(SUFFIXES))]
+                args = _sale_args(rng)
             elif action in ("recover", "close-batch"):
                 args = [action]
             procs.append((action, launcher.start(config, "--json", *args)))
@@ -288,19 +323,15 @@ def run_once(seed: int, sandbox, workdir: Path, *, allow_app: bool = True, serve
                 victim.signal(signal.SIGKILL)
                 result.killed = name
         for name, proc in procs:
-            code, out, err = proc.finish()
-            result.exits[f"{name}:{code}"] = result.exits.get(f"{name}:{code}", 0) + 1
-            result.handed_over += "handed to the running terminal" in err
-            result.refused_busy += code == 3 and "in use by" in err
-            if code == 0 and name in ("sale", "refund") and out.strip():
-                try:
-                    answer = json.loads(out)
-                except ValueError:
-                    answer = {}
-                if answer.get("state") in CAPTURED:
-                    shown.append((answer["transactionId"], f"CLI {name} {answer['state']}"))
+            _collect(result, name, proc, shown)
         for th in threads:
             th.join(timeout=PROCESS_TIMEOUT_S)
+        top_up_until = time.monotonic() + TOP_UP_S
+        while _journal_count(state) < min_payments and time.monotonic() < top_up_until:
+            proc = launcher.start(config, "--json", *_sale_args(rng))
+            procs.append(("sale", proc))
+            result.actions.append("sale+")
+            _collect(result, "sale", proc, shown)
     finally:
         for name, proc in procs:
             if proc.poll() is None:
