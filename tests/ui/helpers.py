@@ -1,4 +1,8 @@
+"""Driving the running app in UI tests: amounts typed and codes shown through touches, and the
+tour of every screen that the layout checks (overflow, touch targets) inspect."""
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from terminal.demo_codes import DEMO_CODES
 
@@ -34,3 +38,41 @@ def sell(ui, digits: str, suffix: str, *, watch=None):
     ui.idle_until(lambda: (watch() if watch else None, ui.app.current == "result")[1], what="result")
     ui.settle()
     return ui.app.screens["result"]
+
+
+def screen_tour(ui) -> Iterator[tuple[str, tuple]]:
+    """Every screen a cashier can reach, plus the sale screen's custom tip and staff row and the
+    scan screen's typed entry: yields (stop name, widget roots to inspect: the screen and the
+    banners), each laid out and settled. Consume it to the end: it leaves the sale screen."""
+    app = ui.app
+    sale = app.screens["sale"]
+
+    def stop(name: str) -> tuple[str, tuple]:
+        ui.frames(3)
+        ui.settle()
+        return name, (app.sm.current_screen, app.banners)
+    type_amount(ui, "100")
+    ui.tap(sale.tip_buttons["custom"])
+    type_amount(ui, "9999")
+    yield stop("sale-tip")
+    sale.clear()
+    sale.staff_open = True            # the manager/technician row
+    yield stop("sale-staff")
+    sale.staff_open = False
+    for name in ("sale", "history", "open", "batch", "technician", "lock", "error"):
+        app.go(name)
+        yield stop(name)
+    app.go("sale")
+    ui.screen("sale")
+    start_sale(ui, "150")
+    yield stop("scan")
+    app.screens["scan"].toggle_manual()
+    yield stop("scan-manual")
+    ui.tap(app.screens["scan"].ids.cancel_btn)
+    ui.screen("sale")
+    app.go("result", tx=None, error=None)
+    yield stop("result")
+    app.screens["result"].new_sale()
+    app.screens["sale"].open_batch()
+    yield stop("pin")
+    app.screens["pin"].back()

@@ -20,40 +20,9 @@ def overflowing(root):
 
 @pytest.mark.parametrize("lang", ["en", "fr_CA", "zh_Hans"])
 def test_no_text_overflows_on_any_screen(ui, lang):
-    from tests.ui.helpers import start_sale, type_amount
+    from tests.ui.helpers import screen_tour
 
-    app = ui.app
-    app.set_language(lang)
-    found = []
-
-    def check(name: str) -> None:
-        ui.frames(3)
-        ui.settle()
-        for root in (app.sm.current_screen, app.banners):
-            found.extend((name, w.text[:40], tuple(round(v) for v in w.texture_size), tuple(round(v) for v in w.size))
-                         for w in overflowing(root))
-    sale = app.screens["sale"]
-    type_amount(ui, "100")
-    ui.tap(sale.tip_buttons["custom"])
-    type_amount(ui, "9999")
-    check("sale-tip")
-    sale.clear()
-    sale.staff_open = True            # the manager/technician row
-    check("sale-staff")
-    sale.staff_open = False
-    for name in ("sale", "history", "open", "batch", "technician", "lock", "error"):
-        app.go(name)
-        check(name)
-    app.go("sale")
-    ui.screen("sale")
-    start_sale(ui, "150")
-    check("scan")
-    ui.tap(app.screens["scan"].ids.cancel_btn)
-    ui.screen("sale")
-    app.go("result", tx=None, error=None)
-    check("result")
-    app.screens["result"].new_sale()
-    app.screens["sale"].open_batch()
-    check("pin")
-    app.screens["pin"].back()
+    ui.app.set_language(lang)
+    found = [(name, w.text[:40], tuple(round(v) for v in w.texture_size), tuple(round(v) for v in w.size))
+             for name, roots in screen_tour(ui) for root in roots for w in overflowing(root)]
     assert not found, f"{len(found)} overflowing texts in {lang} (screen, text, texture, size): {found}"
