@@ -27,6 +27,7 @@ from .events import CoreEvent, CoreEvents
 from .fonts import register_default_font
 from .open_payments import PaymentWatch
 from .scanning import ScannerLink
+from .screen_book import ScreenBook
 from .worker import Worker
 
 log = logging.getLogger("ui.app")
@@ -34,6 +35,10 @@ HERE = Path(__file__).resolve().parent
 SCREENS = ("sale", "scan", "processing", "result", "receipt", "history", "detail", "refund", "pin",
            "batch", "lock", "technician", "open", "error")
 SALE_FLOW = {"scan", "processing", "result"}
+AT_START = ("sale",)
+# Built one per idle frame once the keypad is up: the first Charge does not wait for its screens,
+# and a UI error rarely has to build the error screen in the middle of the failure.
+WARM = ("scan", "processing", "result", "receipt", "error")
 CLOSE_CONFIRM_S = 10.0   # a second close within this time quits during a payment check
 
 
@@ -73,7 +78,7 @@ class PosApp(App):
         self.config_ = config if terminal is None else terminal.config
         self.events: CoreEvents | None = None
         self.scanner_link: ScannerLink | None = None
-        self.screens: dict = {}
+        self.screens: Any = {}       # a ScreenBook once the till is built
         self.startup_problems: list[tuple[str, str]] = []   # (banner key, message) known before start
         self.ui_errors: list[BaseException] = []     # uncaught UI-thread errors, newest last (tests read it)
         self._guard = UiErrorGuard(app=self)
@@ -148,10 +153,9 @@ class PosApp(App):
         self.sm.transition = NoTransition()
         self.banners = self.root_widget.ids.banners
         self.watch = PaymentWatch(app=self)
-        for name in SCREENS:
-            screen = load_screen(name, app=self)
-            self.screens[name] = screen
-            self.sm.add_widget(screen)
+        self.screens = ScreenBook(names=SCREENS, build=lambda name: load_screen(name, app=self), add=self.sm.add_widget)
+        for name in AT_START:
+            self.screens[name]
         self.sm.current = "sale"
         self.events = CoreEvents(terminal=self.terminal, checkout=self.checkout, on_event=self.on_core_event)
         link = self.scanner_link
@@ -170,6 +174,7 @@ class PosApp(App):
         for key, message in self.startup_problems:
             self.banners.show(key, message, "error")
         self.worker.run(self._startup_checks, on_done=self._show_startup_checks)
+        self.screens.warm(WARM)
         return self.root_widget
 
     def _start_heartbeats(self) -> None:
@@ -203,6 +208,7 @@ class PosApp(App):
 
     def resume(self, name: str) -> None:
         """Back to a screen as it was left (after a PIN, the lock): no prepare, no reset."""
+        self.screens[name]
         self.sm.current = name
 
     def show_error(self) -> None:
@@ -261,8 +267,12 @@ class PosApp(App):
             self.banners.show("fault", lambda: (i18n._(known) if known and not known.startswith("Declined (") else
                                                 i18n._("Terminal fault: call a technician.")) , "error")
         elif ev.detail.get("to"):
-            self.screens["history"].core_changed()
-            self.screens["result"].core_changed(ev.tx_id)
+            # Both act only while shown: a screen not built yet has nothing to update.
+            history, result = self.screens.built("history"), self.screens.built("result")
+            if history is not None:
+                history.core_changed()
+            if result is not None:
+                result.core_changed(ev.tx_id)
             self.watch.changed()
 
     def _poll_link(self) -> None:

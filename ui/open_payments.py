@@ -46,8 +46,8 @@ class PaymentWatch:
         return pending.tx_id if checkout.state.value == "PROCESSING" and pending is not None else ""
 
     def _on_result_screen(self, tx_id: str) -> bool:
-        shown = self.app.screens["result"].tx_id
-        return self.app.current == "result" and shown == tx_id
+        shown = self.app.screens.built("result")
+        return self.app.current == "result" and shown is not None and shown.tx_id == tx_id
 
     def _show(self, read: tuple[list, list]) -> None:
         open_now, unseen = read
@@ -56,7 +56,9 @@ class PaymentWatch:
         self.app.open_count = len(self.open)
         if not open_now:
             self.app.banners.clear("recovery")      # "earlier payments unresolved" is over
-        self.app.screens["open"].show(self.open)
+        screen = self.app.screens.built("open")      # built later, it starts from self.open
+        if screen is not None:
+            screen.show(self.open)
         for tx in unseen:
             if tx.id == live or tx.id in self._noticed:
                 continue

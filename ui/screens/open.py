@@ -27,7 +27,8 @@ class OpenScreen(PosScreen):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.payments: list = []
+        self.payments: list = list(self.app.watch.open)   # what the till's watch read before this screen existed
+        self.refresh()
 
     def show(self, payments: list) -> None:
         self.payments = list(payments)
