@@ -86,7 +86,7 @@ class Checkout:
     def _set(self, state: TerminalState, tx_id: str, **detail) -> None:
         self.state = state
         try:
-            self.terminal.journal.note(tx_id, "checkout", state=state.value, durable=False, **detail)
+            self.terminal.note_checkout(tx_id, state.value, **detail)
         except TerminalError as exc:   # shutting down (journal closed): the payment itself is journalled
             log.warning("checkout event not journalled", extra={"txId": tx_id, "reason": exc.message})
 
@@ -127,7 +127,7 @@ class Checkout:
             try:
                 code = self.terminal.accept_code(code_text)
             except PaymentCodeError as exc:
-                self.terminal.journal.note(self.pending.tx_id, "scan_rejected", reason=exc.reason)
+                self.terminal.note_scan_rejected(self.pending.tx_id, exc.reason)
                 raise
             sale = self.pending
             self._set(TerminalState.PROCESSING, sale.tx_id)

@@ -81,7 +81,7 @@ class Terminal:
                  info: dict[str, Any] | None = None):
         self._around = surroundings or Surroundings()
         self.config = config
-        self.journal = journal
+        self._journal = journal
         self._payments = payments
         self._resolver = resolver
         self._refunds = refunds
@@ -91,6 +91,7 @@ class Terminal:
         self.mailer: Any = None   # email_receipts.ReceiptMailer, made on first use
         self.info = info or {}
         self._notices = OutcomeNotices(journal=journal)
+        self._audit = AuditTrail(journal)
         self.rules = SaleRules.from_config(config.terminal)
         self.faults: list[str] = []
         self.locked = ""        # a reason while the till is locked (fleet lock command): no new sale
@@ -161,12 +162,26 @@ class Terminal:
 
     def _progress(self, p: Progress) -> None:
         """Journalled like every event, so the UI and SSE clients see one ordered stream."""
-        self.journal.note(p.tx_id, "progress", phase=p.phase, attempt=p.attempt, elapsedS=round(p.elapsed_s, 3))
+        self._journal.note(p.tx_id, "progress", phase=p.phase, attempt=p.attempt, elapsedS=round(p.elapsed_s, 3))
+
+    def note_checkout(self, tx_id: str, state: str, **detail: Any) -> None:
+        """The checkout's state, as an event in the one ordered stream (no money moves: committed
+        without fsync; the next money commit makes it durable)."""
+        self._journal.note(tx_id, "checkout", state=state, durable=False, **detail)
+
+    def note_scan_rejected(self, tx_id: str, reason: str) -> None:
+        """A scan that is not a payment code, while a sale waits: the reason only, never the text."""
+        self._journal.note(tx_id, "scan_rejected", reason=reason)
+
+    @property
+    def audit(self) -> AuditTrail:
+        """Who did what (technician, fleet, owner overrides): `record(actor, action, ...)`, `entries()`."""
+        return self._audit
 
     def record_fault(self, code: str) -> None:
         if code not in self.faults:
             self.faults.append(code)
-        self.journal.note("", "fault", code=code)
+        self._journal.note("", "fault", code=code)
 
     # -- queries ----------------------------------------------------------------------------
     def parse_amount(self, text: str, currency: str | None = None) -> Money:
@@ -175,14 +190,14 @@ class Terminal:
         return parse_amount(text, currency or self.config.terminal.currency)
 
     def get(self, tx_id: str) -> Transaction:
-        return self.journal.get(tx_id)
+        return self._journal.get(tx_id)
 
     def transactions(self, *, since: str | None = None, limit: int = 200) -> list[Transaction]:
-        return self.journal.transactions(since=since, limit=limit)
+        return self._journal.transactions(since=since, limit=limit)
 
     def search_history(self, query):
         """terminal.history.HistoryQuery -> HistoryResult (matches newest first, totals of all)."""
-        return self.journal.search(query)
+        return self._journal.search(query)
 
     def has_pending(self) -> bool:
         return self._recovery.has_pending()
@@ -196,7 +211,7 @@ class Terminal:
 
     def find_sale(self, idempotency_key: str) -> Transaction | None:
         """The journalled sale of this idempotency key, if any (looked up once, by the checkout)."""
-        return self.journal.find(idempotency_key=idempotency_key)
+        return self._journal.find(idempotency_key=idempotency_key)
 
     # -- operations -------------------------------------------------------------------------
     def sale_request(self, amount: Money, *, tip: Money | None = None, reference: str = "",
@@ -282,7 +297,7 @@ class Terminal:
         return tx
 
     def _void(self, tx_id: str) -> Transaction:
-        tx = self.journal.get(tx_id)
+        tx = self._journal.get(tx_id)
         if tx.state != S.APPROVED:
             raise BusinessError(f"transaction {tx_id} is {tx.state.value}: only an approved payment can be voided",
                                 code="NOT_VOIDABLE")
@@ -305,7 +320,7 @@ class Terminal:
         "owner"; an owner override is written to the audit trail."""
         who = self._pins.authorize("manager", pin, override_pin=owner_pin)
         if who != "manager":
-            AuditTrail(self.journal).record(who, "pin_override", operation=action, txId=tx_id)
+            self._audit.record(who, "pin_override", operation=action, txId=tx_id)
         return who
 
     def refund(self, tx_id: str, amount: Money | None = None, *, pin: str | None = None,
@@ -378,21 +393,30 @@ class Terminal:
 
     def pending(self) -> tuple[list[Transaction], list[Refund]]:
         """What is unresolved: payments not final (oldest first) and refunds not confirmed."""
-        return self.journal.pending(), self.journal.pending_refunds()
+        return self._journal.pending(), self._journal.pending_refunds()
 
     def pending_summary(self) -> PendingSummary:
-        return PendingSummary(payments=len(self.journal.pending()), refunds=len(self.journal.pending_refunds()))
+        return PendingSummary(payments=len(self._journal.pending()), refunds=len(self._journal.pending_refunds()))
 
     def journal_integrity(self) -> str:
         """SQLite's integrity_check: "ok", or what is damaged."""
-        return self.journal.integrity_check()
+        return self._journal.integrity_check()
+
+    def check_journal(self) -> None:
+        """A real query under the journal's lock (the systemd watchdog): raises when the
+        journal does not answer, the failure that needs a restart."""
+        self._journal.events_since(2**62, limit=1)
+
+    def last_closed_batch(self) -> dict | None:
+        """The most recent closed batch (id, closed_at, report), or None."""
+        return next((b for b in self._journal.batches(limit=2) if b.get("state") == "CLOSED"), None)
 
     def last_event_seq(self) -> int:
-        return self.journal.last_seq()
+        return self._journal.last_seq()
 
     def events_since(self, seq: int, limit: int = 1000) -> list[dict]:
         """Journalled events after `seq`, oldest first (an SSE client catching up)."""
-        return self.journal.events_since(seq, limit)
+        return self._journal.events_since(seq, limit)
 
     def receipt_due(self, tx: Transaction) -> bool:
         """The receipt policy (outcome.py): a slip after a captured sale and after a void."""
@@ -448,7 +472,7 @@ class Terminal:
         self._notices.mark_seen(tx_id)
 
     def pending_refund_count(self) -> int:
-        return sum(1 for r in self.journal.pending_refunds() if r.state == REFUND_PENDING)
+        return sum(1 for r in self._journal.pending_refunds() if r.state == REFUND_PENDING)
 
     def stop_waiting(self) -> None:
         """Cut short the waits of an operation in flight (inquiry schedule, cancel backoff): the
@@ -468,7 +492,7 @@ class Terminal:
             if self._on_close:
                 self._on_close()
             self._recovery.join(timeout_s=10)
-            self.journal.close()
+            self._journal.close()
         finally:
             if idle:
                 self._sale_lock.release()

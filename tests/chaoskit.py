@@ -343,7 +343,7 @@ def run_once(seed: int, sandbox, workdir: Path, *, allow_app: bool = True, serve
     terminal = build(config)          # the final recover, alone (in this process: quick)
     try:
         terminal.recover()
-        left = terminal.journal.pending() or terminal.journal.pending_refunds()
+        left = any(terminal.pending())
     finally:
         terminal.close()
     if left:

@@ -140,3 +140,10 @@ def assert_consistent(sandbox, transactions: list[dict]) -> None:
         if status == "SUCCESS":
             refunded = sum(int(r["amount"]["value"]) for r in tx["refunds"] if r["state"] == "SUCCESS")
             assert int((record["refundedAmount"] or {"value": "0"})["value"]) == refunded, (tx, record)
+
+
+def core_journal(terminal):
+    """White-box: the running terminal's own journal, for tests that stage what no acquirer
+    answer produces on demand (a payment resolved in the background while a screen shows it, a
+    read-only database). Front ends never reach it (tests/test_narrow_face.py)."""
+    return terminal._journal

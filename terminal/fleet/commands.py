@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..audit import AuditTrail
 from ..errors import TerminalError
 from . import staged_config
 from .protocol import (
@@ -58,7 +57,7 @@ class CommandExecutor:
         self.publish = publish            # (leaf, payload) -> None, e.g. ("logs", chunk)
         self.host = host                  # restart()/stop() of the running service, if it offers them
         self.seen = SeenCommands(self.state_dir)
-        self.audit = AuditTrail(terminal.journal)
+        self.audit = terminal.audit
         self._confirmations: dict[str, tuple[str, float]] = {}
 
     # -- entry point --------------------------------------------------------------------------

@@ -98,7 +98,6 @@ def finish(config: Config, trial: dict, *, ok: bool, error: str = "") -> Config:
 
 def build_with_rollback(config: Config, build):
     """The composition root with a staged fleet configuration applied (and undone on failure)."""
-    from ..audit import AuditTrail
     from ..errors import TerminalError
 
     config, trial = apply_staged(config)
@@ -113,8 +112,8 @@ def build_with_rollback(config: Config, build):
         terminal = build(config)
     else:
         finish(config, trial, ok=True)
-    AuditTrail(terminal.journal).record("fleet", "fleet.config_apply", result="ok" if ok else "failed",
-                                        command=trial["command"], outcome="applied" if ok else "rolled_back")
+    terminal.audit.record("fleet", "fleet.config_apply", result="ok" if ok else "failed",
+                          command=trial["command"], outcome="applied" if ok else "rolled_back")
     return terminal
 
 

@@ -98,9 +98,8 @@ def _key_version(terminal) -> int:
 
 def collect_status(terminal, *, terminal_id: str, state_dir: Path, locked: str, extra_health=None,
                    counts: dict | None = None) -> dict:
-    pending = terminal.journal.pending()
-    batches = terminal.journal.batches(limit=2)
-    closed = next((b for b in batches if b.get("state") == "CLOSED"), None)
+    pending, _refunds = terminal.pending()
+    closed = terminal.last_closed_batch()
     clock = getattr(getattr(terminal, "client", None), "clock", None)
     return {
         "online": True,

@@ -53,6 +53,5 @@ def test_owner_pin_refunds_during_a_manager_lockout(served, client):
     assert both.status_code == 400 and "exactly one" in both.json()["error"]["message"]
     result = client.refund(paid, "4.00", owner_pin=OWNER_PIN)
     assert result.refund.state == "SUCCESS" and result.transaction.state == "PARTIALLY_REFUNDED"
-    from terminal.audit import AuditTrail
-    audit = AuditTrail(served.terminal.journal).entries(action="pin_override")
+    audit = served.terminal.audit.entries(action="pin_override")
     assert audit and audit[0]["actor"] == "owner" and audit[0]["detail"]["txId"] == paid.id

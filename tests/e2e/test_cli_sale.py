@@ -87,16 +87,16 @@ def test_raw_code_never_written_anywhere(config_path, sandbox, tmp_path):
 def test_no_request_leaves_when_the_journal_cannot_be_written(config_path, sandbox):
     """The journal row is the durable intent: if it cannot be committed, nothing is sent."""
     from terminal.errors import FaultError
-    from tests.support import admin, build, client_id_of
+    from tests.support import admin, build, client_id_of, core_journal
 
     client_id = client_id_of(config_path)
     terminal = build(config_path)
     try:
-        terminal.journal._db.execute("PRAGMA query_only = ON")
+        core_journal(terminal)._db.execute("PRAGMA query_only = ON")
         with pytest.raises(FaultError):
             terminal.sale(terminal.parse_amount("3.00"), code_for("0000"))
     finally:
-        terminal.journal._db.execute("PRAGMA query_only = OFF")
+        core_journal(terminal)._db.execute("PRAGMA query_only = OFF")
         terminal.close()
     assert admin(sandbox, "GET", f"/payments?client_id={client_id}")["payments"] == []
 

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from terminal.audit import AuditTrail
 from terminal.demo_codes import code_for
 from terminal.errors import BusinessError
 from terminal.fleet.protocol import now_utc, sign_command
@@ -63,7 +62,7 @@ def test_signed_commands_are_acknowledged_and_audited(fleet_pair):
     sent = console.send(tid, "ping", operator="alice")["cmd"]["id"]
     row = console.wait_acks([sent], 15)[sent]
     assert row["state"] == "acked" and row["result"] == "ok" and row["detail"] == {"pong": True}
-    entry = AuditTrail(terminal.journal).entries(action="fleet.ping")[0]
+    entry = terminal.audit.entries(action="fleet.ping")[0]
     assert entry["actor"] == "fleet:alice" and entry["result"] == "ok" and entry["detail"]["command"] == sent
     # what this host cannot do is said plainly, never faked
     restart = console.send(tid, "restart")["cmd"]["id"]
@@ -103,12 +102,12 @@ def test_forged_expired_replayed_and_misaddressed_commands_are_refused(fleet_pai
     wanted = {"BAD_SIGNATURE", "EXPIRED", "WRONG_TERMINAL", "REPLAYED"}
     wait_for(lambda: wanted <= {e["body"].get("reason") for e in console.store.events(tid)
                                 if e["body"].get("kind") == "command_refused"}, what="refusals reported")
-    refused = AuditTrail(terminal.journal).entries(action="fleet.refused")
+    refused = terminal.audit.entries(action="fleet.refused")
     assert wanted <= {e["detail"]["reason"] for e in refused}
     assert any(e["actor"] == "fleet:unverified" for e in refused)
     # the forged unlock did nothing; the lock executed exactly once
     assert terminal.locked == "audit"
-    assert len(AuditTrail(terminal.journal).entries(action="fleet.lock")) == 1
+    assert len(terminal.audit.entries(action="fleet.lock")) == 1
 
 
 def test_lock_refuses_sales_until_unlocked(fleet_pair):
@@ -154,7 +153,7 @@ def test_set_config_is_staged_applied_at_restart_and_rolled_back_if_it_cannot_st
     terminal, agent = start_terminal(config_path)              # the restart applies it
     try:
         assert terminal.config.ui.idle_lock_s == 77
-        assert AuditTrail(terminal.journal).entries(action="fleet.config_apply")[0]["result"] == "ok"
+        assert terminal.audit.entries(action="fleet.config_apply")[0]["result"] == "ok"
         # valid TOML the terminal cannot start with (control on a public address without TLS)
         wait_for(lambda: agent.connected, what="agent connected")
         cid = console.send(tid, "set_config", {"changes": {"control": {"enabled": True, "host": "0.0.0.0"}}})
@@ -163,7 +162,7 @@ def test_set_config_is_staged_applied_at_restart_and_rolled_back_if_it_cannot_st
         terminal.close()
         terminal, agent = start_terminal(config_path)
         assert terminal.config.control.enabled is False and terminal.config.ui.idle_lock_s == 77
-        assert AuditTrail(terminal.journal).entries(action="fleet.config_apply")[0]["result"] == "failed"
+        assert terminal.audit.entries(action="fleet.config_apply")[0]["result"] == "failed"
         wait_for(lambda: any(e["body"].get("result") == "rolled_back" for e in console.store.events(tid)),
                  what="rollback reported")
     finally:
@@ -180,5 +179,5 @@ def test_rotate_key_from_the_fleet_switches_the_live_key(fleet_pair):
     wait_for(lambda: console.store.terminal(tid)["key_version"] == 2, what="key version 2 in the status")
     # the next sale is signed with the new key, and the acquirer accepts it
     assert terminal.sale(terminal.parse_amount("5.00"), code_for("0000")).state.value == "APPROVED"
-    actions = {e["action"]: e for e in AuditTrail(terminal.journal).entries()}
+    actions = {e["action"]: e for e in terminal.audit.entries()}
     assert actions["fleet.rotate_key"]["result"] == "ok"

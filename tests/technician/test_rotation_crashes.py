@@ -12,7 +12,6 @@ import tomllib
 
 import pytest
 
-from terminal.audit import AuditTrail
 from terminal.config import load_config
 from terminal.crashpoints import ROTATION_POINTS
 from terminal.demo_codes import code_for
@@ -155,7 +154,7 @@ def test_running_terminal_rotates_and_switches_live(sandbox, provisioned):
         assert outcome.new_version == 2 and _acquirer_current(sandbox, provisioned) == 2
         _age_keys(sandbox, provisioned)            # the old key is dead: only a live switch sells now
         assert terminal.sale(Money("USD", 100), code_for("0000")).state.value == "APPROVED"
-        entries = AuditTrail(terminal.journal).entries(action="rotate_key")
+        entries = terminal.audit.entries(action="rotate_key")
         assert entries and entries[0]["result"] == "ok" and entries[0]["detail"]["keyVersion"] == 2
     finally:
         terminal.close()
@@ -175,7 +174,7 @@ def test_rotate_key_while_the_terminal_runs_is_done_by_the_running_terminal(sand
         assert terminal.rotation.current().key_version == 2      # switched in the running process
         _age_keys(sandbox, provisioned)
         assert terminal.sale(Money("USD", 100), code_for("0000")).state.value == "APPROVED"
-        entry = AuditTrail(terminal.journal).entries(action="rotate_key")[0]
+        entry = terminal.audit.entries(action="rotate_key")[0]
         assert entry["actor"] == "cli" and entry["result"] == "ok"
     finally:
         channel.stop()

@@ -103,7 +103,7 @@ def test_frozen_ui_loop_stops_the_pings(notify_socket, tmp_path):
     path, sock = notify_socket
     clock = _FakeClock()
     journal = Journal(tmp_path / "journal.sqlite")
-    terminal = SimpleNamespace(journal=journal, liveness=Liveness(clock=clock))
+    terminal = SimpleNamespace(check_journal=lambda: journal.events_since(2**62, limit=1), liveness=Liveness(clock=clock))
     ui_beat = terminal.liveness.heartbeat("ui loop", 5.0)
     worker_beat = terminal.liveness.heartbeat("payment worker", 120.0)
     dog = Watchdog(environ={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "4000000"})
@@ -142,7 +142,7 @@ def test_blocked_heartbeat_thread_stops_the_pings(notify_socket, tmp_path):
 
     path, sock = notify_socket
     journal = Journal(tmp_path / "journal.sqlite")
-    terminal = SimpleNamespace(journal=journal, liveness=Liveness())
+    terminal = SimpleNamespace(check_journal=lambda: journal.events_since(2**62, limit=1), liveness=Liveness())
     beat = terminal.liveness.heartbeat("ui loop", 0.3)
     blocked, stop = threading.Event(), threading.Event()
 

@@ -10,6 +10,7 @@ import pytest
 
 from terminal.records import Transaction, new_id
 from terminal.states import TxState
+from tests.support import core_journal
 
 pytestmark = pytest.mark.ui
 S = TxState
@@ -17,7 +18,7 @@ S = TxState
 
 def open_sale(ui, amount_minor: int = 1875, *, shown_unknown: bool = True) -> Transaction:
     app = ui.app
-    journal = app.terminal.journal
+    journal = core_journal(app.terminal)     # staged the way the checkout and the payment journal it
     tx = Transaction(id=new_id("T"), payment_request_id=f"PR{uuid.uuid4().hex}", state=S.CREATED, currency="USD",
                      amount_minor=amount_minor, order_ref=f"O{uuid.uuid4().hex[:20]}", wallet="ALIPAY_CN",
                      masked_code="281012**********77")
@@ -45,7 +46,7 @@ def test_indicator_and_list_follow_an_open_payment_until_its_notice_and_receipt(
     rows = screen.ids.rv.data
     assert len(rows) == 1 and "$18.75" in rows[0]["text"] and "checking with the acquirer" in rows[0]["text"]
 
-    app.terminal.journal.transition(tx.id, S.INQUIRING, S.APPROVED, expect=S.UNKNOWN)     # resolved in the background
+    core_journal(app.terminal).transition(tx.id, S.INQUIRING, S.APPROVED, expect=S.UNKNOWN)     # resolved in the background
     ui.idle_until(lambda: not screen.ids.rv.data, what="the list emptied live")
     ui.settle()
     assert app.open_count == 0 and "No open payments" in screen.summary
@@ -75,7 +76,7 @@ def test_the_result_screen_updates_live_when_a_not_confirmed_payment_ends(ui):
     app.go("result", tx=tx)
     result = app.screens["result"]
     assert result.kind == "unknown"
-    app.terminal.journal.transition(tx.id, S.INQUIRING, S.CANCEL_PENDING, S.CANCELLED, expect=S.UNKNOWN)
+    core_journal(app.terminal).transition(tx.id, S.INQUIRING, S.CANCEL_PENDING, S.CANCELLED, expect=S.UNKNOWN)
     ui.idle_until(lambda: result.kind != "unknown", what="the result screen updated")
     ui.settle()
     assert result.kind == "declined" and result.headline == "Not charged"
@@ -86,7 +87,7 @@ def test_the_result_screen_updates_live_when_a_not_confirmed_payment_ends(ui):
 def test_after_a_restart_a_payment_that_ended_unseen_gets_its_notice_and_the_stale_banner_goes(ui):
     app = ui.app
     tx = open_sale(ui, 4200, shown_unknown=False)      # the app closed while it was processing
-    app.terminal.journal.transition(tx.id, S.INQUIRING, S.APPROVED, expect=S.UNKNOWN)
+    core_journal(app.terminal).transition(tx.id, S.INQUIRING, S.APPROVED, expect=S.UNKNOWN)
     app.banners.show("recovery", "Earlier payments are still unresolved", "warning")
     app.worker.run(app._startup_checks, on_done=app._show_startup_checks)   # what every start runs
     ui.settle()
