@@ -18,3 +18,16 @@ def make_tx(amount_minor: int = 1250, currency: str = "USD", **kw) -> Transactio
 def make_refund(tx: Transaction, amount_minor: int) -> Refund:
     return Refund(id=new_id("R"), refund_request_id=f"RR{uuid.uuid4().hex}", tx_id=tx.id,
                   currency=tx.currency, amount_minor=amount_minor, state="PENDING")
+
+
+def approved_tx(journal, amount_minor: int = 1250, *, payment_id: str = "P-1") -> Transaction:
+    """A sale the acquirer approved, journalled as the payment service leaves it."""
+    tx = journal.create(make_tx(amount_minor))
+    return journal.transition(tx.id, TxState.SENT, TxState.APPROVED, expect=TxState.CREATED,
+                              result_code="SUCCESS", payment_id=payment_id)
+
+
+def unknown_tx(journal, amount_minor: int = 1250) -> Transaction:
+    """A sale sent whose answer never came: what the resolver starts from."""
+    tx = journal.create(make_tx(amount_minor))
+    return journal.transition(tx.id, TxState.SENT, TxState.UNKNOWN, expect=TxState.CREATED)

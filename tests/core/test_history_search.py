@@ -8,18 +8,10 @@ import pytest
 
 from terminal.errors import InputError
 from terminal.history import HistoryQuery
-from terminal.journal import Journal
 from terminal.money import Money
 from terminal.records import iso_utc
 from terminal.states import TxState
 from tests.core.journal_helpers import make_refund, make_tx
-
-
-@pytest.fixture
-def journal(tmp_path):
-    j = Journal(tmp_path / "state" / "journal.db")
-    yield j
-    j.close()
 
 
 def local(day: date, hour: int) -> str:

@@ -18,21 +18,9 @@ from terminal.journal import Journal
 from terminal.records import REFUND_FAIL, REFUND_PENDING, REFUND_SUCCESS
 from terminal.states import IllegalTransition, TxState
 
-from .journal_helpers import make_refund, make_tx
+from .journal_helpers import approved_tx, make_refund, make_tx
 
 S = TxState
-
-
-@pytest.fixture
-def journal(tmp_path):
-    j = Journal(tmp_path / "state" / "journal.db")
-    yield j
-    j.close()
-
-
-def _approved(journal, amount=1250):
-    tx = journal.create(make_tx(amount))
-    return journal.transition(tx.id, S.SENT, S.APPROVED, expect=S.CREATED, result_code="SUCCESS", payment_id="P1")
 
 
 def test_wal_and_full_sync_are_set(journal):
@@ -145,10 +133,10 @@ def test_pending_lists_only_non_final(journal):
     journal.transition(inquiring.id, S.SENT, S.UNKNOWN, S.INQUIRING, expect=S.CREATED)
     cancel = journal.create(make_tx())
     journal.transition(cancel.id, S.CANCEL_PENDING, expect=S.CREATED)
-    approved = _approved(journal)
+    approved = approved_tx(journal)
     declined = journal.create(make_tx())
     journal.transition(declined.id, S.SENT, S.DECLINED, expect=S.CREATED)
-    void = _approved(journal)
+    void = approved_tx(journal)
     journal.transition(void.id, S.CANCEL_PENDING, expect=S.APPROVED)
     pending = [t.id for t in journal.pending()]
     assert pending == [created.id, sent.id, inquiring.id, cancel.id, void.id]
@@ -157,7 +145,7 @@ def test_pending_lists_only_non_final(journal):
 
 
 def test_refunds_move_the_payment(journal):
-    tx = _approved(journal, 1000)
+    tx = approved_tx(journal, 1000)
     r1 = journal.create_refund(make_refund(tx, 300))
     assert journal.pending_refunds()[0].id == r1.id
     done = journal.finish_refund(r1.id, REFUND_SUCCESS, tx_state=S.PARTIALLY_REFUNDED, result_code="SUCCESS")
@@ -179,7 +167,7 @@ def test_refunds_move_the_payment(journal):
 
 # Regression: finish_refund(..., refund_id=...) used to collide with the row-id parameter (TypeError).
 def test_finish_refund_records_the_acquirer_refund_id(journal):
-    tx = _approved(journal, 1000)
+    tx = approved_tx(journal, 1000)
     refund = journal.create_refund(make_refund(tx, 1000))
     done = journal.finish_refund(refund.id, REFUND_SUCCESS, tx_state=S.REFUNDED, result_code="SUCCESS",
                                  refund_id="RF-ACQ-1")
@@ -207,7 +195,7 @@ def test_refund_needs_an_existing_payment(journal):
 def test_batches(journal):
     first = journal.open_batch()
     assert first["state"] == "OPEN" and journal.open_batch()["id"] == first["id"]
-    tx = _approved(journal)
+    tx = approved_tx(journal)
     assert tx.batch_id == first["id"]
     declined = journal.create(make_tx())
     journal.transition(declined.id, S.SENT, S.DECLINED, expect=S.CREATED)
@@ -216,7 +204,7 @@ def test_batches(journal):
     journal.close_batch(first["id"], {"matched": True})
     second = journal.open_batch()
     assert second["id"] != first["id"]
-    later = _approved(journal)
+    later = approved_tx(journal)
     assert later.batch_id == second["id"]
     states = {b["id"]: b["state"] for b in journal.batches()}
     assert states == {first["id"]: "CLOSED", second["id"]: "OPEN"}
@@ -225,13 +213,13 @@ def test_batches(journal):
 def test_rows_survive_reopening(tmp_path):
     path = tmp_path / "journal.db"
     j = Journal(path)
-    tx = _approved(j)
+    tx = approved_tx(j)
     refund = j.create_refund(make_refund(tx, 100))
     j.close()
     j2 = Journal(path)
     try:
         got = j2.get(tx.id)
-        assert got.state is S.APPROVED and got.payment_id == "P1" and got.refunds[0].id == refund.id
+        assert got.state is S.APPROVED and got.payment_id == "P-1" and got.refunds[0].id == refund.id
         last = j2.events_since(0)[-1]["seq"]
         nxt = j2.create(make_tx())
         assert j2.events_since(last)[0]["txId"] == nxt.id
@@ -289,7 +277,7 @@ def test_committed_rows_survive_sigkill(tmp_path):
 
 
 def test_void_clears_then_sets_final_at(journal):
-    tx = _approved(journal)
+    tx = approved_tx(journal)
     approved_at = journal.get(tx.id).final_at
     voiding = journal.transition(tx.id, S.CANCEL_PENDING, expect=S.APPROVED)
     assert voiding.final_at == ""            # not final: a void is in progress

@@ -2,8 +2,6 @@
 was closed (or during the recovery at the next start) still gets its notice."""
 from __future__ import annotations
 
-import pytest
-
 from terminal.journal import Journal
 from terminal.notices import OutcomeNotices
 from terminal.states import TxState
@@ -11,13 +9,6 @@ from terminal.states import TxState
 from .journal_helpers import make_tx
 
 S = TxState
-
-
-@pytest.fixture
-def journal(tmp_path):
-    j = Journal(tmp_path / "state" / "journal.db")
-    yield j
-    j.close()
 
 
 def checkout_sale(journal, *, result_state: str | None = None):

@@ -10,9 +10,8 @@ from terminal.config import parse_config
 from terminal.demo_codes import code_for
 from terminal.money import Money
 from terminal.payments import PaymentService
-from terminal.resolution import Resolver
 from terminal.sale_rules import SaleRules
-from tests.core.fake_acquirer import FakeAcquirer, fail, ok, unknown
+from tests.core.fake_acquirer import fail, ok, unknown
 
 CONFIG = parse_config({"acquirer": {"inquiry_interval_s": 0.01, "inquiry_window_s": 0.05,
                                      "cancel_retry_max_s": 0.01}})
@@ -25,24 +24,7 @@ class FakeEncrypter:
 
 
 @pytest.fixture
-def journal(unit_journal):
-    return unit_journal
-
-
-@pytest.fixture
-def acquirer(journal):
-    return FakeAcquirer(journal=journal)
-
-
-@pytest.fixture
-def faults():
-    return []
-
-
-@pytest.fixture
-def payments(journal, acquirer, faults):
-    resolver = Resolver(journal=journal, client=acquirer, interval_s=0.01, window_s=0.05, cancel_retry_max_s=0.01,
-                        wait=lambda _s: False, on_fault=faults.append)
+def payments(journal, acquirer, resolver, faults):
     return PaymentService(config=CONFIG, journal=journal, client=acquirer, encrypter=FakeEncrypter,
                           resolver=resolver, hmac_key=b"k" * 32, terminal_id=lambda: "T-1", on_fault=faults.append)
 

@@ -9,20 +9,10 @@ from terminal.errors import BusinessError, InputError, UnknownResultError
 from terminal.money import Money
 from terminal.refunds import RefundService
 from terminal.states import TxState
-from tests.core.fake_acquirer import FakeAcquirer, fail, ok, unknown
-from tests.core.journal_helpers import make_tx
+from tests.core.fake_acquirer import fail, ok, unknown
+from tests.core.journal_helpers import approved_tx
 
 S = TxState
-
-
-@pytest.fixture
-def journal(unit_journal):
-    return unit_journal
-
-
-@pytest.fixture
-def acquirer():
-    return FakeAcquirer()
 
 
 @pytest.fixture
@@ -33,8 +23,7 @@ def refunds(journal, acquirer):
 
 @pytest.fixture
 def approved(journal):
-    tx = journal.create(make_tx(1000))
-    return journal.transition(tx.id, S.SENT, S.APPROVED, expect=S.CREATED, result_code="SUCCESS", payment_id="P-1")
+    return approved_tx(journal, 1000)
 
 
 def test_partial_then_the_rest(refunds, acquirer, approved, journal):

@@ -11,11 +11,10 @@ from __future__ import annotations
 import pytest
 
 from terminal import acquirer as api
-from terminal.journal import Journal
 from terminal.resolution import Resolver
 from terminal.states import TxState
 
-from .journal_helpers import make_tx
+from .journal_helpers import unknown_tx
 
 
 class ScriptedClient:
@@ -41,16 +40,6 @@ PROCESSING = verified("S", "SUCCESS", paymentStatus="PROCESSING",
                       paymentResult={"resultStatus": "U", "resultCode": "PAYMENT_IN_PROCESS"})
 
 
-@pytest.fixture
-def journal(tmp_path):
-    return Journal(tmp_path / "journal.db")
-
-
-def _unknown_tx(journal):
-    tx = journal.create(make_tx())
-    return journal.transition(tx.id, TxState.SENT, TxState.UNKNOWN, expect=TxState.CREATED)
-
-
 def _resolve(journal, client, tx):
     resolver = Resolver(journal=journal, client=client, interval_s=0.0, window_s=0.0, cancel_retry_max_s=0.0,
                         wait=lambda _s: False)
@@ -70,7 +59,7 @@ NOT_RECEIVED_FORMS = {
 
 @pytest.mark.parametrize("form", sorted(NOT_RECEIVED_FORMS))
 def test_not_received_is_cancelled_before_it_ends(journal, form):
-    tx = _unknown_tx(journal)
+    tx = unknown_tx(journal)
     client = ScriptedClient({api.INQUIRY: [NOT_RECEIVED_FORMS[form]], api.CANCEL: [CANCEL_OK]})
     tx = _resolve(journal, client, tx)
     assert tx.state == TxState.CANCELLED
@@ -81,7 +70,7 @@ def test_not_received_is_cancelled_before_it_ends(journal, form):
 
 def test_not_received_stays_pending_until_the_cancel_is_accepted(journal):
     """Never DECLINED, never CANCELLED while the acquirer has not closed the id."""
-    tx = _unknown_tx(journal)
+    tx = unknown_tx(journal)
     client = ScriptedClient({api.INQUIRY: [NOT_RECEIVED_FORMS["paymentResult of a FAIL answer"]],
                              api.CANCEL: [api.AcquirerResult("U", api.TIMEOUT, transport_error=api.TIMEOUT)]})
     tx = _resolve(journal, client, tx)
@@ -89,7 +78,7 @@ def test_not_received_stays_pending_until_the_cancel_is_accepted(journal):
 
 
 def test_positive_business_failure_declines(journal):
-    tx = _unknown_tx(journal)
+    tx = unknown_tx(journal)
     decline = verified("S", "SUCCESS", paymentStatus="FAIL",
                        paymentResult={"resultStatus": "F", "resultCode": "USER_BALANCE_NOT_ENOUGH"})
     client = ScriptedClient({api.INQUIRY: [decline]})
@@ -106,7 +95,7 @@ def test_positive_business_failure_declines(journal):
 ])
 def test_fail_without_a_business_reason_is_not_a_decline(journal, inner):
     """An unclear FAIL keeps the payment unknown: the window runs out and the cancel closes it."""
-    tx = _unknown_tx(journal)
+    tx = unknown_tx(journal)
     body = {"paymentStatus": "FAIL"} | ({"paymentResult": inner} if inner else {})
     client = ScriptedClient({api.INQUIRY: [verified("S", "SUCCESS", **body)], api.CANCEL: [CANCEL_OK]})
     tx = _resolve(journal, client, tx)
@@ -115,7 +104,7 @@ def test_fail_without_a_business_reason_is_not_a_decline(journal, inner):
 
 
 def test_processing_then_not_received_form_still_cancels(journal):
-    tx = _unknown_tx(journal)
+    tx = unknown_tx(journal)
     client = ScriptedClient({api.INQUIRY: [PROCESSING, NOT_RECEIVED_FORMS["paymentResult of a FAIL answer"]],
                              api.CANCEL: [CANCEL_OK]})
     resolver = Resolver(journal=journal, client=client, interval_s=0.0, window_s=10.0, cancel_retry_max_s=0.0,

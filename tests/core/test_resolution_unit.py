@@ -5,34 +5,16 @@ from __future__ import annotations
 import pytest
 
 from terminal import acquirer as api
-from terminal.resolution import Resolver
 from terminal.states import TxState
-from tests.core.fake_acquirer import FakeAcquirer, fail, ok, unknown
-from tests.core.journal_helpers import make_tx
+from tests.core.fake_acquirer import fail, ok, unknown
+from tests.core.journal_helpers import approved_tx, unknown_tx
 
 S = TxState
 
 
 @pytest.fixture
-def journal(unit_journal):
-    return unit_journal
-
-
-@pytest.fixture
-def acquirer(journal):
-    return FakeAcquirer(journal=journal)
-
-
-@pytest.fixture
-def resolver(journal, acquirer):
-    return Resolver(journal=journal, client=acquirer, interval_s=0.01, window_s=0.05, cancel_retry_max_s=0.01,
-                    wait=lambda _s: False)
-
-
-@pytest.fixture
 def sent(journal):
-    tx = journal.create(make_tx(1250))
-    return journal.transition(tx.id, S.SENT, S.UNKNOWN, expect=S.CREATED)
+    return unknown_tx(journal, 1250)
 
 
 def test_inquiry_success_with_the_journalled_amount_approves(resolver, acquirer, sent):
@@ -68,8 +50,7 @@ def test_a_business_decline_from_inquiry_is_final(resolver, acquirer, sent):
 
 
 def test_a_refused_cancel_settles_on_the_payments_real_state(resolver, acquirer, journal):
-    tx = journal.create(make_tx(500))
-    tx = journal.transition(tx.id, S.SENT, S.APPROVED, expect=S.CREATED, result_code="SUCCESS", payment_id="P-5")
+    tx = approved_tx(journal, 500, payment_id="P-5")
     tx = resolver.queue_void(tx.id)
     acquirer.answer(api.CANCEL, fail("CANCEL_WINDOW_EXCEED"))
     acquirer.answer(api.INQUIRY, ok(paymentStatus="SUCCESS", paymentAmount={"currency": "USD", "value": "500"}))
