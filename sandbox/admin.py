@@ -67,6 +67,15 @@ def build_admin_router(ctx) -> APIRouter:
         """Requests held by the late_delivery fault: when and why each reached the acquirer."""
         return {"lateDeliveries": ctx.late.list()}
 
+    @router.get("/held")
+    def held_answers():
+        """Answers held by the hold_answer fault, and whether each is still held."""
+        return {"held": ctx.held.list()}
+
+    @router.post("/held/release")
+    def release_held():
+        return {"released": ctx.held.release()}
+
     @router.get("/settings")
     def get_settings():
         return {"slowResponseS": ctx.settings.slow_response_s, "basePath": ctx.settings.base_path}

@@ -71,6 +71,8 @@ def _handler(ctx: SandboxContext, endpoint: str):
         )
         if endpoint == "cancelPayment" and (answer.body.get("result") or {}).get("resultStatus") == "S":
             ctx.late.cancelled(body)   # a pay held for this id now reaches the acquirer
+        if plan.hold_answer_s:
+            await ctx.held.hold(endpoint=endpoint, body=body, max_s=plan.hold_answer_s)
         delay = plan.delay_s + (ctx.settings.slow_response_s if answer.slow else 0.0)
         if delay > 0:
             await asyncio.sleep(delay)

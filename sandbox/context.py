@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .faults import FaultBoard
+from .held import HeldAnswers
 from .keys import SandboxKeys, ensure_keys
 from .late import LateDeliveries
 from .service import Acquirer
@@ -41,6 +42,7 @@ class SandboxContext:
         self.faults = FaultBoard(settings.faults)
         self.connections = ConnectionRegistry()
         self.late = LateDeliveries()
+        self.held = HeldAnswers()
         self.acquirer = Acquirer(store=self.store, keys=self.keys, settings=settings)
         from .refunds import install as install_refunds
         from .terminals import install as install_terminals  # register, rotateKey, batchClose

@@ -114,6 +114,16 @@ class EmbeddedSandbox:
     def reset_faults(self) -> None:
         self.ctx.faults.reset()
 
+    def wait_held(self, count: int = 1, *, timeout_s: float = 30.0) -> bool:
+        """True once `count` answers are held by the hold_answer fault (sandbox/held.py)."""
+        return self.ctx.held.wait_held(count, timeout_s=timeout_s)
+
+    def held(self) -> list[dict]:
+        return self.ctx.held.list()
+
+    def release_held(self) -> int:
+        return self.ctx.held.release()
+
     @property
     def slow_response_s(self) -> float:
         return self.ctx.settings.slow_response_s

@@ -19,6 +19,8 @@ kinds:
                   client's connection drops at once, and the acquirer receives the request
                   right after it has accepted a cancelPayment for the same paymentRequestId,
                   or after `seconds` (default 60) if none comes; see /admin/late-deliveries
+  hold_answer     process and commit, then hold the answer until released (POST
+                  /admin/held/release) or `seconds` (default 60) pass; see sandbox/held.py
   inquiry_fail_form  an inquiry for an id the acquirer never saw answers `result` S with
                   `paymentStatus: FAIL` and `paymentResult` ORDER_NOT_EXIST, the form some
                   acquirers use, instead of the call's own `result` ORDER_NOT_EXIST (F)
@@ -29,8 +31,9 @@ import threading
 from dataclasses import asdict, dataclass, field
 
 KINDS = {"delay", "drop_before", "drop_after", "http_error", "bad_signature", "malformed_json",
-         "clock_skew", "late_success", "late_delivery", "inquiry_fail_form"}
+         "clock_skew", "late_success", "late_delivery", "inquiry_fail_form", "hold_answer"}
 DEFAULT_LATE_DELIVERY_S = 60.0
+DEFAULT_HOLD_ANSWER_S = 60.0
 HTTP_STATUSES = {500, 502, 503}
 
 
@@ -86,6 +89,7 @@ class FaultPlan:
     late_success: bool = False
     late_delivery_s: float = 0.0     # > 0: hold the request (see LateDeliveries)
     inquiry_fail_form: bool = False
+    hold_answer_s: float = 0.0       # > 0: hold the answer after committing (see HeldAnswers)
     taken: list[str] = field(default_factory=list)
 
 
@@ -154,3 +158,5 @@ def _apply(plan: FaultPlan, fault: Fault) -> None:
         plan.late_delivery_s = fault.seconds or DEFAULT_LATE_DELIVERY_S
     elif fault.kind == "inquiry_fail_form":
         plan.inquiry_fail_form = True
+    elif fault.kind == "hold_answer":
+        plan.hold_answer_s = fault.seconds or DEFAULT_HOLD_ANSWER_S

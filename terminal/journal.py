@@ -118,6 +118,7 @@ class Journal:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = threading.RLock()
+        self._closed = False
         self._listeners: list[Callable[[dict], None]] = []
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,8 +162,24 @@ class Journal:
                 listener(event)
 
     def close(self) -> None:
+        """Under the lock, so a write in progress commits first. A thread that was still working
+        when the terminal shut down (a sale whose answer came late) then gets `closed_error()`
+        on its next read or write, a FaultError it handles like any journal fault, never a
+        half-written row or a sqlite3 error; what it could not write stays for recovery."""
         with self._lock:
+            if self._closed:
+                return
+            self._closed = True
             self._db.close()
+            self._db = _ClosedConnection(self)  # type: ignore[assignment]  # every use raises closed_error()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def closed_error(self) -> FaultError:
+        return FaultError(f"journal {self.path} is closed: the terminal is shutting down (what is unresolved "
+                          "is resolved at the next start)", code="JOURNAL_CLOSED")
 
     # -- transactions -----------------------------------------------------------------------
     def create(self, tx: Transaction) -> Transaction:
@@ -438,12 +455,15 @@ class _Txn:
 
     def __init__(self, journal: Journal, *, durable: bool = True):
         self.journal = journal
-        self.db = journal._db
         self.events: list[dict] = []
         self.durable = durable
 
     def __enter__(self) -> Self:
         self.journal._lock.acquire()
+        if self.journal._closed:
+            self.journal._lock.release()
+            raise self.journal.closed_error()
+        self.db = self.journal._db     # read under the lock: close() may have just replaced it
         try:
             if not self.durable:  # set outside the transaction (SQLite ignores it inside)
                 self.db.execute("PRAGMA synchronous=NORMAL")
@@ -488,6 +508,22 @@ class _Txn:
                 self.db.execute("ROLLBACK")
         except sqlite3.Error:
             pass    # the connection rolls back on its own; the original error is what is raised
+
+
+class _ClosedConnection:
+    """Stands for the connection once the journal is closed: every use says so clearly."""
+
+    def __init__(self, journal: Journal):
+        self._journal = journal
+        self.in_transaction = False
+
+    def execute(self, *_args, **_kwargs):
+        raise self._journal.closed_error()
+
+    executemany = executescript = execute
+
+    def close(self) -> None:
+        pass
 
 
 def _write_failed(journal: Journal, exc: BaseException) -> FaultError:

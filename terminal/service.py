@@ -41,6 +41,9 @@ log = logging.getLogger("terminal.service")
 S = TxState
 Listener = Callable[[dict], None]
 OPERATION_WAIT_S = 15
+# Closing waits this long at most for an operation in flight (an acquirer request that hangs
+# must not hold the app open); the journal is crash-safe, so what it leaves is resolved at start.
+CLOSE_GRACE_S = 2.0
 
 
 class SaleInProgress(BusinessError):
@@ -480,19 +483,24 @@ class Terminal:
         self._resolver.stop()
 
     def close(self) -> None:
-        """Stop waiting (schedules, backoff); let an operation in flight finish writing (what it
-        leaves unresolved is resolved at the next start); then devices and the embedded
-        sandbox; then the journal."""
+        """Stop waiting (schedules, backoff); give an operation in flight CLOSE_GRACE_S to finish,
+        and no more: an acquirer request that hangs must not hold the app open. Then the journal,
+        under its lock (a write in progress commits first; a late writer gets JOURNAL_CLOSED,
+        and the payment it was writing stays CREATED/SENT/UNKNOWN for the inquiry at the next
+        start); then devices, the embedded sandbox and the owner lock, which is released only
+        once nothing here can write."""
         self._recovery.stop()
         self._resolver.stop()
         if self.rotation is not None:
             self.rotation.stop()
-        idle = self._sale_lock.acquire(timeout=OPERATION_WAIT_S)
+        idle = self._sale_lock.acquire(timeout=CLOSE_GRACE_S)
         try:
+            if not idle:
+                log.warning("closing with an operation in flight: the next start resolves it")
+            self._recovery.join(timeout_s=CLOSE_GRACE_S if idle else 0)
+            self._journal.close()
             if self._on_close:
                 self._on_close()
-            self._recovery.join(timeout_s=10)
-            self._journal.close()
         finally:
             if idle:
                 self._sale_lock.release()

@@ -3,13 +3,18 @@
 The result (or the exception) is handed back to the Kivy thread with ``Clock.schedule_once``,
 so callbacks may touch widgets. A small pool: a slow acquirer must not stop a PIN check or a
 history refresh, but two sales are refused by the core anyway.
+
+The pool's threads are daemon threads. ThreadPoolExecutor's are joined at interpreter exit, so
+a void whose acquirer request hangs kept a closed app's process alive until the read timeout;
+the journal is crash-safe (Terminal.close), so the process may end with a job in flight.
 """
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
 from kivy.clock import Clock
@@ -19,7 +24,7 @@ log = logging.getLogger("ui.worker")
 
 class Worker:
     def __init__(self, *, max_workers: int = 4):
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="ui-worker")
+        self._pool = DaemonPool(max_workers=max_workers, name="ui-worker")
         self._busy = 0
         self._probing = False
         self._lock = threading.Lock()
@@ -77,4 +82,57 @@ class Worker:
                 self._busy -= 1
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown()
+
+
+class DaemonPool:
+    """The part of ThreadPoolExecutor the Worker uses (submit, shutdown), on daemon threads:
+    up to `max_workers`, started on demand when none is idle."""
+
+    def __init__(self, *, max_workers: int, name: str):
+        self._max = max_workers
+        self._name = name
+        self._jobs: queue.SimpleQueue[tuple[Future, Callable[[], Any]] | None] = queue.SimpleQueue()
+        self._idle = threading.Semaphore(0)
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def submit(self, fn: Callable[[], Any]) -> Future:
+        future: Future = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("cannot schedule new jobs after shutdown")
+            self._jobs.put((future, fn))
+            if not self._idle.acquire(blocking=False) and len(self._threads) < self._max:
+                thread = threading.Thread(target=self._serve, name=f"{self._name}_{len(self._threads)}", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+        return future
+
+    def _serve(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            future, fn = item
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:  # noqa: BLE001 - the Future carries it, as ThreadPoolExecutor's does
+                    future.set_exception(exc)
+            self._idle.release()
+
+    def shutdown(self) -> None:
+        """Queued jobs are cancelled; a job running goes on (or ends with the process)."""
+        with self._lock:
+            self._closed = True
+            while True:
+                try:
+                    item = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    item[0].cancel()
+            for _ in self._threads:
+                self._jobs.put(None)

@@ -296,3 +296,27 @@ def test_fresh_journal_side_files_are_private(tmp_path):
     finally:
         os.umask(old)
     assert modes == {"journal.db": 0o600, "journal.db-wal": 0o600, "journal.db-shm": 0o600}
+
+
+def test_a_writer_after_close_gets_a_clear_fault_and_the_file_stays_whole(tmp_path):
+    """A sale whose answer comes after the terminal closed (issue #13 item 10): its writes and
+    reads are refused with JOURNAL_CLOSED (a FaultError its thread handles), never a sqlite3
+    error; what it could not write is what recovery reads at the next start."""
+    path = tmp_path / "state" / "journal.db"
+    journal = Journal(path)
+    tx = journal.create(make_tx())
+    journal.close()
+    journal.close()                                   # twice is harmless (close paths overlap)
+    late = [lambda: journal.transition(tx.id, S.SENT, S.APPROVED, expect=S.CREATED),
+            lambda: journal.note(tx.id, "checkout", state="RESULT", durable=False),
+            lambda: journal.create(make_tx()), lambda: journal.get(tx.id), lambda: journal.pending()]
+    for call in late:
+        with pytest.raises(FaultError) as err:
+            call()
+        assert err.value.code == "JOURNAL_CLOSED" and "shutting down" in err.value.message
+    reopened = Journal(path)
+    try:
+        assert reopened.integrity_check() == "ok"
+        assert [t.state for t in reopened.pending()] == [S.CREATED]     # for the inquiry at start
+    finally:
+        reopened.close()
