@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import json
 import os
+import resource
 import selectors
 import signal
 import statistics
@@ -31,6 +32,17 @@ from terminal.control.client import TerminalClient
 from terminal.demo_codes import code_for
 
 WARMUP = 50
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rss_kib(pid: int) -> int:
@@ -68,15 +80,19 @@ def core_floor():
         terminal = build(write_terminal_config(Path(tmp), sandbox))
         amount = terminal.parse_amount("1.00")
 
+        cpu: list[float] = []   # CPU seconds of each timed sale
+
         def one() -> float:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), own_cpu_s()
             terminal.sale(amount, code_for("0000"))
+            cpu.append(own_cpu_s() - c0)   # this process does nothing else meanwhile
             return time.perf_counter() - t0
 
         try:
             for _ in range(WARMUP):
                 one()
-            yield one
+            cpu.clear()
+            yield one, cpu
         finally:
             terminal.close()
             sandbox.stop()
@@ -104,7 +120,7 @@ def main() -> int:
     try:
         # the floor's terminal first: its warm-up must not leave the event stream unread (the
         # control API closes a connection idle for longer than its idle timeout)
-        with core_floor() as core_sale, client.events(timeout=60) as stream:
+        with core_floor() as (core_sale, core_cpu), client.events(timeout=60) as stream:
             def one_sale() -> float:
                 t0 = time.perf_counter()
                 tx = client.sale("1.00")
@@ -120,6 +136,7 @@ def main() -> int:
             for _ in range(WARMUP):
                 one_sale()
             rss.append((0, rss_kib(proc.pid)))
+            cpu_start = cpu_s(proc.pid)
             for i in range(1, args.sales + 1):
                 latencies.append(one_sale())
                 if i % floor_every == 0:
@@ -127,6 +144,8 @@ def main() -> int:
                 if i % every == 0 or i == args.sales:
                     rss.append((i, rss_kib(proc.pid)))
             elapsed = sum(latencies)  # back to back: the floor's sales are not counted
+            api_cpu_ms = (cpu_s(proc.pid) - cpu_start) * 1000 / args.sales
+            core_cpu_ms = statistics.fmean(core_cpu) * 1000
     finally:
         client.close()
         proc.send_signal(signal.SIGTERM)
@@ -143,6 +162,9 @@ def main() -> int:
           f"p99 {percentile(ms, 99):.1f}  max {ms[-1]:.1f}  mean {statistics.fmean(ms):.1f}")
     print(f"floor, the same sale in the core (in-process, no API), interleaved: p50 {percentile(floor, 50):.1f} ms  "
           f"p95 {percentile(floor, 95):.1f} ms;  API p50 / core p50 = {percentile(ms, 50) / percentile(floor, 50):.2f}")
+    print(f"CPU per sale (all threads, clock ticks: less sensitive to a shared machine than latency): "
+          f"terminal process {api_cpu_ms:.1f} ms; core sale {core_cpu_ms:.1f} ms (floor); "
+          f"API / core = {api_cpu_ms / core_cpu_ms:.2f}")
     print("terminal RSS (MiB) after N sales: " + ", ".join(f"{n}: {kib / 1024:.1f}" for n, kib in rss))
     first, last = rss[0][1], rss[-1][1]
     half = next(kib for n, kib in rss if n >= args.sales // 2)

@@ -108,6 +108,7 @@ CREATE TABLE IF NOT EXISTS batches (
 );
 """
 
+_OPEN = tuple(s.value for s in TxState if s not in FINAL)   # every state a payment can be left in
 _TX_COLUMNS = [f.name for f in fields(Transaction) if f.name != "refunds"]
 _REFUND_COLUMNS = [f.name for f in fields(Refund)]
 
@@ -312,12 +313,16 @@ class Journal:
             return [self._row_to_tx(r) for r in rows]
 
     def pending(self) -> list[Transaction]:
-        """Every transaction that is not final, oldest first."""
-        finals = tuple(s.value for s in FINAL)
+        """Every transaction that is not final, oldest first.
+
+        Asked before every sale and by the background resolution loop, so it must not grow with
+        the journal: `state IN (the open states)` is a search of the tx_state index, where
+        `NOT IN (the final ones)` was a scan of every payment ever made (tests/core/
+        test_journal_queries.py checks the plan)."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT * FROM transactions WHERE state NOT IN ({','.join('?' * len(finals))}) ORDER BY rowid",
-                finals,
+                f"SELECT * FROM transactions WHERE state IN ({','.join('?' * len(_OPEN))}) ORDER BY rowid",
+                _OPEN,
             ).fetchall()
             return [self._row_to_tx(r) for r in rows]
 

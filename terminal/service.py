@@ -260,13 +260,13 @@ class Terminal:
                 raise SaleInProgress("the terminal is busy with another payment (a sale, or an earlier payment "
                                      "being resolved): wait for it, then try again")
             try:
-                if self.has_pending():
+                if self.has_pending():    # asked once per sale; again only after a recovery
                     self._recover()
-                if self.has_pending():
-                    raise UnknownResultError("earlier payments are still unresolved: the acquirer is not reachable; "
-                                             "check the network; the running terminal keeps trying in the "
-                                             "background (if none is running, `pos-terminal recover` resolves "
-                                             "them)")
+                    if self.has_pending():
+                        raise UnknownResultError(
+                            "earlier payments are still unresolved: the acquirer is not reachable; check the "
+                            "network; the running terminal keeps trying in the background (if none is running, "
+                            "`pos-terminal recover` resolves them)")
                 if not accepted:
                     self._payments.refuse_reused(parsed)
                 tx = self._payments.sale(request, parsed, progress=self._progress, tx_id=tx_id)

@@ -108,6 +108,8 @@ class ReceiptDocument:
 
 def display_width(text: str) -> int:
     """Columns ``text`` occupies on a printer or terminal (CJK full-width counts 2)."""
+    if text.isascii():     # most receipt text: one column a character, without a lookup each
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
