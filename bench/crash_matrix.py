@@ -30,9 +30,7 @@ def main() -> int:
     outcomes = []
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="crash-matrix-") as tmp:
-        sandbox = EmbeddedSandbox(state_dir=Path(tmp) / "sandbox", slow_response_s=3.0)
-        sandbox.start()
-        try:
+        with EmbeddedSandbox(state_dir=Path(tmp) / "sandbox", slow_response_s=3.0) as sandbox:
             for i, case in enumerate(cases, 1):
                 outcome = run_case(case, sandbox, Path(tmp) / f"run-{i}")
                 outcomes.append(outcome)
@@ -40,8 +38,6 @@ def main() -> int:
                 print(f"[{i:3}/{len(cases)}] {case.name:<45} {flag:<12} "
                       f"{'OK' if not outcome.mismatches else 'MISMATCH ' + '; '.join(outcome.mismatches)}",
                       file=sys.stderr, flush=True)
-        finally:
-            sandbox.stop()
     summary = summarise(outcomes)
     summary["seconds"] = round(time.monotonic() - started, 1)
     if args.json:

@@ -38,6 +38,7 @@ from tests.support import (
     acquirer_payment,
     admin,
     build,
+    cli_argv,
     cli_env,
     client_id_of,
     write_terminal_config,
@@ -138,7 +139,7 @@ class Launcher:
         if self.server is not None and not (env and "SDL_VIDEODRIVER" in env):
             return Proc(self.server.spawn(argv, cli_env(env), out, err), out, err)
         with open(out, "w") as o, open(err, "w") as e:
-            handle = subprocess.Popen([sys.executable, "-m", "terminal.cli.main", *argv], stdout=o, stderr=e,
+            handle = subprocess.Popen(cli_argv(None, *argv), stdout=o, stderr=e,
                                       stdin=subprocess.DEVNULL, env=cli_env(env))
         return Proc(handle, out, err)
 

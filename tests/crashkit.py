@@ -14,7 +14,6 @@ import itertools
 import json
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +23,9 @@ from tests.support import (
     MANAGER_PIN,
     acquirer_payment,
     assert_consistent,
-    cli_env,
     cli_json,
     client_id_of,
+    popen_cli,
     run_cli,
     write_terminal_config,
 )
@@ -84,11 +83,6 @@ def matrix(full: bool) -> list[Case]:
     return cases
 
 
-def _popen(config: Path, args: list[str], env: dict) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "terminal.cli.main", "--config", str(config), "--json", *args]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(env))
-
-
 def _kill_when_acquirer_has_it(proc: subprocess.Popen, sandbox, client_id: str, timeout_s: float = 20) -> None:
     """'In flight': the sandbox has processed the request, the terminal has no answer yet."""
     from tests.support import admin
@@ -127,7 +121,7 @@ def run_case(case: Case, sandbox, workdir: Path) -> Outcome:
                                                                        "path": "/v1/payments/pay"}])
     else:
         env["POS_TERMINAL_CRASHPOINT"] = case.point
-    proc = _popen(config, args, env)
+    proc = popen_cli(config, "--json", *args, env=env)
     if case.point == "in_flight":
         _kill_when_acquirer_has_it(proc, sandbox, client_id)
     try:

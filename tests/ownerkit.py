@@ -6,19 +6,10 @@ from __future__ import annotations
 import json
 import selectors
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from tests.support import admin, cli_env
-
-
-def popen_cli(config: Path | None, *args: str, env: dict | None = None) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "terminal.cli.main"]
-    if config is not None:
-        cmd += ["--config", str(config)]
-    return subprocess.Popen(cmd + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=cli_env(env))
+from tests.support import admin, popen_cli
 
 
 def start_control(config: Path, *, env: dict | None = None, timeout_s: float = 60) -> tuple[subprocess.Popen, str, str]:

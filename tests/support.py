@@ -78,13 +78,24 @@ def cli_env(extra: dict | None = None) -> dict:
     return env
 
 
-def run_cli(config: Path | None, *args: str, env: dict | None = None, timeout: float = 120,
-            input: str | None = None) -> subprocess.CompletedProcess:
+def cli_argv(config: Path | None, *args: str) -> list[str]:
+    """`pos-terminal [--config CONFIG] ARGS` as a fresh interpreter of this checkout runs it."""
     cmd = [sys.executable, "-m", "terminal.cli.main"]
     if config is not None:
         cmd += ["--config", str(config)]
-    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout,
+    return cmd + list(args)
+
+
+def run_cli(config: Path | None, *args: str, env: dict | None = None, timeout: float = 120,
+            input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(cli_argv(config, *args), capture_output=True, text=True, timeout=timeout,
                           env=cli_env(env), input=input, check=False)
+
+
+def popen_cli(config: Path | None, *args: str, env: dict | None = None) -> subprocess.Popen:
+    """The same, started: stdout and stderr as text pipes (the caller reads, waits and kills)."""
+    return subprocess.Popen(cli_argv(config, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=cli_env(env))
 
 
 def cli_json(config: Path, *args: str, **kw) -> tuple[int, dict]:

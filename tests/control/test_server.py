@@ -59,15 +59,11 @@ def test_control_command_refuses_when_disabled(tmp_path, sandbox):
 
 def test_control_command_prints_where_the_token_is_not_the_token(tmp_path, sandbox):
     import signal
-    import subprocess
-    import sys
 
-    from tests.support import cli_env
+    from tests.support import popen_cli
 
     path = write_terminal_config(tmp_path, sandbox, control={"enabled": True})
-    proc = subprocess.Popen([sys.executable, "-m", "terminal.cli.main", "--config", str(path), "--json",
-                             "control", "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=cli_env())
+    proc = popen_cli(path, "--json", "control", "--port", "0")
     try:
         ready = json.loads(proc.stdout.readline())       # bounded by the communicate timeout below
         token_file = tmp_path / "state" / "control_token"

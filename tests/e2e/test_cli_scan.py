@@ -2,21 +2,17 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from drivers.scanners.virtual_serial import VirtualSerialDevice
 from terminal.demo_codes import code_for
-from tests.support import cli_env, cli_json, write_terminal_config
+from tests.support import cli_json, popen_cli, write_terminal_config
 
 
 def test_sale_with_serial_scanner(tmp_path, sandbox):
     with VirtualSerialDevice(suffix="CRLF") as device:
         config = write_terminal_config(tmp_path, sandbox,
                                        scanner={"kind": "serial", "port": device.port, "suffix": "CRLF"})
-        proc = subprocess.Popen([sys.executable, "-m", "terminal.cli.main", "--config", str(config), "--json",
-                                 "sale", "--amount", "4.50", "--scan"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=cli_env())
+        proc = popen_cli(config, "--json", "sale", "--amount", "4.50", "--scan")
         try:
             for line in proc.stderr:           # bounded: the process ends or says ready
                 if "scanner ready" in line:
@@ -44,9 +40,7 @@ def test_sale_scan_keeps_waiting_past_reads_that_are_not_payment_codes(tmp_path,
     with VirtualSerialDevice(suffix="CR") as device:
         config = write_terminal_config(tmp_path, sandbox, scanner={
             "kind": "serial", "port": device.port, "suffix": "CR", "inter_char_timeout_s": 1.0})
-        proc = subprocess.Popen([sys.executable, "-m", "terminal.cli.main", "--config", str(config), "--json",
-                                 "sale", "--amount", "4.75", "--scan"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=cli_env())
+        proc = popen_cli(config, "--json", "sale", "--amount", "4.75", "--scan")
         seen = []
         try:
             for line in proc.stderr:

@@ -19,7 +19,6 @@ import tomli_w
 from terminal.control.client import TerminalClient
 from terminal.demo_codes import code_for
 from tests.ownerkit import (
-    popen_cli,
     start_control,
     stop,
     wait_for_acquirer_payment,
@@ -30,6 +29,7 @@ from tests.support import (
     assert_consistent,
     cli_json,
     client_id_of,
+    popen_cli,
     run_cli,
     write_terminal_config,
 )

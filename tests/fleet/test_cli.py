@@ -63,14 +63,12 @@ def test_restart_under_systemd_acks_then_exits_for_systemd_to_restart(tmp_path, 
     """`pos-terminal control` under systemd (INVOCATION_ID set): set_config and restart are
     acknowledged, then the service stops gracefully (when idle) and exits 75, which
     Restart=on-failure restarts; the staged configuration applies at that start."""
-    from tests.support import cli_env
+    from tests.support import popen_cli
 
     tid = "T-restart-1"
     config = fleet_terminal_config(tmp_path, sandbox, broker, tid, control={"enabled": True, "port": 0})
     console = console_for(broker)
-    argv = [sys.executable, "-m", "terminal.cli.main", "--config", str(config), "control"]
-    env = cli_env({"INVOCATION_ID": "test-unit"})
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = popen_cli(config, "control", env={"INVOCATION_ID": "test-unit"})
     try:
         wait_for(lambda: (console.store.terminal(tid) or {}).get("online"), timeout_s=60, what="control online")
         # a configuration change: acknowledged, then a restart when idle (exit 75 for systemd)
@@ -79,7 +77,7 @@ def test_restart_under_systemd_acks_then_exits_for_systemd_to_restart(tmp_path, 
         assert row["result"] == "ok" and row["detail"]["restartWhenIdle"] is True, row
         assert proc.wait(timeout=30) == 75, proc.stderr.read()[-2000:]
         # systemd starts it again: the staged configuration is applied and reported
-        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = popen_cli(config, "control", env={"INVOCATION_ID": "test-unit"})
         wait_for(lambda: any(e["body"].get("result") == "applied" for e in console.store.events(tid)),
                  timeout_s=60, what="config applied at the restart")
         assert tomllib.loads(config.read_text())["ui"]["idle_lock_s"] == 44
