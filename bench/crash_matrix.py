@@ -29,15 +29,15 @@ def main() -> int:
     cases = matrix(full=not args.quick)
     outcomes = []
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="crash-matrix-") as tmp:
-        with EmbeddedSandbox(state_dir=Path(tmp) / "sandbox", slow_response_s=3.0) as sandbox:
-            for i, case in enumerate(cases, 1):
-                outcome = run_case(case, sandbox, Path(tmp) / f"run-{i}")
-                outcomes.append(outcome)
-                flag = "killed" if outcome.killed else "not reached"
-                print(f"[{i:3}/{len(cases)}] {case.name:<45} {flag:<12} "
-                      f"{'OK' if not outcome.mismatches else 'MISMATCH ' + '; '.join(outcome.mismatches)}",
-                      file=sys.stderr, flush=True)
+    with (tempfile.TemporaryDirectory(prefix="crash-matrix-") as tmp,
+          EmbeddedSandbox(state_dir=Path(tmp) / "sandbox", slow_response_s=3.0) as sandbox):
+        for i, case in enumerate(cases, 1):
+            outcome = run_case(case, sandbox, Path(tmp) / f"run-{i}")
+            outcomes.append(outcome)
+            flag = "killed" if outcome.killed else "not reached"
+            print(f"[{i:3}/{len(cases)}] {case.name:<45} {flag:<12} "
+                  f"{'OK' if not outcome.mismatches else 'MISMATCH ' + '; '.join(outcome.mismatches)}",
+                  file=sys.stderr, flush=True)
     summary = summarise(outcomes)
     summary["seconds"] = round(time.monotonic() - started, 1)
     if args.json:
