@@ -41,9 +41,11 @@ from typing import Any
 
 from ..errors import DependencyMissing
 from .backends import Decoder, PyzbarDecoder, build_decoder
+from .repair import SymbolRepair
 
 Stage = tuple[str, Callable[[Any], "str | None"]]
-ROI_PER_FRAME = 2  # live: region fallbacks per frame on a located symbol (of 5, in rotation)
+ROI_PER_FRAME = 2  # live: region fallbacks per frame on a located symbol (of 6, in rotation)
+LIVE_REPAIR_TRIES = 12  # live: grids tried per frame by the symbol repair (see repair.py)
 
 
 class DecoderChain:
@@ -86,9 +88,12 @@ class DecoderChain:
         self._qr: Any = zxingcpp.BarcodeFormat.QRCode   # one format: read_barcodes accepts it (its stubs say BarcodeFormats)
         self._bin = zxingcpp.Binarizer
         self._clahe = cv2.createCLAHE(clipLimit=4.0, tileGridSize=(8, 8))
+        self._repair = SymbolRepair(lambda img: self._read(
+            img, is_pure=True, try_rotate=False, try_downscale=False, try_invert=False))
         self._frame_stages = [
             ("dark", self._dark),
             ("flat", lambda g: self._read(self._flatten(g, 21))),
+            ("repair", self._repair.decode),
             ("half", self._half),
             ("fixed", lambda g: self._read(g, binarizer=self._bin.FixedThreshold)),
             ("smooth", lambda g: self._read(cv2.GaussianBlur(g, (5, 5), 0))),
@@ -166,10 +171,21 @@ class DecoderChain:
             return []
         if self._is_dark(gray):
             return stages[:1]  # "dark": the one fallback that reads a dim frame
-        rest = stages[1:] + (self._last_resort if located else [])
+        rest = [s for s in stages[1:] if s[0] != "repair"] + (self._last_resort if located else [])
         k = self._rotation % len(rest)
         self._rotation += 1
-        return [rest[k]]
+        # a finder search at half resolution (~0.3 ms) before the stage in rotation, for a
+        # symbol whose finder pattern is too damaged for zxing's detector (or whose located
+        # region is off: the region fallbacks' repair only sees that crop)
+        return [("repair", self._scan_repair), rest[k]]
+
+    def _scan_repair(self, gray: Any) -> str | None:
+        """Half resolution first (cheap on an idle frame); full resolution when that saw a
+        finder-like pattern but read nothing (finder rings 2-3 pixels wide are lost at half)."""
+        text = self._repair.decode(gray, scale=0.5, max_tries=LIVE_REPAIR_TRIES)
+        if text is None and self._repair.last_finders:
+            text = self._repair.decode(gray, max_tries=LIVE_REPAIR_TRIES)
+        return text
 
     def _timed(self, name: str, stage: Callable[[Any], str | None], image: Any,
                deadline: float | None) -> str | None:
@@ -235,7 +251,8 @@ class DecoderChain:
             return self._read(self._flatten(g, max(9, min(g.shape) // 8) | 1), **fast)
 
         return [("up2", up2), ("sharpen", sharpen), ("denoise", denoise), ("flat", flat),
-                ("global", lambda g: self._read(g, binarizer=self._bin.GlobalHistogram))]
+                ("global", lambda g: self._read(g, binarizer=self._bin.GlobalHistogram)),
+                ("repair", self._repair.decode)]
 
     def _flatten(self, gray: Any, k: int) -> Any:
         """Glare: a reflection ADDS a smooth light field that washes the dark modules out. A
