@@ -7,7 +7,7 @@ import sys
 from .standalone import add_arguments, serve
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description="Sandbox acquirer on loopback (HTTPS)")
     add_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the connection details as one JSON object")

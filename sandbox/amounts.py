@@ -37,7 +37,7 @@ class Amount:
         return f"{self.major():.{places}f} {self.currency}"
 
 
-def amount_from_api(obj) -> Amount:
+def amount_from_api(obj: object) -> Amount:
     """Strict: exactly currency and value, both strings, value all ASCII digits."""
     if not isinstance(obj, dict) or sorted(obj) != ["currency", "value"]:
         raise ValueError("an amount is an object with exactly currency and value")

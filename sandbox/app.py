@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI, Request, Response
@@ -52,7 +53,7 @@ def wire_path(request: Request) -> str:
     return raw.split(b"?", 1)[0].decode("latin-1")
 
 
-def _handler(ctx: SandboxContext, endpoint: str):
+def _handler(ctx: SandboxContext, endpoint: str) -> Callable[[Request], Awaitable[Response]]:
     async def handle(request: Request) -> Response:
         path = wire_path(request)
         plan = ctx.faults.take(path)

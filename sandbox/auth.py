@@ -5,8 +5,11 @@ after the rotation. Anything else answers KEY_NOT_FOUND.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .protocol import DAY_MS, Refusal, now_ms
 from .signatures import (
@@ -33,7 +36,7 @@ class Client:
     key_version: int
 
 
-def check_request_time(headers, *, skew_s: float) -> None:
+def check_request_time(headers: Mapping[str, str], *, skew_s: float) -> None:
     try:
         sent = read_time(header_value(headers, "Request-Time"))
     except SignatureError as exc:
@@ -43,7 +46,7 @@ def check_request_time(headers, *, skew_s: float) -> None:
         raise Refusal("INVALID_REQUEST_TIME")
 
 
-def signature_header(headers) -> SignatureField:
+def signature_header(headers: Mapping[str, str]) -> SignatureField:
     try:
         header = read_signature_field(header_value(headers, "Signature"))
     except SignatureError as exc:
@@ -53,7 +56,8 @@ def signature_header(headers) -> SignatureField:
     return header
 
 
-def check_signature(public_key, *, path: str, headers, body: bytes, header: SignatureField) -> None:
+def check_signature(public_key: rsa.RSAPublicKey, *, path: str, headers: Mapping[str, str], body: bytes,
+                    header: SignatureField) -> None:
     """The content uses the Client-Id and Request-Time headers exactly as received."""
     content = signed_content(path, header_value(headers, "Client-Id") or "",
                              header_value(headers, "Request-Time") or "", body)
@@ -74,7 +78,7 @@ def usable_key(store: Store, client_id: str, key_version: int) -> dict | None:
     return None
 
 
-def authenticate(store: Store, *, path: str, headers, body: bytes, skew_s: float) -> Client:
+def authenticate(store: Store, *, path: str, headers: Mapping[str, str], body: bytes, skew_s: float) -> Client:
     client_id = header_value(headers, "Client-Id") or ""
     client = store.client(client_id) if client_id else None
     if client is None:

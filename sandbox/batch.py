@@ -14,13 +14,14 @@ from .amounts import Amount, amount_from_api
 from .auth import Client
 from .logs import log_event
 from .protocol import Refusal, illegal, now_ms, req_id, req_str, result, timestamp
+from .store import Store
 
 COUNT_FIELDS = ("paymentCount", "refundCount")
 AMOUNT_FIELDS = ("paymentAmount", "refundAmount")
 
 
 class BatchClose:
-    def __init__(self, *, store):
+    def __init__(self, *, store: Store):
         self.store = store
 
     def close(self, client: Client, data: dict) -> dict:
@@ -37,7 +38,7 @@ class BatchClose:
                 if done["request_hash"] != request_hash:
                     raise Refusal("REPEAT_REQ_INCONSISTENT")
                 return json.loads(done["response_json"])
-            last = self.store.one("SELECT MAX(seq_to) AS seq FROM batches WHERE client_id = ?", client.client_id)
+            last = self.store.the_one("SELECT MAX(seq_to) AS seq FROM batches WHERE client_id = ?", client.client_id)
             seq_from, seq_to = (last["seq"] or 0), self.store.current_value("final_seq")
             items = self._items(client.client_id, seq_from, seq_to)
             ours = _totals(items)
@@ -82,7 +83,7 @@ def _totals(items: list[dict]) -> list[dict]:
              "refundAmount": str(v[3])} for c, v in sorted(sums.items())]
 
 
-def _parse_totals(totals) -> list[dict]:
+def _parse_totals(totals: object) -> list[dict]:
     if totals is None:
         return []
     if not isinstance(totals, list):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from . import clients
 from .context import SandboxContext, Settings
@@ -21,7 +22,7 @@ START_TIMEOUT_S = 20.0
 
 
 class EmbeddedSandbox:
-    def __init__(self, state_dir: Path, slow_response_s: float = 20.0, faults=None, port: int = 0,
+    def __init__(self, state_dir: Path, slow_response_s: float = 20.0, faults: list[dict] | None = None, port: int = 0,
                  base_path: str = ""):
         self.ctx = SandboxContext(Path(state_dir), Settings(slow_response_s=slow_response_s,
                                                             base_path=base_path, faults=list(faults or [])))
@@ -65,7 +66,7 @@ class EmbeddedSandbox:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # -- what a terminal needs to talk to it -------------------------------------------------
@@ -104,9 +105,14 @@ class EmbeddedSandbox:
     def create_activation_code(self, code: str | None = None) -> str:
         return clients.create_activation_code(self.ctx.store, code=code)
 
-    def set_faults(self, *faults, **one) -> None:
+    def set_faults(self, *faults: Fault | dict | Sequence[Fault | dict], **one: Any) -> None:
         """Replace the active faults: set_faults(Fault|dict, ...) or set_faults(kind=..., ...)."""
-        items = list(faults[0]) if len(faults) == 1 and isinstance(faults[0], (list, tuple)) else list(faults)
+        items: list[Fault | dict] = []
+        for given in faults:          # one fault, or a list of them
+            if isinstance(given, (Fault, dict)):
+                items.append(given)
+            else:
+                items.extend(given)
         if one:
             items.append(one)
         self.ctx.faults.set([Fault.from_dict(f) for f in items])

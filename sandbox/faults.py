@@ -28,6 +28,7 @@ kinds:
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 KINDS = {"delay", "drop_before", "drop_after", "http_error", "bad_signature", "malformed_json",
@@ -96,16 +97,16 @@ class FaultPlan:
 class FaultBoard:
     """The active faults; thread-safe; not persisted (settings re-apply them at start)."""
 
-    def __init__(self, faults=None):
+    def __init__(self, faults: Iterable[Fault | dict] | None = None):
         self._lock = threading.Lock()
         self._faults: list[Fault] = [Fault.from_dict(f) for f in faults or []]
 
-    def set(self, faults) -> None:
+    def set(self, faults: Iterable[Fault | dict] | None) -> None:
         parsed = [Fault.from_dict(f) for f in faults or []]
         with self._lock:
             self._faults = parsed
 
-    def add(self, fault) -> None:
+    def add(self, fault: Fault | dict) -> None:
         parsed = Fault.from_dict(fault)
         with self._lock:
             self._faults.append(parsed)

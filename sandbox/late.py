@@ -13,6 +13,7 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 
@@ -40,7 +41,7 @@ class LateDeliveries:
     _log: list[Delivery] = field(default_factory=list)
     _tasks: set = field(default_factory=set)
 
-    def hold(self, *, endpoint: str, body: bytes, max_s: float, deliver) -> None:
+    def hold(self, *, endpoint: str, body: bytes, max_s: float, deliver: Callable[[], Awaitable[object]]) -> None:
         """Schedule `deliver()` (a coroutine function returning the answer body) for later."""
         prid = _request_id(body)
         record = Delivery(endpoint, prid, 0.0)
@@ -53,7 +54,8 @@ class LateDeliveries:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _later(self, record: Delivery, event: asyncio.Event, max_s: float, deliver) -> None:
+    async def _later(self, record: Delivery, event: asyncio.Event, max_s: float,
+                     deliver: Callable[[], Awaitable[object]]) -> None:
         started = time.monotonic()
         try:
             await asyncio.wait_for(event.wait(), timeout=max_s)

@@ -14,7 +14,7 @@ logger = logging.getLogger("sandbox")
 __all__ = ["JsonLineFormatter", "log_event", "mask"]
 
 
-def log_event(event: str, level: int = logging.INFO, **fields) -> None:
+def log_event(event: str, level: int = logging.INFO, **fields: object) -> None:
     if logger.isEnabledFor(level):
         logger.log(level, json.dumps({"event": event, **fields}, sort_keys=True, default=str))
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import behaviour
+from .amounts import Amount
 from .auth import Client
 from .keys import CredentialError, SandboxKeys
 from .logs import log_event, mask
@@ -46,7 +48,7 @@ class PayAnswer:
 
 
 class Payments:
-    def __init__(self, *, store: Store, keys: SandboxKeys, currencies=()):
+    def __init__(self, *, store: Store, keys: SandboxKeys, currencies: Iterable[str] = ()):
         self.store = store
         self.keys = keys
         self.currencies = set(currencies)
@@ -88,7 +90,8 @@ class Payments:
         body = {"result": result(outcome.pay_result_code), **payment_fields(row, brief=brief)}
         return PayAnswer(body, slow=outcome.slow)
 
-    def _create(self, client, prid, amount, order_ref, method_type, code, code_hash, outcome) -> dict:
+    def _create(self, client: Client, prid: str, amount: Amount, order_ref: str, method_type: str, code: str,
+                code_hash: str, outcome: behaviour.PayOutcome) -> dict:
         now = now_ms()
         n = self.store.next_value("payment_id")
         token = "ptk_" + hmac.new(self.keys.fingerprint_secret, b"token:" + code.encode(),
@@ -112,7 +115,7 @@ class Payments:
         self.store.insert("payments", row)
         return _written(self.store.payment(client.client_id, prid))
 
-    def _replay(self, row: dict, amount, order_ref: str, code_hash: str) -> PayAnswer:
+    def _replay(self, row: dict, amount: Amount, order_ref: str, code_hash: str) -> PayAnswer:
         if row["closed_unseen"]:
             return PayAnswer({"result": result("ORDER_IS_CLOSED"), "paymentRequestId": row["payment_request_id"]})
         same = (row["currency"], row["value"], row["order_ref"]) == (amount.currency, amount.minor, order_ref)
@@ -220,7 +223,7 @@ def _state_code(row: dict) -> str:
         row["status"], row["result_code"])
 
 
-def _check_expiry(expiry) -> None:
+def _check_expiry(expiry: object) -> None:
     try:
         at = read_time(expiry) if isinstance(expiry, str) else None
     except SignatureError:

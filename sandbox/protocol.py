@@ -110,7 +110,7 @@ def req_money(data: dict, name: str) -> Amount:
     return money
 
 
-def only_strings(value, where: str = "body") -> None:
+def only_strings(value: object, where: str = "body") -> None:
     """Every scalar in the contract is a string; numbers, booleans and nulls are refused."""
     if isinstance(value, dict):
         for key, item in value.items():

@@ -6,16 +6,22 @@ so a retry with the same refundRequestId gets the same answer and inquiryRefund 
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .auth import Client
 from .logs import log_event
 from .protocol import DAY_MS, Refusal, illegal, money_api, now_ms, req_id, req_money, req_str, result, timestamp
 from .service import Answer
+from .store import Store
+
+if TYPE_CHECKING:
+    from .context import SandboxContext
 
 REFUND_WINDOW_MS = 365 * DAY_MS
 
 
 class Refunds:
-    def __init__(self, *, store):
+    def __init__(self, *, store: Store):
         self.store = store
 
     def refund(self, client: Client, data: dict) -> dict:
@@ -46,7 +52,8 @@ class Refunds:
             if not code:
                 row["refund_id"] = f"SBXREF{self.store.next_value('refund_id'):010d}"
             self.store.insert("refunds", row)
-            row = self.store.refund(client.client_id, rrid)
+            row = self.store.the_one("SELECT * FROM refunds WHERE client_id = ? AND refund_request_id = ?",
+                                     client.client_id, rrid)
         log_event("refund", client=client.client_id, refundRequestId=rrid, paymentId=payment_id,
                   amount=str(amount), status=row["status"], code=row["result_code"])
         return refund_answer(row)
@@ -82,7 +89,7 @@ def refund_answer(row: dict) -> dict:
     return body
 
 
-def install(ctx) -> None:
+def install(ctx: SandboxContext) -> None:
     refunds = Refunds(store=ctx.store)
     ctx.acquirer.add_route("refund", lambda c, d, p: Answer(refunds.refund(c, d)))
     ctx.acquirer.add_route("inquiryRefund", lambda c, d, p: Answer(refunds.inquire(c, d)))

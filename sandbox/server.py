@@ -2,27 +2,30 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 
 import uvicorn
 
 from .app import build_app
 from .context import SandboxContext
+from .transport import ConnectionRegistry
 
 
 class NotifyingServer(uvicorn.Server):
     """uvicorn.Server that calls `on_ready()` once it listens (no polling, no sleeps)."""
 
-    def __init__(self, config: uvicorn.Config, on_ready=None, connections=None):
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None] | None = None,
+                 connections: ConnectionRegistry | None = None):
         super().__init__(config)
         self._on_ready = on_ready
         self._connections = connections
 
-    async def startup(self, sockets=None) -> None:
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
         if self.started and self._on_ready is not None:
             self._on_ready()
 
-    async def shutdown(self, sockets=None) -> None:
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         # TLS connections a client left open would hold a graceful shutdown for its whole
         # timeout: a sandbox that stops drops them at once, as a crashed acquirer would.
         if self._connections is not None:
@@ -42,7 +45,8 @@ def bind_loopback(port: int = 0, host: str = "127.0.0.1") -> socket.socket:
     return sock
 
 
-def make_server(ctx: SandboxContext, *, on_ready=None, log_level: str = "warning") -> NotifyingServer:
+def make_server(ctx: SandboxContext, *, on_ready: Callable[[], None] | None = None,
+                log_level: str = "warning") -> NotifyingServer:
     config = uvicorn.Config(
         build_app(ctx), ssl_certfile=str(ctx.tls.server_cert), ssl_keyfile=str(ctx.tls.server_key),
         http=ctx.connections.protocol_class(), lifespan="off", log_level=log_level,

@@ -7,15 +7,20 @@ applies. Every refusal becomes HTTP 200 with `result` F (or U), echoing the requ
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .auth import authenticate
+from .auth import Client, authenticate
 from .faults import FaultPlan
 from .keys import SandboxKeys
 from .logs import log_event
 from .payments import Payments
 from .protocol import Refusal, illegal, only_strings, result
 from .store import Store
+
+if TYPE_CHECKING:
+    from .context import Settings
 
 ECHO_FIELDS = ("paymentRequestId", "refundRequestId", "batchId")
 
@@ -27,7 +32,7 @@ class Answer:
 
 
 class Acquirer:
-    def __init__(self, *, store: Store, keys: SandboxKeys, settings):
+    def __init__(self, *, store: Store, keys: SandboxKeys, settings: Settings):
         self.store = store
         self.keys = keys
         self.settings = settings
@@ -39,11 +44,11 @@ class Acquirer:
         }
         self._unsigned_routes: dict = {}
 
-    def add_route(self, name: str, handler, *, self_signed: bool = False) -> None:
+    def add_route(self, name: str, handler: Callable[..., Answer], *, self_signed: bool = False) -> None:
         """handler(client, data, plan) -> Answer; self_signed handlers get (path, headers, body, data, plan)."""
         (self._unsigned_routes if self_signed else self._routes)[name] = handler
 
-    def handle(self, endpoint: str, *, path: str, headers, body: bytes, plan: FaultPlan) -> Answer:
+    def handle(self, endpoint: str, *, path: str, headers: Mapping[str, str], body: bytes, plan: FaultPlan) -> Answer:
         data: dict = _try_parse(body)  # for the echo only, until the request is authenticated
         try:
             if endpoint in self._unsigned_routes:
@@ -56,7 +61,7 @@ class Acquirer:
             echo = {k: data[k] for k in ECHO_FIELDS if isinstance(data.get(k), str)}
             return Answer({"result": result(refusal.code, refusal.message), **echo})
 
-    def _pay(self, client, data, plan) -> Answer:
+    def _pay(self, client: Client, data: dict, plan: FaultPlan) -> Answer:
         answer = self.payments.pay(client, data)
         return Answer(answer.body, slow=answer.slow)
 

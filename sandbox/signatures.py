@@ -19,6 +19,7 @@ import binascii
 import datetime as dt
 import re
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -122,7 +123,7 @@ def time_text(moment: dt.datetime | None = None) -> str:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def header_value(headers, name: str) -> str | None:
+def header_value(headers: Mapping[str, str], name: str) -> str | None:
     """A header by name in any letter case (Starlette's Headers already do this; dicts do not)."""
     getter = getattr(headers, "get", None)
     value = getter(name) if getter else None

@@ -5,12 +5,15 @@ terminal needs (CA bundle, signing and encryption key paths, kid) once it is rea
 """
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
 import signal
 import sys
 from pathlib import Path
+from types import FrameType
+from typing import TextIO
 
 # The server modules (FastAPI, uvicorn) are imported inside serve(): building the CLI parser
 # must stay cheap for every other `pos-terminal` command.
@@ -27,7 +30,7 @@ def default_state_dir() -> Path:
     return Path(user_data_dir("pos-terminal", appauthor=False)) / "sandbox"
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="TCP port on 127.0.0.1 (default: any free port)")
     parser.add_argument("--state-dir", type=Path, default=None,
                         help=f"sandbox state directory (default: ${STATE_DIR_ENV}/sandbox or the user data dir)")
@@ -36,7 +39,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--base-path", default="", help="serve the API under this prefix, e.g. /api")
 
 
-def serve(args, *, as_json: bool = False, out=None) -> int:
+def serve(args: argparse.Namespace, *, as_json: bool = False, out: TextIO | None = None) -> int:
     from .context import SandboxContext, Settings
     from .server import bind_loopback, make_server
 
@@ -77,7 +80,7 @@ def serve(args, *, as_json: bool = False, out=None) -> int:
     return 0
 
 
-def _quiet(signum, frame) -> None:
+def _quiet(signum: int, frame: FrameType | None) -> None:
     pass
 
 

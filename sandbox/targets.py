@@ -11,14 +11,16 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 _ABSOLUTE = re.compile(rb"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 
 
 class OriginFormTargets:
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp):
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") == "http":
             raw = scope.get("raw_path") or scope.get("path", "").encode("latin-1")
             found = _ABSOLUTE.match(raw)

@@ -8,21 +8,27 @@ Client and terminal ids are deterministic: SBX-C-000001, SBX-T-000001, ... in or
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from .auth import ACTIVATION_CLIENT_ID, Client, check_request_time, check_signature, signature_header
 from .clients import DEFAULT_MERCHANT, register_client
+from .faults import FaultPlan
 from .logs import log_event
 from .protocol import Refusal, illegal, now_ms, req_str, result
 from .service import Answer
 from .signatures import header_value, read_public_pem
 
+if TYPE_CHECKING:
+    from .context import SandboxContext
+
 
 class Terminals:
-    def __init__(self, ctx):
+    def __init__(self, ctx: SandboxContext):
         self.ctx = ctx
         self.store = ctx.store
 
-    def register(self, path: str, headers, body: bytes, data: dict, plan) -> Answer:
+    def register(self, path: str, headers: Mapping[str, str], body: bytes, data: dict, plan: FaultPlan) -> Answer:
         if header_value(headers, "Client-Id") != ACTIVATION_CLIENT_ID:
             raise Refusal("ACCESS_DENIED", "register must be sent with Client-Id: activation")
         code = req_str(data, "activationCode")
@@ -65,7 +71,7 @@ class Terminals:
         log_event("register", clientId=client_id, terminalId=terminal_id, serialNumber=data.get("serialNumber"))
         return Answer(answer)
 
-    def rotate_key(self, client: Client, data: dict, plan) -> Answer:
+    def rotate_key(self, client: Client, data: dict, plan: FaultPlan) -> Answer:
         pem = req_str(data, "newPublicKey")
         version_text = req_str(data, "newKeyVersion")
         if not version_text.isdigit() or not 1 <= int(version_text) < 10**9:
@@ -94,7 +100,7 @@ class Terminals:
         return Answer({"result": result("SUCCESS"), "clientId": client.client_id, "keyVersion": str(version)})
 
 
-def install(ctx) -> None:
+def install(ctx: SandboxContext) -> None:
     from .batch import BatchClose
 
     terminals = Terminals(ctx)

@@ -5,7 +5,7 @@ from .protocol import money_api, timestamp
 from .store import Store
 
 
-def _ts(ms):
+def _ts(ms: int | None) -> str | None:
     return timestamp(ms) if ms is not None else None
 
 
