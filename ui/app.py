@@ -50,21 +50,25 @@ def printer_text(status: str | None) -> str:
 
 
 class PosApp(App):
-    root: Any   # Kivy's: the splash, then the till (PosRoot)
+    root: Any   # Kivy's: the till (PosRoot), or the cannot-start message
     lang = StringProperty("en")
     demo = BooleanProperty(False)
     open_count = NumericProperty(0)     # payments not final yet (the sale screen's indicator)
     link_state = StringProperty("UNKNOWN")   # the acquirer link: ONLINE | OFFLINE | UNKNOWN
     scanner_state = StringProperty("UNKNOWN")  # READY | FAULT | DISCONNECTED | NONE | UNKNOWN
+    terminal_ready = BooleanProperty(False)   # built: Charge, History and the staff actions work
     title = "POS terminal"
 
     def __init__(self, *, terminal=None, checkout=None, scanner=None, demo: bool = False, lang: str | None = None,
                  worker: Worker | None = None, clock=time.monotonic, loader=None, config=None, **kwargs):
-        """Either a built `terminal` + `checkout`, or a `loader()` returning them, run on the
-        worker after a first "starting" frame (cold start: the window shows at once while the
-        journal, keys and acquirer link are prepared)."""
+        """Either a built `terminal` + `checkout`, or a `loader()` returning them (with the
+        `config` it builds them from). With a loader the till opens at once and the cashier can
+        type an amount while the worker prepares the journal, keys and acquirer link; Charge,
+        History and the staff actions wait, visibly, for `terminal_ready`."""
         if terminal is None and loader is None:
             raise ValueError("PosApp needs a terminal (with its checkout) or a loader() that builds them")
+        if terminal is None and config is None:
+            raise ValueError("PosApp with a loader needs the config the terminal is built from")
         super().__init__(**kwargs)
         self.demo = demo
         self.worker = worker or Worker()
@@ -76,6 +80,8 @@ class PosApp(App):
         self._scanner = scanner
         self._loader = loader
         self.config_ = config if terminal is None else terminal.config
+        self.terminal: Any = None
+        self.checkout: Any = None
         self.events: CoreEvents | None = None
         self.scanner_link: ScannerLink | None = None
         self.screens: Any = {}       # a ScreenBook once the till is built
@@ -91,37 +97,49 @@ class PosApp(App):
         self.config_ = terminal.config
         self.scanner_link = ScannerLink(scanner=self._scanner, checkout=checkout, on_rejected=self._scan_rejected,
                                         on_health=self._scanner_health)
-        self._initial_lang = self._lang_arg or i18n.language_for_locale(terminal.config.terminal.locale)
 
     # -- building ---------------------------------------------------------------------------
     def build(self):
-        if self._loader is not None and self.scanner_link is None:
-            return self._build_starting()
-        return self._build_till()
+        root = self._build_till()
+        if self.terminal is None:
+            self._load_after_first_frame()
+        else:
+            self._connect_till()
+        return root
 
-    def _build_starting(self):
-        """A first frame at once; the terminal is prepared on the worker, then the till appears."""
-        from kivy.uix.label import Label
-
-        splash = Label(text="Starting the terminal…", font_size="28sp", halign="center", valign="middle",
-                       padding=(24, 24))
-        # Wrapped inside the window, never clipped at its sides (the cannot-start text is long).
-        splash.bind(size=lambda w, size: setattr(w, "text_size", (size[0] - 48, None)))
-        self.worker.run(self._loader, on_done=self._loaded, on_error=self._load_failed)
-        return splash
+    def _load_after_first_frame(self) -> None:
+        """The keypad is drawn first; then the worker builds the terminal (the two would only
+        share one interpreter lock, and the cashier sees the keypad sooner this way)."""
+        def start(*_args) -> None:
+            Window.unbind(on_flip=start)
+            self.worker.run(self._loader, on_done=self._loaded, on_error=self._load_failed)
+        Window.bind(on_flip=start)
 
     def _loaded(self, built) -> None:
         terminal, checkout = built
+        shown = self.config_
         self._attach(terminal, checkout)
-        splash = self.root
-        root = self._build_till()
-        Window.remove_widget(splash)
-        self.root = root
-        Window.add_widget(root)
+        if (shown.terminal, shown.merchant, shown.ui) != (terminal.config.terminal, terminal.config.merchant,
+                                                          terminal.config.ui):
+            # The terminal starts on another configuration (a fleet change staged for this start):
+            # the sale screen is rebuilt from it, never left with the old currency, tips or name.
+            log.info("configuration changed at start: the sale screen is rebuilt")
+            if not self._lang_arg:
+                self.set_language(i18n.language_for_locale(terminal.config.terminal.locale))
+            self.screens.forget("sale")
+            self.go("sale")
+        self._connect_till()
 
     def _load_failed(self, exc) -> None:
-        self.root.font_size = "22sp"
-        self.root.text = self.cannot_start_text(exc)
+        """The till gives way to what happened and what to do (wrapped inside the window)."""
+        from kivy.uix.label import Label
+
+        message = Label(text=self.cannot_start_text(exc), font_size="22sp", halign="center", valign="middle",
+                        padding=(24, 24))
+        message.bind(size=lambda w, size: setattr(w, "text_size", (size[0] - 48, None)))
+        Window.remove_widget(self.root)
+        self.root = message
+        Window.add_widget(message)
         self.load_error = exc
 
     def cannot_start_text(self, exc) -> str:
@@ -139,10 +157,11 @@ class PosApp(App):
                 "\n\n" + str(getattr(exc, "message", exc)))
 
     def _build_till(self):
+        """The till as the cashier sees it: needs the configuration only, not the terminal."""
         register_default_font()
         if i18n.packaged_catalogs() is None:   # a source checkout: compile the .po files once
             i18n.compile_catalogs()
-        self.set_language(self._initial_lang)
+        self.set_language(self._lang_arg or i18n.language_for_locale(self.config_.terminal.locale))
         Builder.load_file(str(HERE / "widgets" / "common.kv"))
         from .root import PosRoot
         from .screens import load_screen
@@ -153,29 +172,34 @@ class PosApp(App):
         self.sm.transition = NoTransition()
         self.banners = self.root_widget.ids.banners
         self.watch = PaymentWatch(app=self)
-        self.screens = ScreenBook(names=SCREENS, build=lambda name: load_screen(name, app=self), add=self.sm.add_widget)
+        self.screens = ScreenBook(names=SCREENS, build=lambda name: load_screen(name, app=self),
+                                  add=self.sm.add_widget, remove=self.sm.remove_widget)
         for name in AT_START:
             self.screens[name]
         self.sm.current = "sale"
-        self.events = CoreEvents(terminal=self.terminal, checkout=self.checkout, on_event=self.on_core_event)
+        Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
+        Window.bind(on_request_close=self._request_close)
+        for key, message in self.startup_problems:
+            self.banners.show(key, message, "error")
+        return self.root_widget
+
+    def _connect_till(self) -> None:
+        """The terminal is built: its events, the scanner, the link and liveness, the start-up
+        recovery of earlier payments; then Charge and the staff actions open."""
         link = self.scanner_link
-        if link is None:
-            raise RuntimeError("the till is built only once a terminal is attached (PosApp(terminal=) or its loader)")
+        assert link is not None     # made with the terminal (_attach)
+        self.events = CoreEvents(terminal=self.terminal, checkout=self.checkout, on_event=self.on_core_event)
         self.worker.run(link.start)
         link.bind_keyboard(Window)
         if link.scanner is None:
             self.scanner_state = "NONE"
-        Window.bind(on_touch_down=self._touched, on_key_down=self._touched)
-        Window.bind(on_request_close=self._request_close)
         Clock.schedule_interval(lambda _dt: self._poll_link(), 1.0)
         self._start_heartbeats()
         if self.config_.ui.idle_lock_s:
             Clock.schedule_interval(lambda _dt: self.check_idle(), 1.0)
-        for key, message in self.startup_problems:
-            self.banners.show(key, message, "error")
         self.worker.run(self._startup_checks, on_done=self._show_startup_checks)
+        self.terminal_ready = True
         self.screens.warm(WARM)
-        return self.root_widget
 
     def _start_heartbeats(self) -> None:
         """The systemd watchdog pings only while this Clock and the worker pool are alive."""
@@ -217,7 +241,7 @@ class PosApp(App):
 
     def back_to_till(self) -> None:
         """Where the checkout really is: its sale's screen, or the sale screen."""
-        state = self.checkout.state.value
+        state = self.checkout.state.value if self.checkout is not None else "IDLE"
         if state == "AWAITING_SCAN":
             self.go("scan", pending=self.checkout.pending)
         elif state == "PROCESSING":
@@ -232,8 +256,8 @@ class PosApp(App):
         return self.sm.current
 
     def current_ready(self) -> bool:
-        """The till is up (after a loader start, once the terminal is built)."""
-        return bool(self.screens) and self.sm.current == "sale"
+        """The till is up and can charge (after a loader start, once the terminal is built)."""
+        return self.terminal_ready and self.sm.current == "sale"
 
     def set_language(self, lang: str) -> None:
         self.lang = i18n.set_language(lang)
@@ -343,7 +367,7 @@ class PosApp(App):
         """Closing while a payment's result is being checked: warn first (True keeps the window);
         a second close within CLOSE_CONFIRM_S quits, and the payment is resolved at the next
         start."""
-        if self.checkout.state.value != "PROCESSING":
+        if self.checkout is None or self.checkout.state.value != "PROCESSING":
             return False
         now = self._clock()
         if self._close_warned_at is not None and now - self._close_warned_at <= CLOSE_CONFIRM_S:

@@ -17,10 +17,12 @@ from kivy.clock import Clock
 
 
 class ScreenBook:
-    def __init__(self, *, names: Iterable[str], build: Callable[[str], Any], add: Callable[[Any], None]):
+    def __init__(self, *, names: Iterable[str], build: Callable[[str], Any], add: Callable[[Any], None],
+                 remove: Callable[[Any], None]):
         self.names = tuple(names)
         self._build = build
         self._add = add
+        self._remove = remove
         self._screens: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
@@ -39,6 +41,12 @@ class ScreenBook:
     def built(self, name: str) -> Any:
         """The screen if it exists already, else None (never builds)."""
         return self._screens.get(name)
+
+    def forget(self, name: str) -> None:
+        """Drop a built screen; the next ``screens[name]`` builds it afresh."""
+        screen = self._screens.pop(name, None)
+        if screen is not None:
+            self._remove(screen)
 
     def __contains__(self, name: object) -> bool:
         return name in self.names

@@ -141,7 +141,7 @@ class SaleScreen(PosScreen):
 
     # -- actions ----------------------------------------------------------------------------
     def charge(self) -> None:
-        if self.busy or not self.can_charge:
+        if self.busy or not self.can_charge or not self.app.terminal_ready:
             return
         self.busy = True
         amount, tip = self.amount(), self.tip()
