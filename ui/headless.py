@@ -7,6 +7,7 @@ after ``canvas.ask_update()`` (a screenshot from a plain Clock callback is black
 """
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import time
@@ -34,6 +35,51 @@ def prepare_environment(*, width: int = 800, height: int = 480, home: str | None
     Config.set("graphics", "maxfps", str(maxfps))   # tests use 0: frames as fast as they render
 
 
+def _finish_frame(*_args) -> None:
+    from kivy.graphics.opengl import glFinish
+
+    glFinish()
+
+
+def finish_each_frame() -> None:
+    """Draw each frame when it is flipped, as a display does.
+
+    On a display, the buffer swap makes the GL driver draw the frame. Offscreen, SDL swaps a
+    pbuffer, which by the EGL rules does nothing, so Mesa's software renderer (llvmpipe) kept
+    every frame's commands binned in one growing scene until the scene filled (about 36 MB of
+    native heap), then drew them all at once. In bench/ui_memory.py that was most of the RSS
+    step over the first sales (the processing spinner redraws every frame), and it varied with
+    the machine's load (more frames per payment). A glFinish after each flip bounds the driver
+    to one frame, as a real swap does; idempotent (bound once)."""
+    if os.environ.get("SDL_VIDEODRIVER") != "offscreen":
+        return
+    from kivy.core.window import Window
+
+    Window.unbind(on_flip=_finish_frame)    # bound once however often a driver starts
+    Window.bind(on_flip=_finish_frame)
+
+
+@functools.cache
+def _touch_class():
+    from kivy.input.motionevent import MotionEvent
+
+    class Touch(MotionEvent):
+        def depack(self, args):
+            self.sx, self.sy = args["x"], args["y"]
+            super().depack(args)
+    return Touch
+
+
+def _touch(window, x: float, y: float):
+    """One finger at window position (x, y), as kivy.tests.common.UnitTestTouch makes it; that
+    module imports pytest (and pygments, unittest...), which a benchmark or the screenshot
+    script must not carry: bench/ui_memory.py counted it as the app's memory."""
+    touch = _touch_class()("Touch", 99, {"x": x / (window.width - 1.0), "y": y / (window.height - 1.0)},
+                           is_touch=True, type_id="touch")
+    touch.profile = ["pos"]
+    return touch
+
+
 class Timeout(AssertionError):
     pass
 
@@ -44,6 +90,7 @@ class AppDriver:
 
     def start(self):
         self.app._run_prepare()
+        finish_each_frame()
         self.frames(2)
         return self
 
@@ -91,13 +138,13 @@ class AppDriver:
     @staticmethod
     def tap(widget) -> None:
         """Press and release through the widget's own touch handling."""
-        from kivy.tests.common import UnitTestTouch
+        from kivy.base import EventLoop
 
         assert not widget.disabled, f"{widget} is disabled"
         x, y = widget.to_window(*widget.center)
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        touch.touch_up()
+        touch = _touch(EventLoop.window, x, y)
+        EventLoop.post_dispatch_input("begin", touch)
+        EventLoop.post_dispatch_input("end", touch)
 
     def screenshot(self, path: Path) -> Path:
         from kivy.core.window import Window
