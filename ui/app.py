@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -18,6 +19,7 @@ from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.uix.widget import Widget
 
 from terminal.watchdog import UI_MAX_STALL_S, WORKER_MAX_STALL_S
 
@@ -29,6 +31,14 @@ from .open_payments import PaymentWatch
 from .scanning import ScannerLink
 from .screen_book import ScreenBook
 from .worker import Worker
+
+if TYPE_CHECKING:
+    from drivers.printers import PrintResult
+    from drivers.scanners import Scanner
+    from terminal.checkout import Checkout
+    from terminal.config import Config
+    from terminal.money import Money
+    from terminal.service import Terminal
 
 log = logging.getLogger("ui.app")
 HERE = Path(__file__).resolve().parent
@@ -59,15 +69,20 @@ class PosApp(App):
     terminal_ready = BooleanProperty(False)   # built: Charge, History and the staff actions work
     title = "POS terminal"
 
-    def __init__(self, *, terminal=None, checkout=None, scanner=None, demo: bool = False, lang: str | None = None,
-                 worker: Worker | None = None, clock=time.monotonic, loader=None, config=None, **kwargs):
+    def __init__(self, *, terminal: Terminal | None = None, checkout: Checkout | None = None,
+                 scanner: Scanner | None = None, demo: bool = False, lang: str | None = None,
+                 worker: Worker | None = None, clock: Callable[[], float] = time.monotonic,
+                 loader: Callable[[], tuple[Terminal, Checkout]] | None = None, config: Config | None = None,
+                 **kwargs: Any):
         """Either a built `terminal` + `checkout`, or a `loader()` returning them (with the
         `config` it builds them from). With a loader the till opens at once and the cashier can
         type an amount while the worker prepares the journal, keys and acquirer link; Charge,
         History and the staff actions wait, visibly, for `terminal_ready`."""
-        if terminal is None and loader is None:
+        if loader is None and (terminal is None or checkout is None):
             raise ValueError("PosApp needs a terminal (with its checkout) or a loader() that builds them")
-        if terminal is None and config is None:
+        if terminal is not None:
+            config = terminal.config
+        if config is None:
             raise ValueError("PosApp with a loader needs the config the terminal is built from")
         super().__init__(**kwargs)
         self.demo = demo
@@ -79,7 +94,7 @@ class PosApp(App):
         self._lang_arg = lang
         self._scanner = scanner
         self._loader = loader
-        self.config_ = config if terminal is None else terminal.config
+        self.config_: Config = config
         self.terminal: Any = None
         self.checkout: Any = None
         self.events: CoreEvents | None = None
@@ -88,18 +103,26 @@ class PosApp(App):
         self.startup_problems: list[tuple[str, str]] = []   # (banner key, message) known before start
         self.ui_errors: list[BaseException] = []     # uncaught UI-thread errors, newest last (tests read it)
         self._guard = UiErrorGuard(app=self)
-        if terminal is not None:
+        if terminal is not None and checkout is not None:
             self._attach(terminal, checkout)
 
-    def _attach(self, terminal, checkout) -> None:
+    def _attach(self, terminal: Terminal, checkout: Checkout) -> None:
         self.terminal = terminal
         self.checkout = checkout
         self.config_ = terminal.config
         self.scanner_link = ScannerLink(scanner=self._scanner, checkout=checkout, on_rejected=self._scan_rejected,
                                         on_health=self._scanner_health)
 
+    @property
+    def link(self) -> ScannerLink:
+        """The scanner link of the attached terminal (made with it: screens that use it open once
+        the terminal is ready)."""
+        if self.scanner_link is None:
+            raise RuntimeError("no scanner link before the terminal is attached (PosApp(terminal=) or its loader)")
+        return self.scanner_link
+
     # -- building ---------------------------------------------------------------------------
-    def build(self):
+    def build(self) -> Widget:
         root = self._build_till()
         if self.terminal is None:
             self._load_after_first_frame()
@@ -110,12 +133,16 @@ class PosApp(App):
     def _load_after_first_frame(self) -> None:
         """The keypad is drawn first; then the worker builds the terminal (the two would only
         share one interpreter lock, and the cashier sees the keypad sooner this way)."""
-        def start(*_args) -> None:
+        loader = self._loader
+        if loader is None:
+            raise RuntimeError("no terminal and no loader to build one")
+
+        def start(*_args: Any) -> None:
             Window.unbind(on_flip=start)
-            self.worker.run(self._loader, on_done=self._loaded, on_error=self._load_failed)
+            self.worker.run(loader, on_done=self._loaded, on_error=self._load_failed)
         Window.bind(on_flip=start)
 
-    def _loaded(self, built) -> None:
+    def _loaded(self, built: tuple[Terminal, Checkout]) -> None:
         terminal, checkout = built
         shown = self.config_
         self._attach(terminal, checkout)
@@ -130,7 +157,7 @@ class PosApp(App):
             self.go("sale")
         self._connect_till()
 
-    def _load_failed(self, exc) -> None:
+    def _load_failed(self, exc: BaseException) -> None:
         """The till gives way to what happened and what to do (wrapped inside the window)."""
         from kivy.uix.label import Label
 
@@ -142,7 +169,7 @@ class PosApp(App):
         Window.add_widget(message)
         self.load_error = exc
 
-    def cannot_start_text(self, exc) -> str:
+    def cannot_start_text(self, exc: BaseException) -> str:
         """In the till's language: what happened and what to do; the core's own message (for the
         technician, in English) below it."""
         try:
@@ -156,7 +183,7 @@ class PosApp(App):
                 i18n._("Call a technician: they can run `pos-terminal diagnose` to see what to fix.") +
                 "\n\n" + str(getattr(exc, "message", exc)))
 
-    def _build_till(self):
+    def _build_till(self) -> Widget:
         """The till as the cashier sees it: needs the configuration only, not the terminal."""
         register_default_font()
         if i18n.packaged_catalogs() is None:   # a source checkout: compile the .po files once
@@ -186,8 +213,7 @@ class PosApp(App):
     def _connect_till(self) -> None:
         """The terminal is built: its events, the scanner, the link and liveness, the start-up
         recovery of earlier payments; then Charge and the staff actions open."""
-        link = self.scanner_link
-        assert link is not None     # made with the terminal (_attach)
+        link = self.link
         self.events = CoreEvents(terminal=self.terminal, checkout=self.checkout, on_event=self.on_core_event)
         self.worker.run(link.start)
         link.bind_keyboard(Window)
@@ -209,12 +235,12 @@ class PosApp(App):
         ui_beat = liveness.heartbeat("ui loop", UI_MAX_STALL_S)
         worker_beat = liveness.heartbeat("payment worker", WORKER_MAX_STALL_S)
 
-        def tick(_dt) -> None:
+        def tick(_dt: float) -> None:
             ui_beat.tick()
             self.worker.probe(worker_beat.tick)
         Clock.schedule_interval(tick, 1.0)
 
-    def on_stop(self):
+    def on_stop(self) -> None:
         self._guard.remove()
         Window.unbind(on_request_close=self._request_close)
         if self.events:
@@ -224,7 +250,7 @@ class PosApp(App):
         self.worker.shutdown()
 
     # -- navigation and language --------------------------------------------------------------
-    def go(self, name: str, **kwargs) -> None:
+    def go(self, name: str, **kwargs: Any) -> None:
         screen = self.screens[name]
         if hasattr(screen, "prepare"):
             screen.prepare(**kwargs)
@@ -264,7 +290,7 @@ class PosApp(App):
         if getattr(self, "banners", None) is not None:
             self.banners.rerender()
 
-    def money(self, money) -> str:
+    def money(self, money: Money) -> str:
         from terminal.money import format_money
 
         return format_money(money, i18n.money_locale(self.lang, self.config_.terminal.locale))
@@ -316,7 +342,7 @@ class PosApp(App):
         elif state == "READY":
             self.banners.clear("scanner")
 
-    def show_print_result(self, result) -> None:
+    def show_print_result(self, result: PrintResult | None) -> None:
         """A PrintResult: a fixable banner when the slip did not print."""
         if result is None or result.printed:
             self.banners.clear("printer")
@@ -334,7 +360,7 @@ class PosApp(App):
             total = pending.payments + pending.refunds
             done = [0]
 
-            def on_item(step: str, _item) -> None:
+            def on_item(step: str, _item: object) -> None:
                 done[0] += step == "resolved"
                 Clock.schedule_once(lambda _dt, n=done[0]: self._show_recovery(n, total), 0)
             Clock.schedule_once(lambda _dt: self._show_recovery(0, total), 0)
@@ -363,7 +389,7 @@ class PosApp(App):
         self.watch.refresh()     # the count, and notices for payments that ended while closed
 
     # -- closing ----------------------------------------------------------------------------------
-    def _request_close(self, *_args, **_kwargs) -> bool:
+    def _request_close(self, *_args: Any, **_kwargs: Any) -> bool:
         """Closing while a payment's result is being checked: warn first (True keeps the window);
         a second close within CLOSE_CONFIRM_S quits, and the payment is resolved at the next
         start."""
@@ -379,7 +405,7 @@ class PosApp(App):
         return True
 
     # -- idle lock --------------------------------------------------------------------------------
-    def _touched(self, *_args) -> None:
+    def _touched(self, *_args: Any) -> None:
         self._last_touch = self._clock()
 
     def check_idle(self, now: float | None = None) -> bool:

@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def prepare_environment(*, width: int = 800, height: int = 480, home: str | None = None,
@@ -153,7 +154,7 @@ class AppDriver:
         path.parent.mkdir(parents=True, exist_ok=True)
         taken: list[str] = []
 
-        def on_flip(*_a):
+        def on_flip(*_a: Any):
             if not taken:
                 taken.append(Window.screenshot(name=str(path.with_suffix("")) + "%(counter)s.png"))
 

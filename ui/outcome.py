@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from terminal.money import money_from_api
+from terminal.money import Money, money_from_api
 from terminal.outcome import NOT_CHARGED_STATES as NOT_CHARGED
 from terminal.reasons import reason
+from terminal.records import Transaction
 from terminal.states import CAPTURED
 
 APPROVED_STATES = frozenset(s.value for s in CAPTURED)     # the core's one definition of "captured"
@@ -22,7 +23,7 @@ class Outcome:
     kind: str          # "approved" | "declined" | "unknown"
     headline: str      # msgid
     reason: str        # msgid (English cashier text from terminal.reasons, or the core's message)
-    customer_amount: object = None   # Money the customer paid in their currency, when given
+    customer_amount: Money | None = None   # what the customer paid in their currency, when given
     rate: str = ""
 
 
@@ -34,23 +35,23 @@ NOT_SENT_REASONS = {
 }
 
 
-def not_sent(error=None) -> Outcome:
+def not_sent(error: BaseException | None = None) -> Outcome:
     """The journal has no such payment, so nothing left the terminal (it journals before sending)."""
     code = getattr(error, "code", "")
     return Outcome("not_sent", "Not sent", NOT_SENT_REASONS.get(code, "The payment was not sent. Not charged."))
 
 
-def outcome_of(tx, error=None) -> Outcome:
+def outcome_of(tx: Transaction | None, error: BaseException | None = None) -> Outcome:
     state = tx.state.value if tx is not None else ""
-    if state in APPROVED_STATES:
-        customer = None
+    if tx is not None and state in APPROVED_STATES:
+        customer: Money | None = None
         if tx.customer_amount:
             try:
                 customer = money_from_api(json.loads(tx.customer_amount))
             except (ValueError, TypeError):
                 customer = None
         return Outcome("approved", "Approved", "", customer, tx.exchange_rate)
-    if state == "DECLINED":
+    if tx is not None and state == "DECLINED":
         return Outcome("declined", "Declined", reason(tx.result_code or "", tx.result_message or ""))
     if state == "CANCELLED":
         return Outcome("declined", "Not charged", reason("CANCELLED"))

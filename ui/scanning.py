@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from kivy.clock import Clock
 
@@ -65,7 +66,7 @@ class ScannerLink:
         window.bind(on_textinput=lambda _w, text: self.scanner.feed(text))
         window.bind(on_key_down=self._key_down)
 
-    def _key_down(self, _window, key, *_args) -> None:
+    def _key_down(self, _window, key, *_args: Any) -> None:
         if key in (13, 271):  # Enter, keypad Enter
             self.scanner.feed_key("\r")
         elif key == 9:

@@ -64,7 +64,7 @@ class ScreenBook:
         """Build these screens in later frames, one per frame (never one long stall)."""
         todo = [n for n in names if n not in self._screens]
 
-        def next_one(_dt) -> None:
+        def next_one(_dt: float) -> None:
             while todo and todo[0] in self._screens:
                 todo.pop(0)
             if todo:

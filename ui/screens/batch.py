@@ -3,6 +3,8 @@ empty batch is refused, not closed), then the close with the acquirer, its total
 and every difference between the terminal's journal and the acquirer's records."""
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.properties import BooleanProperty, StringProperty
 
 from terminal.money import Money
@@ -24,14 +26,14 @@ class BatchScreen(PosScreen):
     closed = BooleanProperty(False)
     can_close = BooleanProperty(False)
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.report = None
         self.summary: dict | None = None
         self.empty = True
         self._status: tuple[str, dict] = ("", {})
 
-    def prepare(self, summary: dict | None = None, **_kw) -> None:
+    def prepare(self, summary: dict | None = None, **_kw: Any) -> None:
         """A new visit (after the PIN) starts from the open batch's summary."""
         if summary is None:
             self.refresh()

@@ -1,6 +1,8 @@
 """Transaction detail with its refunds; void and refund behind the manager PIN; reprint."""
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.properties import BooleanProperty, StringProperty
 
 from terminal.money import Money
@@ -23,7 +25,7 @@ class DetailScreen(PosScreen):
     can_reprint = BooleanProperty(False)
     busy = BooleanProperty(False)
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.tx: Transaction | None = None
         self.back_to = "history"
@@ -96,7 +98,7 @@ class DetailScreen(PosScreen):
             raise LookupError(f"transaction {self.tx_id or '(none)'} is not loaded yet")
         return self.tx
 
-    def say(self, msgid: str, level: str = "info", **values) -> None:
+    def say(self, msgid: str, level: str = "info", **values: Any) -> None:
         self._message, self.message_level = (msgid, values), level
         self.refresh()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Any
 
 from babel.dates import format_datetime
 from kivy.clock import Clock
@@ -12,7 +13,8 @@ from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.button import Button
 
 from terminal.errors import InputError
-from terminal.history import HistoryQuery
+from terminal.history import HistoryQuery, HistoryResult
+from terminal.records import Transaction
 
 from .base import PosScreen
 
@@ -80,22 +82,22 @@ class HistoryScreen(PosScreen):
     summary = StringProperty("")
     state_filter = StringProperty("all")
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.transactions = []
-        self.result = None
+        self.transactions: list[Transaction] = []
+        self.result: HistoryResult | None = None
         self.query = ""
         self.free_text = ""
         self._reload = Clock.create_trigger(lambda _dt: self.load(), 0.3)
 
-    def prepare(self, reset: bool = True, **_kw) -> None:
+    def prepare(self, reset: bool = True, **_kw: Any) -> None:
         """From the sale screen: a fresh search; back from a detail: keep it."""
         if reset and self.ids.search.text:
             self.ids.search.text = ""
         if reset:
             self.state_filter = "all"
 
-    def on_enter(self, *args) -> None:
+    def on_enter(self, *args: Any) -> None:
         self.load()
 
     def core_changed(self) -> None:
@@ -114,7 +116,7 @@ class HistoryScreen(PosScreen):
             return
         self.app.worker.run(self.app.terminal.search_history, query, on_done=self._loaded)
 
-    def _loaded(self, result) -> None:
+    def _loaded(self, result: HistoryResult) -> None:
         self.result = result
         self.transactions = list(result.transactions)
         self.refresh()

@@ -2,6 +2,8 @@
 opens the transaction. Fed by the app's PaymentWatch, so it changes while it is looked at."""
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.button import Button
 
@@ -25,7 +27,7 @@ class OpenRow(Button):
 class OpenScreen(PosScreen):
     summary = StringProperty("")
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.payments: list = list(self.app.watch.open)   # what the till's watch read before this screen existed
         self.refresh()
@@ -34,7 +36,7 @@ class OpenScreen(PosScreen):
         self.payments = list(payments)
         self.refresh()
 
-    def on_pre_enter(self, *args) -> None:
+    def on_pre_enter(self, *args: Any) -> None:
         self.app.watch.refresh()
 
     def refresh(self) -> None:

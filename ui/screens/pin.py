@@ -34,7 +34,7 @@ class PinScreen(PosScreen):
     can_override = BooleanProperty(False)   # a manager action: the owner PIN may stand in
     owner_mode = BooleanProperty(False)     # the owner PIN is being entered
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.role = "manager"
         self._action: Callable[[str, bool], Any] | None = None
@@ -79,7 +79,7 @@ class PinScreen(PosScreen):
         msgid, values = self._feedback_msg
         self.feedback = self.t(msgid, **values) if msgid else ""
 
-    def _set_feedback(self, msgid: str, level: str, **values) -> None:
+    def _set_feedback(self, msgid: str, level: str, **values: Any) -> None:
         self._feedback_msg = (msgid, values)
         self.feedback_level = level
         self.refresh()
@@ -139,7 +139,7 @@ class PinScreen(PosScreen):
             self._countdown.cancel()
             self._countdown = None
 
-    def _tick(self, _dt) -> None:
+    def _tick(self, _dt: float) -> None:
         self._locked_left -= 1
         if self._locked_left <= 0:
             self._stop_countdown()

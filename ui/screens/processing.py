@@ -4,6 +4,7 @@ event (with the final transaction) leaves this screen."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from kivy.clock import Clock
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
@@ -21,14 +22,14 @@ class ProcessingScreen(PosScreen):
     attempt = NumericProperty(0)
     phase = StringProperty("sending")
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.tx_id = ""
         self._started = time.monotonic()
         self._tick_ev = None
         self.frames = 0   # frames drawn while processing (the no-freeze test reads it)
 
-    def prepare(self, tx_id: str = "", **_kw) -> None:
+    def prepare(self, tx_id: str = "", **_kw: Any) -> None:
         self.tx_id = tx_id
         self._started = time.monotonic()
         self.checking, self.fraction, self.attempt, self.phase = False, 0.0, 0, "sending"
@@ -36,12 +37,12 @@ class ProcessingScreen(PosScreen):
         self.total_text = self.app.money(pending.total) if pending is not None else ""
         self.refresh()
 
-    def on_enter(self, *args) -> None:
+    def on_enter(self, *args: Any) -> None:
         self.frames = 0
         if self._tick_ev is None:
             self._tick_ev = Clock.schedule_interval(self._tick, 0)
 
-    def on_leave(self, *args) -> None:
+    def on_leave(self, *args: Any) -> None:
         if self._tick_ev is not None:
             self._tick_ev.cancel()
             self._tick_ev = None

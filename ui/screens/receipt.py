@@ -3,6 +3,8 @@ print, email (when [email] is set up) or none; reprint is a marked copy. Emailin
 worker, so a slow mail server holds up nothing: the cashier may finish and start the next sale."""
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.properties import BooleanProperty, StringProperty
 
 from .base import PosScreen
@@ -19,14 +21,14 @@ class ReceiptScreen(PosScreen):
     email_text = StringProperty("")
     has_address = BooleanProperty(False)   # (a kv expression calling .strip() on a property never rebinds)
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.tx = None
         self.back_to: str | None = None   # None: the receipt of the sale just made
         self.result = None
         self.prints = 0
 
-    def prepare(self, tx=None, back: str | None = None, **_kw) -> None:
+    def prepare(self, tx=None, back: str | None = None, **_kw: Any) -> None:
         self.tx, self.back_to = tx, back
         self.printed, self.busy, self.status, self.result = False, False, "", None
         self.sending, self.emailed = False, False

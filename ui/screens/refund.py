@@ -2,15 +2,18 @@
 then the manager PIN; the reason goes to the acquirer as refundReason; the refund slip prints."""
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from kivy.properties import BooleanProperty, StringProperty
 
 from terminal.money import Money
-from terminal.records import Transaction
+from terminal.records import Refund, Transaction
 
 from ..widgets.keypad import Keypad  # noqa: F401
 from .base import PosScreen
+
+if TYPE_CHECKING:
+    from drivers.printers import PrintResult
 
 
 class RefundScreen(PosScreen):
@@ -25,12 +28,12 @@ class RefundScreen(PosScreen):
     # What the acquirer is told (English, its log language), whatever the UI's language.
     REASONS: ClassVar[dict[str, str]] = {"returned": "Item returned", "damaged": "Damaged item", "overcharged": "Customer overcharged"}
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.tx: Transaction | None = None
         self.remaining: Money | None = None
 
-    def prepare(self, tx: Transaction | None = None, remaining: Money | None = None, **_kw) -> None:
+    def prepare(self, tx: Transaction | None = None, remaining: Money | None = None, **_kw: Any) -> None:
         if tx is None:        # nothing new to refund: keep the refund being prepared
             self.refresh()
             return
@@ -77,17 +80,18 @@ class RefundScreen(PosScreen):
         self.refresh()
 
     def confirm(self) -> None:
-        if not self.valid or self.tx is None:
+        amount = self.amount()
+        if not self.valid or self.tx is None or amount is None:
             return
-        tx, amount, terminal, reason = self.tx, self.amount(), self.app.terminal, self.reason_text()
+        tx, terminal, reason = self.tx, self.app.terminal, self.reason_text()
 
-        def action(pin: str, as_owner: bool):
+        def action(pin: str, as_owner: bool) -> tuple[Refund, PrintResult]:   # worker thread
             refund = terminal.refund(tx.id, amount, pin=None if as_owner else pin,
                                      owner_pin=pin if as_owner else None, reason=reason)
             printed = terminal.print_refund_receipt(terminal.get(tx.id), refund)
             return refund, printed
 
-        def done(result) -> None:
+        def done(result: tuple[Refund, PrintResult]) -> None:
             refund, printed = result
             self.app.show_print_result(printed)
             state = refund.state

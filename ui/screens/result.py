@@ -2,6 +2,8 @@
 a sound, and the customer's currency and rate when the wallet paid in another currency."""
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.properties import ListProperty, StringProperty
 
 from .. import sounds
@@ -23,7 +25,7 @@ class ResultScreen(PosScreen):
     glyph = StringProperty("?")
     colour = ListProperty(COLOURS["unknown"])
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.tx = None
         self.error = None
@@ -32,7 +34,7 @@ class ResultScreen(PosScreen):
         self.retry_button = self.ids.retry_btn.__self__   # a strong reference: ids are weak proxies
         self.on_kind(self, self.kind)
 
-    def prepare(self, tx=None, error=None, tx_id: str = "", **_kw) -> None:
+    def prepare(self, tx=None, error=None, tx_id: str = "", **_kw: Any) -> None:
         self.tx, self.error = tx, error
         self.tx_id = tx.id if tx is not None else tx_id
         self.outcome = outcome_of(tx, error)
@@ -58,7 +60,7 @@ class ResultScreen(PosScreen):
         self.headline = self.t(o.headline)
         self.amount_text = self.app.money(tx.amount) if tx is not None else ""
         self.reason_text = self.t(o.reason) if o.reason else ""
-        lines = []
+        lines: list[str] = []
         if tx is not None:
             if tx.wallet or tx.masked_code:
                 lines.append(f"{tx.wallet}  {tx.masked_code}".strip())

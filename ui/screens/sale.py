@@ -3,6 +3,8 @@ tip presets and a custom tip, the charge button. Charging calls ``Checkout.begin
 worker; the checkout's AWAITING_SCAN event then moves the app to the scan screen."""
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
 from terminal.money import Money, minor_units
@@ -36,7 +38,7 @@ class SaleScreen(PosScreen):
     can_charge = BooleanProperty(False)
     tips_enabled = BooleanProperty(False)
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         cfg = self.app.config_
         self.merchant = f"{cfg.merchant.name} · {cfg.merchant.store_name}"
@@ -134,7 +136,7 @@ class SaleScreen(PosScreen):
         self.editing = "amount"
         self.refresh()
 
-    def prepare(self, clear: bool = False, **_kw) -> None:
+    def prepare(self, clear: bool = False, **_kw: Any) -> None:
         self.staff_open = False
         if clear:
             self.clear()
@@ -159,19 +161,19 @@ class SaleScreen(PosScreen):
             self.app.go("sale")
         self.message = self.t(getattr(exc, "message", "")) or self.t("The sale could not start.")
 
-    def scanner_text(self, state: str, *_lang) -> str:
+    def scanner_text(self, state: str, *_lang: str) -> str:
         if state in ("FAULT", "DISCONNECTED", "NONE"):
             return f"[color=ff8a80]●[/color] {self.t('Scanner off: type codes')}"
         if state == "READY":
             return f"[color=4cd07d]●[/color] {self.t('Scanner')}"
         return f"[color=c0c6d0]●[/color] {self.t('Scanner')}"
 
-    def link_text(self, state: str, *_lang) -> str:
+    def link_text(self, state: str, *_lang: str) -> str:
         colour, text = {"ONLINE": ("4cd07d", "Online"), "OFFLINE": ("ff8a80", "Offline")}.get(
             state, ("c0c6d0", "Checking link"))
         return f"[color={colour}]●[/color] {self.t(text)}"
 
-    def open_text(self, count: int, *_lang) -> str:
+    def open_text(self, count: int, *_lang: str) -> str:
         return self.t("Open payments: %(n)s", n=count) if count else self.t("No open payments")
 
     def open_batch(self) -> None:

@@ -3,6 +3,8 @@ prompt for the serial/keyboard scanner), cancel; in the demo a "customer phone" 
 presents the sandbox's test codes to the virtual scanner."""
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.clock import Clock
 from kivy.factory import Factory
 from kivy.graphics.texture import Texture
@@ -28,10 +30,10 @@ class ScanScreen(PosScreen):
     manual_text = StringProperty("")    # masked: never the full code on screen
     manual_len = NumericProperty(0)
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.pending = self.total = None
-        scanner = self.app.scanner_link.scanner
+        scanner = self.app.link.scanner
         self.has_camera = scanner is not None and hasattr(scanner, "latest_frame")
         self._preview_ev = None
         self._last_seq = -1
@@ -53,7 +55,7 @@ class ScanScreen(PosScreen):
         for (label, code, _e), btn in zip(DEMO_CODES, self.phone_buttons.values()):
             btn.text = f"{self.t(label)}  ·…{code[-4:]}"
 
-    def prepare(self, pending=None, total=None, **_kw) -> None:
+    def prepare(self, pending=None, total=None, **_kw: Any) -> None:
         self.pending, self.total = pending, total
         self.ready = pending is not None
         self.hint = ""
@@ -63,20 +65,20 @@ class ScanScreen(PosScreen):
         self.cancelling = False
         self.refresh()
 
-    def on_enter(self, *args) -> None:
+    def on_enter(self, *args: Any) -> None:
         if self.has_camera and self._preview_ev is None:
             self._preview_ev = Clock.schedule_interval(self._show_frame, 1 / PREVIEW_HZ)
 
-    def on_leave(self, *args) -> None:
+    def on_leave(self, *args: Any) -> None:
         self._set_digits("")
         self.manual = False
         if self._preview_ev is not None:
             self._preview_ev.cancel()
             self._preview_ev = None
 
-    def _show_frame(self, _dt) -> None:
+    def _show_frame(self, _dt: float) -> None:
         # latest_frame() only reads the frame the camera thread already decoded (no I/O).
-        frame = self.app.scanner_link.scanner.latest_frame()
+        frame = self.app.link.scanner.latest_frame()
         if frame is None or frame.seq == self._last_seq:
             return
         self._last_seq = frame.seq
@@ -125,11 +127,11 @@ class ScanScreen(PosScreen):
         self.manual_len = 0
         self._refresh_manual()
         if code:
-            self.app.worker.run(self.app.scanner_link.present_typed, code)
+            self.app.worker.run(self.app.link.present_typed, code)
 
     def present(self, code: str) -> None:
         """The demo phone shows a code to the (virtual) scanner."""
-        self.app.worker.run(self.app.scanner_link.present, code)
+        self.app.worker.run(self.app.link.present, code)
 
     def cancel(self) -> None:
         self.cancelling = True

@@ -2,6 +2,8 @@
 device health, recorded faults, journal integrity. Provisioning joins here when it lands."""
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.properties import BooleanProperty, StringProperty
 
 from .. import diagnostics
@@ -12,16 +14,16 @@ class TechnicianScreen(PosScreen):
     body = StringProperty("")
     busy = BooleanProperty(False)
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.rows: list[diagnostics.Row] = []
 
-    def on_pre_enter(self, *args) -> None:
+    def on_pre_enter(self, *args: Any) -> None:
         self.load()
 
     def load(self) -> None:
         self.busy = True
-        self.app.worker.run(diagnostics.gather, self.app.terminal, self.app.scanner_link.scanner,
+        self.app.worker.run(diagnostics.gather, self.app.terminal, self.app.link.scanner,
                             on_done=self._loaded, on_error=lambda _e: setattr(self, "busy", False))
 
     def test_print(self) -> None:

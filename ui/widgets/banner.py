@@ -67,7 +67,7 @@ class Banner(BoxLayout):
     action_text = StringProperty("")
     colour = ListProperty(COLOURS["error"])
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.render: Callable[[], str] | None = None
         self.action: tuple[Callable[[], str], Callable[[], None]] | None = None
@@ -92,7 +92,7 @@ class Banner(BoxLayout):
 
 
 class BannerBar(BoxLayout):
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self._by_key: dict[str, Banner] = {}
         self._timers: dict[str, Any] = {}     # Kivy ClockEvents

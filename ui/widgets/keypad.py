@@ -1,6 +1,8 @@
 """The numeric keypad shared by the sale, refund and PIN screens: 4 rows, large keys."""
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.factory import Factory
 from kivy.lang import Builder
 from kivy.properties import StringProperty
@@ -29,7 +31,7 @@ class Keypad(GridLayout):
 
     extra_key = StringProperty("00")
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any):
         self.register_event_type("on_key")
         super().__init__(**kwargs)
         for entry in LAYOUT:
