@@ -45,15 +45,16 @@ def cache_dir() -> Path:
 
 def compile_catalogs(target: Path | None = None) -> Path:
     """Compile every pos.po to <target>/<lang>/LC_MESSAGES/pos.mo when stale."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
     target = target or cache_dir()
     for po in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         lang = po.parent.parent.name
         mo = target / lang / "LC_MESSAGES" / f"{DOMAIN}.mo"
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
+        # Babel's catalog reader and writer only when a catalog is stale (not on every start).
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
         mo.parent.mkdir(parents=True, exist_ok=True)
         with po.open("rb") as f:
             catalog = read_po(f, locale=lang)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import struct
-import wave
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,8 @@ _failed = False
 
 
 def _write(path: Path, tones) -> None:
+    import wave      # once per install (the tones are cached as files), not at every start
+
     frames = bytearray()
     for freq, seconds in tones:
         n = int(RATE * seconds)
