@@ -17,7 +17,7 @@ _failed = False
 
 
 def _write(path: Path, tones) -> None:
-    import wave      # once per install (the tones are cached as files), not at every start
+    import wave  # once per install (the tones are cached as files), not at every start
 
     frames = bytearray()
     for freq, seconds in tones:
