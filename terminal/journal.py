@@ -110,7 +110,16 @@ CREATE TABLE IF NOT EXISTS batches (
 
 _OPEN = tuple(s.value for s in TxState if s not in FINAL)   # every state a payment can be left in
 _TX_COLUMNS = [f.name for f in fields(Transaction) if f.name != "refunds"]
-_REFUND_COLUMNS = [f.name for f in fields(Refund)]
+_REFUND_FIELDS = {f.name for f in fields(Refund)}
+_REASON_FIELDS = {"reason_code", "reason_text"}        # in refund_reasons (journal_schema migration 2)
+_REFUND_COLUMNS = [f.name for f in fields(Refund) if f.name not in _REASON_FIELDS]
+_REFUNDS = ("SELECT refunds.*, COALESCE(rr.code, '') AS reason_code, COALESCE(rr.text, '') AS reason_text "
+            "FROM refunds LEFT JOIN refund_reasons rr ON rr.refund_id = refunds.id")
+
+
+def _refund(row: sqlite3.Row) -> Refund:
+    """Known columns only: a newer release's additive columns are left alone (a rollback)."""
+    return Refund(**{k: row[k] for k in row.keys() if k in _REFUND_FIELDS})  # noqa: SIM118 - a Row iterates values
 
 
 class Journal:
@@ -356,8 +365,12 @@ class Journal:
                 f"INSERT INTO refunds({','.join(_REFUND_COLUMNS)}) VALUES ({','.join('?' * len(_REFUND_COLUMNS))})",
                 [getattr(refund, c) for c in _REFUND_COLUMNS],
             )
+            if refund.reason_code:
+                t.db.execute("INSERT INTO refund_reasons(refund_id, code, text) VALUES (?,?,?)",
+                             (refund.id, refund.reason_code, refund.reason_text))
             t.events.append(self._event(refund.tx_id, "refund", to_state=REFUND_PENDING,
-                                        refundRequestId=refund.refund_request_id, amount=refund.amount.to_api()))
+                                        refundRequestId=refund.refund_request_id, amount=refund.amount.to_api(),
+                                        reason=refund.reason_code))
         return refund
 
     def finish_refund(self, row_id: str, state: str, *, tx_state: TxState | None = None, **changes: Any) -> Refund:
@@ -386,17 +399,17 @@ class Journal:
             self._db.execute("UPDATE refunds SET attempts = attempts + 1 WHERE id=?", (refund_id,))
 
     def _get_refund(self, refund_id: str) -> Refund:
-        row = self._db.execute("SELECT * FROM refunds WHERE id=?", (refund_id,)).fetchone()
-        return Refund(**dict(row))
+        row = self._db.execute(f"{_REFUNDS} WHERE id=?", (refund_id,)).fetchone()
+        return _refund(row)
 
     def refunds_for(self, tx_id: str) -> list[Refund]:
-        rows = self._db.execute("SELECT * FROM refunds WHERE tx_id=? ORDER BY rowid", (tx_id,)).fetchall()
-        return [Refund(**dict(r)) for r in rows]
+        rows = self._db.execute(f"{_REFUNDS} WHERE tx_id=? ORDER BY refunds.rowid", (tx_id,)).fetchall()
+        return [_refund(r) for r in rows]
 
     def pending_refunds(self) -> list[Refund]:
         with self._lock:
-            rows = self._db.execute("SELECT * FROM refunds WHERE state=? ORDER BY rowid", (REFUND_PENDING,)).fetchall()
-            return [Refund(**dict(r)) for r in rows]
+            rows = self._db.execute(f"{_REFUNDS} WHERE state=? ORDER BY refunds.rowid", (REFUND_PENDING,)).fetchall()
+            return [_refund(r) for r in rows]
 
     # -- batches ----------------------------------------------------------------------------
     def _open_batch_id(self) -> str:
@@ -416,8 +429,8 @@ class Journal:
         with self._lock:
             txs = [self._row_to_tx(r) for r in self._db.execute(
                 "SELECT * FROM transactions WHERE batch_id=? ORDER BY rowid", (batch_id,))]
-            refunds = [Refund(**dict(r)) for r in self._db.execute(
-                "SELECT * FROM refunds WHERE batch_id=? AND state=? ORDER BY rowid", (batch_id, REFUND_SUCCESS))]
+            refunds = [_refund(r) for r in self._db.execute(
+                f"{_REFUNDS} WHERE batch_id=? AND state=? ORDER BY refunds.rowid", (batch_id, REFUND_SUCCESS))]
             return txs, refunds
 
     def close_batch(self, batch_id: str, report: dict) -> None:

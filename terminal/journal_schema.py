@@ -19,8 +19,16 @@ log = logging.getLogger("terminal.journal")
 
 # version -> the step from version-1 to version. Version 1 is the schema of journal.SCHEMA as
 # first versioned (journals written before had user_version 0 and the same tables).
+def _refund_reasons(db: sqlite3.Connection) -> None:
+    """Refund reasons, in a table of their own: an older release (after a rollback) reads
+    `SELECT * FROM refunds` into its Refund record, and a new column there would break it."""
+    db.execute("CREATE TABLE IF NOT EXISTS refund_reasons (refund_id TEXT PRIMARY KEY REFERENCES refunds(id), "
+               "code TEXT NOT NULL, text TEXT NOT NULL DEFAULT '')")
+
+
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: lambda db: None,
+    2: _refund_reasons,
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -14,6 +14,8 @@ from .money import Money, format_money, money_from_api
 from .outcome import is_void
 from .records import REFUND_SUCCESS, Refund, Transaction
 
+# The refund reasons' words are the touchscreen's (ui/locale catalogs: Returned, Damaged,
+# Overcharged, Reason); tests/ui/test_refund_reasons.py keeps the two in agreement.
 LABELS = {
     "en": {"sale": "SALE", "refund": "REFUND", "void": "VOID", "terminal": "Terminal", "date": "Date",
            "amount": "Amount", "tip": "Tip", "total": "Total", "wallet": "Wallet", "code": "Code",
@@ -21,21 +23,23 @@ LABELS = {
            "APPROVED": "APPROVED", "DECLINED": "DECLINED", "CANCELLED": "CANCELLED - NOT CHARGED",
            "REFUNDED": "APPROVED", "PARTIALLY_REFUNDED": "APPROVED", "refunded": "Refunded",
            "copy": "COPY - DUPLICATE", "thanks": "Thank you!", "batch": "BATCH CLOSE", "payments": "Payments",
-           "refunds": "Refunds", "matched": "MATCHED", "differences": "DIFFERENCES", "keep": "Customer copy"},
+           "refunds": "Refunds", "matched": "MATCHED", "differences": "DIFFERENCES", "keep": "Customer copy",
+           "reason": "Reason", "returned": "Returned", "damaged": "Damaged", "overcharged": "Overcharged"},
     "fr": {"sale": "VENTE", "refund": "REMBOURSEMENT", "void": "ANNULATION", "terminal": "Terminal",
            "date": "Date", "amount": "Montant", "tip": "Pourboire", "total": "Total", "wallet": "Portefeuille",
            "code": "Code", "tx": "Transaction", "payment": "No paiement", "customer": "Client paie",
            "rate": "Taux", "APPROVED": "APPROUVÉE", "DECLINED": "REFUSÉE", "CANCELLED": "ANNULÉE - NON DÉBITÉE",
            "REFUNDED": "APPROUVÉE", "PARTIALLY_REFUNDED": "APPROUVÉE", "refunded": "Remboursé",
            "copy": "COPIE - DUPLICATA", "thanks": "Merci!", "batch": "FERMETURE DE LOT", "payments": "Paiements",
-           "refunds": "Remboursements", "matched": "CONCORDANT", "differences": "ÉCARTS", "keep": "Copie client"},
+           "refunds": "Remboursements", "matched": "CONCORDANT", "differences": "ÉCARTS", "keep": "Copie client",
+           "reason": "Motif", "returned": "Retourné", "damaged": "Endommagé", "overcharged": "Trop facturé"},
     "zh": {"sale": "消费", "refund": "退款", "void": "撤销", "terminal": "终端号", "date": "日期", "amount": "金额",
            "tip": "小费", "total": "合计", "wallet": "钱包", "code": "付款码", "tx": "交易号", "payment": "支付单号",
            "customer": "顾客支付", "rate": "汇率", "APPROVED": "交易成功", "DECLINED": "交易失败",
            "CANCELLED": "已撤销 - 未扣款", "REFUNDED": "交易成功", "PARTIALLY_REFUNDED": "交易成功",
            "refunded": "已退款", "copy": "重印 - 副本", "thanks": "谢谢惠顾!", "batch": "批结算",
            "payments": "消费", "refunds": "退款", "matched": "对账一致", "differences": "对账差异",
-           "keep": "顾客联"},
+           "keep": "顾客联", "reason": "原因", "returned": "退货", "damaged": "商品损坏", "overcharged": "多收费"},
 }
 BABEL_LOCALE = {"en_US": "en_US", "en_CA": "en_CA", "fr_CA": "fr_CA", "zh_Hans": "zh_Hans_CN"}
 
@@ -100,6 +104,8 @@ class ReceiptBuilder:
         doc.separator().columns(L["refund"], self._money(refund.amount, locale), bold=True)
         doc.columns(L["wallet"], tx.wallet).columns(L["code"], tx.masked_code)
         doc.columns(L["tx"], tx.id).columns(L["payment"], tx.payment_id)
+        if refund.reason_code:      # the preset's word in the slip's language; "other": as typed
+            doc.columns(L["reason"], refund.reason_text if refund.reason_code == "other" else L[refund.reason_code])
         status = L["APPROVED"] if refund.state == REFUND_SUCCESS else L["DECLINED"]
         doc.separator().text(status, align="center", bold=True, size="double").feed(2).cut()
         return doc

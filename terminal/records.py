@@ -43,6 +43,8 @@ class Refund:
     batch_id: str = ""
     created_at: str = ""
     final_at: str = ""
+    reason_code: str = ""     # refund_reasons.REASON_CODES, "" when none was given
+    reason_text: str = ""     # what was typed with "other"
 
     @property
     def amount(self) -> Money:
@@ -53,6 +55,7 @@ class Refund:
             "refundId": self.id, "refundRequestId": self.refund_request_id, "state": self.state,
             "amount": self.amount.to_api(), "resultCode": self.result_code,
             "createdAt": self.created_at, "finalAt": self.final_at,
+            "reason": self.reason_code, "reasonText": self.reason_text,
         }
 
 

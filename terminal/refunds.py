@@ -21,6 +21,7 @@ from .records import (
     Transaction,
     new_id,
 )
+from .refund_reasons import NO_REASON_SENT, RefundReason
 from .resolution import backoff_delay
 from .states import TxState
 
@@ -37,7 +38,7 @@ class RefundService:
         self.retry_cap_s = retry_cap_s
         self._wait = wait
 
-    def refund(self, tx_id: str, amount: Money | None = None, *, reason_text: str = "customer request",
+    def refund(self, tx_id: str, amount: Money | None = None, *, reason: RefundReason | None = None,
                deadline_s: float = 60) -> Refund:
         tx = self.journal.get(tx_id)
         if tx.state not in (S.APPROVED, S.PARTIALLY_REFUNDED):
@@ -57,17 +58,19 @@ class RefundService:
                              code="REFUND_AMOUNT_EXCEED")
         refund = self.journal.create_refund(Refund(
             id=new_id("R"), refund_request_id=f"RR{uuid.uuid4().hex}", tx_id=tx.id,
-            currency=amount.currency, amount_minor=amount.minor, state=REFUND_PENDING))
+            currency=amount.currency, amount_minor=amount.minor, state=REFUND_PENDING,
+            reason_code=reason.code if reason else "", reason_text=reason.text if reason else ""))
         crashpoint("after_refund_intent")
-        return self.drive(refund, tx=tx, reason_text=reason_text, deadline_s=deadline_s)
+        return self.drive(refund, tx=tx, deadline_s=deadline_s)
 
-    def drive(self, refund: Refund, *, tx: Transaction | None = None, reason_text: str = "customer request",
-              deadline_s: float | None = None) -> Refund:
-        """Send (or resend, same refundRequestId) until a verified final answer, or the deadline."""
+    def drive(self, refund: Refund, *, tx: Transaction | None = None, deadline_s: float | None = None) -> Refund:
+        """Send (or resend, same refundRequestId and the journalled reason) until a verified
+        final answer, or the deadline."""
         tx = tx or self.journal.get(refund.tx_id)
         started = time.monotonic()
+        sent = RefundReason(refund.reason_code, refund.reason_text).sent if refund.reason_code else NO_REASON_SENT
         body = {"refundRequestId": refund.refund_request_id, "paymentId": tx.payment_id,
-                "refundAmount": refund.amount.to_api(), "refundReason": reason_text[:100]}
+                "refundAmount": refund.amount.to_api(), "refundReason": sent[:100]}
         attempt = refund.attempts
         while True:
             attempt += 1

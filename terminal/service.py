@@ -16,7 +16,7 @@ from .audit import AuditTrail
 from .batch import BatchCloser, BatchReport
 from .codes import PaymentCode, parse_payment_code
 from .config import Config
-from .errors import BusinessError, FaultError, InputError, UnknownResultError
+from .errors import BusinessError, FaultError, UnknownResultError
 from .event_hub import EventHub
 from .health import PendingSummary, TerminalHealth, printer_health
 from .journal import Journal
@@ -29,6 +29,7 @@ from .pins import PinVault
 from .printing import ReceiptPrinter
 from .records import REFUND_PENDING, Refund, Transaction
 from .recovery import Recovery
+from .refund_reasons import RefundReason
 from .refunds import RefundService
 from .resolution import Progress, Resolver
 from .sale_rules import SaleRequest, SaleRules
@@ -327,18 +328,13 @@ class Terminal:
         return who
 
     def refund(self, tx_id: str, amount: Money | None = None, *, pin: str | None = None,
-               owner_pin: str | None = None, reason: str = "") -> Refund:
-        """`reason`: why the customer is refunded (sent as the acquirer's refundReason)."""
+               owner_pin: str | None = None, reason: RefundReason | None = None) -> Refund:
+        """`reason`: why the customer is refunded (refund_reasons.refund_reason parses what a front
+        end received, before the PIN is tried); journalled, printed, sent as refundReason."""
         self.authorize_manager(pin, owner_pin=owner_pin, action="refund", tx_id=tx_id)
-        reason = " ".join((reason or "").split()) or "customer request"
-        from .codes import looks_like_payment_code
-
-        if looks_like_payment_code(reason):   # a code typed into the wrong field never leaves in clear
-            raise InputError("the refund reason looks like a payment code: type why the customer is refunded",
-                             code="BAD_REASON")
         try:
             with self._exclusive():
-                refund = self._refunds.refund(tx_id, amount, reason_text=reason,
+                refund = self._refunds.refund(tx_id, amount, reason=reason,
                                               deadline_s=self.config.acquirer.inquiry_window_s)
         except Exception as exc:
             operation("refund", error=exc, txId=tx_id, amount=amount.to_api() if amount else None)

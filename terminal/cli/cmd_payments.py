@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..refund_reasons import REASON_CODES, refund_reason
 from .context import config_of, open_journal
 from .output import describe, emit
 
@@ -39,6 +40,9 @@ def register(sub) -> None:
     p = sub.add_parser("refund", help="full or partial refund (manager PIN)")
     p.add_argument("tx_id")
     p.add_argument("--amount", help="partial amount (default: all that is left)")
+    p.add_argument("--reason", metavar="CODE", help=f"why: {', '.join(REASON_CODES)} (printed on the refund slip, "
+                   "sent to the acquirer)")
+    p.add_argument("--reason-text", metavar="TEXT", help="with --reason other: why, in words")
     p.add_argument("--pin-file", help="file holding the manager PIN (else prompted)")
     p.add_argument("--owner-pin-file", metavar="FILE", help="file holding the owner PIN: an override instead of "
                    "the manager PIN (e.g. while it is locked)")
@@ -130,7 +134,9 @@ def _read_pin(pin_file: str | None, what: str = "--pin-file") -> str:
 
 
 def cmd_refund(args) -> int:
-    params = {"txId": args.tx_id, "amount": args.amount}
+    reason = refund_reason(args.reason, args.reason_text)    # a bad reason: exit 2, before the PIN is asked
+    params = {"txId": args.tx_id, "amount": args.amount,
+              "reason": reason.code if reason else None, "reasonText": reason.text if reason else None}
     if getattr(args, "owner_pin_file", None):
         if args.pin_file:
             raise InputError("pass --pin-file or --owner-pin-file, not both")

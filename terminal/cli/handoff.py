@@ -13,6 +13,7 @@ from collections.abc import Callable
 from ..errors import InputError
 from ..money import money_from_api, parse_amount
 from ..owner import OwnerChannel, OwnerOperations, TerminalBusy, hand_over
+from ..refund_reasons import refund_reason
 from ..service import Terminal
 from .output import describe, emit, exit_code_for, say
 
@@ -59,10 +60,11 @@ def refund_op(terminal: Terminal, params: dict, say: Say) -> dict:
     tx_id = str(params.get("txId", ""))
     tx = terminal.get(tx_id)
     amount = terminal.parse_amount(params["amount"], tx.currency) if params.get("amount") else None
+    reason = refund_reason(params.get("reason"), params.get("reasonText"))
     if params.get("ownerPin"):
-        refund = terminal.refund(tx_id, amount, owner_pin=str(params["ownerPin"]))
+        refund = terminal.refund(tx_id, amount, owner_pin=str(params["ownerPin"]), reason=reason)
     else:
-        refund = terminal.refund(tx_id, amount, pin=str(params.get("pin", "")))
+        refund = terminal.refund(tx_id, amount, pin=str(params.get("pin", "")), reason=reason)
     tx = terminal.get(tx_id)
     _printed(terminal.print_refund_receipt(tx, refund), say)
     return {"payload": tx.to_api(), "text": describe(tx), "exitCode": 0}

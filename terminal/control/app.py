@@ -23,6 +23,7 @@ from ..codes import PaymentCodeError
 from ..errors import InputError, UnknownResultError
 from ..money import Money, money_from_api
 from ..records import Transaction
+from ..refund_reasons import refund_reason
 from ..service import Terminal
 from . import models as m
 from .auth import BearerAuth, FailureLimiter
@@ -275,8 +276,9 @@ def _transaction_routes(app: FastAPI, api: ControlApi) -> None:
         amount = _amount(body.amount, "amount")
         if amount is not None and amount.currency != tx.currency:
             raise ApiError(400, "BAD_AMOUNT", f"amount: the payment is in {tx.currency}")
+        reason = refund_reason(body.reason, body.reasonText)     # BAD_REASON before the PIN is tried
         try:
-            result = terminal.refund(tx_id, amount, pin=body.managerPin, owner_pin=body.ownerPin)
+            result = terminal.refund(tx_id, amount, pin=body.managerPin, owner_pin=body.ownerPin, reason=reason)
         except UnknownResultError as exc:
             return error_response(202, exc.code, exc.message, **terminal.get(tx_id).to_api())
         tx = terminal.get(tx_id)

@@ -148,11 +148,16 @@ class TerminalClient:
         return self._call("POST", f"/v1/transactions/{_tx_id(tx)}/cancel")
 
     def refund(self, tx: Any, amount: str | int | None = None, *, pin: str | None = None,
-               owner_pin: str | None = None) -> Record:
+               owner_pin: str | None = None, reason: str | None = None, reason_text: str | None = None) -> Record:
         """Refund (all that is left when amount is None); returns {refund, transaction}.
-        `pin` is the manager PIN; `owner_pin` the owner's override instead of it."""
+        `pin` is the manager PIN; `owner_pin` the owner's override instead of it; `reason` one of
+        returned, damaged, overcharged, other (with `reason_text`)."""
         tx_id = _tx_id(tx)
         body: dict[str, Any] = {"ownerPin": owner_pin} if owner_pin is not None else {"managerPin": pin}
+        if reason is not None:
+            body["reason"] = reason
+        if reason_text is not None:
+            body["reasonText"] = reason_text
         if amount is not None:
             body["amount"] = self._money(amount, self.get(tx_id).amount.currency)
         return self._call("POST", f"/v1/transactions/{tx_id}/refunds", json_body=body)

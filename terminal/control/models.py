@@ -47,10 +47,18 @@ class ScanRequest(_Request):
     code: str = Field(min_length=1, max_length=512, description="the scanned text, as a scanner delivers it")
 
 
+RefundReasonCode = Literal["returned", "damaged", "overcharged", "other"]   # terminal/refund_reasons.py
+
+
 class RefundRequest(_Request):
     """Exactly one of managerPin and ownerPin."""
 
     amount: Amount | None = Field(None, description="default: all that is left to refund")
+    reason: RefundReasonCode | None = Field(
+        None, description="why the customer is refunded (the touchscreen's choices): journalled, printed on the "
+                          "refund slip in its language, sent to the acquirer; 'other' needs reasonText")
+    reasonText: str | None = Field(None, min_length=1, max_length=100,
+                                   description="with reason 'other' only: why, in words (not a payment code)")
     managerPin: str | None = Field(None, pattern=r"^[0-9]{4,12}$",
                                    description="the manager PIN (5 wrong tries lock it for 5 minutes)")
     ownerPin: str | None = Field(None, pattern=r"^[0-9]{4,12}$",
@@ -92,6 +100,8 @@ class RefundOut(_Answer):
     resultCode: str
     createdAt: str
     finalAt: str
+    reason: str = Field("", description="the refund reason code, empty when none was given")
+    reasonText: str = Field("", description="the text given with reason 'other'")
 
 
 TxStateName = Literal["CREATED", "SENT", "UNKNOWN", "INQUIRING", "CANCEL_PENDING", "APPROVED", "DECLINED",

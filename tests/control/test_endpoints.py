@@ -139,3 +139,37 @@ def test_receipt_printed_for_an_approved_sale(served, client):
     served.control.close()          # drains the receipt printer's queue
     receipts = served.config_path.parent / "receipts.txt"
     assert "3.30" in receipts.read_text(encoding="utf-8")
+
+
+def test_a_refund_carries_its_reason_to_the_journal_and_the_acquirer(served, client, sandbox):
+    tx = client.sale("10.00")
+    client.scan(code_for("0000"))
+    paid = client.wait(tx)
+    done = client.refund(paid, "3.00", pin=MANAGER_PIN, reason="other", reason_text="wrong size")
+    assert (done.refund.reason, done.refund.reasonText) == ("other", "wrong size")
+    assert [(r.reason, r.reasonText) for r in client.get(paid).refunds] == [("other", "wrong size")]
+    from tests.support import admin
+
+    sent = admin(sandbox, "GET", f"/refunds/{done.refund.refundRequestId}")
+    assert sent["refundReason"] == "wrong size"
+    rest = client.refund(paid, pin=MANAGER_PIN, reason="damaged")
+    assert rest.refund.reason == "damaged" and rest.refund.reasonText == ""
+    assert admin(sandbox, "GET", f"/refunds/{rest.refund.refundRequestId}")["refundReason"] == "Damaged item"
+
+
+def test_a_bad_refund_reason_is_refused_before_the_pin_is_tried(served, client):
+    tx = client.sale("10.00")
+    client.scan(code_for("0000"))
+    paid = client.wait(tx)
+    url = f"{served.url}/v1/transactions/{paid.id}/refunds"
+    h = served.headers()
+    unknown = requests.post(url, headers=h, json={"managerPin": "0000", "reason": "changed-mind"})
+    assert unknown.status_code == 400 and unknown.json()["error"]["code"] == "BAD_REQUEST"
+    assert "'returned', 'damaged', 'overcharged' or 'other'" in unknown.json()["error"]["message"]
+    bare_other = requests.post(url, headers=h, json={"managerPin": "0000", "reason": "other"})
+    assert bare_other.status_code == 400 and bare_other.json()["error"]["code"] == "BAD_REASON"
+    assert "needs a text" in bare_other.json()["error"]["message"]
+    assert client.get(paid).refunds == [] and client.get(paid).state == "APPROVED"
+    # the wrong PIN was never tried: five wrong tries lock it, and these did not count
+    wrong = requests.post(url, headers=h, json={"managerPin": "0000", "reason": "returned"})
+    assert wrong.json()["error"]["code"] == "WRONG_PIN" and "(4 tries left)" in wrong.json()["error"]["message"]

@@ -100,7 +100,9 @@ def test_email_section_needs_a_sender_when_on():
 
 def test_refund_reason_reaches_the_acquirer(terminal):
     tx = terminal.sale(Money("USD", 900), code_for("00"))
-    refund = terminal.refund(tx.id, Money("USD", 400), pin="1234", reason="Damaged item")
+    from terminal.refund_reasons import refund_reason
+
+    refund = terminal.refund(tx.id, Money("USD", 400), pin="1234", reason=refund_reason("damaged"))
     assert refund.state == "SUCCESS"
     row = terminal.sandbox.ctx.store.one("SELECT reason FROM refunds WHERE refund_request_id = ?",
                                           refund.refund_request_id)

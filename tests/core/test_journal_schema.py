@@ -10,7 +10,7 @@ import pytest
 from terminal import journal_schema
 from terminal.journal import Journal
 from terminal.states import TxState
-from tests.core.journal_helpers import make_tx
+from tests.core.journal_helpers import make_refund, make_tx
 
 
 def _version(path) -> int:
@@ -30,26 +30,56 @@ def test_a_migration_runs_once_and_a_failing_one_changes_nothing(tmp_path, monke
     path = tmp_path / "j.sqlite"
     Journal(path).close()
     calls = []
+    now = journal_schema.SCHEMA_VERSION
 
     def add_column(db):
         calls.append(1)
         db.execute("ALTER TABLE transactions ADD COLUMN note TEXT")
 
-    monkeypatch.setitem(journal_schema.MIGRATIONS, 2, add_column)
-    assert journal_schema.migrate_file(path, target=2) == (1, 2)
-    assert journal_schema.migrate_file(path, target=2) == (2, 2) and calls == [1]
+    monkeypatch.setitem(journal_schema.MIGRATIONS, now + 1, add_column)
+    assert journal_schema.migrate_file(path, target=now + 1) == (now, now + 1)
+    assert journal_schema.migrate_file(path, target=now + 1) == (now + 1, now + 1) and calls == [1]
 
     def broken(db):
         db.execute("ALTER TABLE transactions ADD COLUMN other TEXT")
         raise RuntimeError("power cut mid-migration")
 
-    monkeypatch.setitem(journal_schema.MIGRATIONS, 3, broken)
+    monkeypatch.setitem(journal_schema.MIGRATIONS, now + 2, broken)
     with pytest.raises(RuntimeError):
-        journal_schema.migrate_file(path, target=3)
+        journal_schema.migrate_file(path, target=now + 2)
     db = sqlite3.connect(path)
     columns = [r[1] for r in db.execute("PRAGMA table_info(transactions)")]
     db.close()
-    assert _version(path) == 2 and "other" not in columns
+    assert _version(path) == now + 1 and "other" not in columns
+
+
+def test_refund_reasons_come_with_migration_2_and_older_refunds_read_without_one(tmp_path):
+    """A version-1 journal (before refund reasons) with a refund: migrated on open, its refund
+    reads with no reason; a new refund keeps its reason; a column a newer release added to
+    refunds (after a rollback) is left alone."""
+    path = tmp_path / "j.sqlite"
+    journal = Journal(path)
+    tx = journal.create(make_tx(state=TxState.APPROVED))
+    old = journal.create_refund(make_refund(tx, 100))
+    journal.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE refund_reasons")
+    db.execute("ALTER TABLE refunds ADD COLUMN newer_release_note TEXT")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    journal = Journal(path)
+    try:
+        new = make_refund(tx, 200)
+        new.reason_code, new.reason_text = "other", "wrong size"
+        journal.create_refund(new)
+        by_id = {r.id: r for r in journal.refunds_for(tx.id)}
+        assert (by_id[old.id].reason_code, by_id[old.id].reason_text) == ("", "")
+        assert (by_id[new.id].reason_code, by_id[new.id].reason_text) == ("other", "wrong size")
+        assert by_id[new.id].to_api()["reason"] == "other"
+    finally:
+        journal.close()
+    assert _version(path) == journal_schema.SCHEMA_VERSION >= 2
 
 
 def test_a_journal_from_a_newer_release_still_opens(tmp_path):

@@ -111,3 +111,26 @@ def test_batch_close_names_a_payment_only_at_the_acquirer(config_path, sandbox, 
     assert rc == 1 and report["matched"] is False
     kinds = {(d["kind"], d["reference"]) for d in report["differences"]}
     assert ("ONLY_AT_ACQUIRER", "PR-stray-1") in kinds
+
+
+def test_refund_reason_is_journalled_sent_and_printed(config_path, sandbox, tmp_path):
+    tx = approved(config_path, "12.00")
+    pins = pin_file(tmp_path)
+    rc, out = cli_json(config_path, "refund", tx["transactionId"], "--amount", "2.00", "--reason", "other",
+                       "--reason-text", "wrong size", "--pin-file", pins)
+    assert rc == 0 and [(r["reason"], r["reasonText"]) for r in out["refunds"]] == [("other", "wrong size")]
+    rc, out = cli_json(config_path, "refund", tx["transactionId"], "--reason", "returned", "--pin-file", pins)
+    assert rc == 0 and [r["reason"] for r in out["refunds"]] == ["other", "returned"]
+    sent = [admin(sandbox, "GET", f"/refunds/{r['refundRequestId']}")["refundReason"] for r in out["refunds"]]
+    assert sent == ["wrong size", "Item returned"]
+    slips = (tmp_path / "receipts.txt").read_text(encoding="utf-8")
+    assert "wrong size" in slips and "Returned" in slips and slips.count("Reason") == 2
+
+
+def test_a_bad_refund_reason_exits_2_before_the_pin_is_asked(config_path, tmp_path):
+    tx = approved(config_path, "3.00")
+    proc = run_cli(config_path, "refund", tx["transactionId"], "--reason", "changed-mind")   # no PIN file
+    assert proc.returncode == 2
+    assert "unknown refund reason 'changed-mind': use one of returned, damaged, overcharged, other" in proc.stderr
+    proc = run_cli(config_path, "refund", tx["transactionId"], "--reason", "other")
+    assert proc.returncode == 2 and "needs a text" in proc.stderr

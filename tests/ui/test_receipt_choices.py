@@ -92,6 +92,7 @@ def test_refund_sends_the_chosen_reason_to_the_acquirer(ui):
     row = app.terminal.sandbox.ctx.store.one("SELECT reason FROM refunds WHERE refund_request_id = ?",
                                               r.refund_request_id)
     assert row["reason"] == "Coffee spilt by staff"
+    assert (r.reason_code, r.reason_text) == ("other", "Coffee spilt by staff")     # journalled with it
 
 
 def test_history_searches_by_amount_last_digits_and_day_with_state_chips_and_totals(ui):

@@ -8,6 +8,7 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from terminal.money import Money
 from terminal.records import Refund, Transaction
+from terminal.refund_reasons import PRESETS, refund_reason
 
 from ..widgets.keypad import Keypad  # noqa: F401
 from .base import PosScreen
@@ -26,7 +27,7 @@ class RefundScreen(PosScreen):
     reason = StringProperty("returned")
 
     # What the acquirer is told (English, its log language), whatever the UI's language.
-    REASONS: ClassVar[dict[str, str]] = {"returned": "Item returned", "damaged": "Damaged item", "overcharged": "Customer overcharged"}
+    REASONS: ClassVar[dict[str, str]] = PRESETS     # terminal/refund_reasons.py: one set for every front end
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -83,9 +84,11 @@ class RefundScreen(PosScreen):
         amount = self.amount()
         if not self.valid or self.tx is None or amount is None:
             return
-        tx, terminal, reason = self.tx, self.app.terminal, self.reason_text()
+        tx, terminal = self.tx, self.app.terminal
+        code, typed = self.reason, self.reason_text() if self.reason == "other" else ""
 
         def action(pin: str, as_owner: bool) -> tuple[Refund, PrintResult]:   # worker thread
+            reason = refund_reason(code, typed)     # BAD_REASON (e.g. a payment code typed) before the PIN is tried
             refund = terminal.refund(tx.id, amount, pin=None if as_owner else pin,
                                      owner_pin=pin if as_owner else None, reason=reason)
             printed = terminal.print_refund_receipt(terminal.get(tx.id), refund)
