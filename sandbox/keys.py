@@ -56,8 +56,7 @@ class SandboxKeys:
         if header.get("kid") != self.encryption_kid:
             raise CredentialError("paymentMethodId: JWE kid is not the acquirer encryption key id")
         try:
-            envelope = jwe.JWE()
-            envelope.deserialize(token, key=self._jwk)
+            envelope.decrypt(self._jwk)       # the envelope parsed above: parsed once
             return envelope.payload.decode("ascii")
         except Exception:  # noqa: BLE001 - boundary: any failure is reported, not raised
             raise CredentialError("paymentMethodId: JWE does not decrypt with the acquirer key") from None

@@ -16,7 +16,10 @@ log = logging.getLogger("drivers.printers.file")
 
 class FilePrinter(Printer):
     """``fmt``: "text", "escpos" or "auto" (ESC/POS for character devices, else text).
-    Each document is appended and synced, so a receipt survives a power cut."""
+    Each document is appended and flushed. A regular file is not
+    fsynced: it stands in for paper, and the sale it shows is in the journal, fsynced, from
+    which a copy prints again (a per-receipt fsync competed with the journal's own for the
+    disk). A device file is still asked to sync, as before (most printer drivers refuse it)."""
 
     kind = "file"
 
@@ -52,10 +55,11 @@ class FilePrinter(Printer):
             with open(self.path, "ab") as fh:
                 fh.write(data)
                 fh.flush()
-                try:
-                    os.fsync(fh.fileno())
-                except OSError:  # character devices may refuse fsync
-                    pass
+                if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                    try:
+                        os.fsync(fh.fileno())
+                    except OSError:  # character devices may refuse fsync
+                        pass
         except OSError as exc:
             log.warning("file printer %s failed: %s", self.path, type(exc).__name__)
             hint = "add the user to the lp group" if isinstance(exc, PermissionError) \

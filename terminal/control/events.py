@@ -97,21 +97,33 @@ class EventStream:
                 last = event["seq"]
             while True:
                 try:
-                    event = await asyncio.wait_for(self._queue.get(), timeout=self.heartbeat_s)
+                    async with asyncio.timeout(self.heartbeat_s):   # no task per wait (wait_for made one)
+                        ready = [await self._queue.get()]
                 except TimeoutError:
                     yield ": keepalive\n\n"
                     continue
-                if event["seq"] <= last:
-                    continue
-                if event["seq"] == last + 1 and not self._overflowed:
-                    yield encode(event)
-                    last = event["seq"]
-                    continue
-                self._overflowed = False
-                self._drain()
-                async for missed in self._from_journal(last):
-                    yield encode(missed)
-                    last = missed["seq"]
+                while not self._queue.empty():       # what one commit emitted comes together: one write
+                    ready.append(self._queue.get_nowait())
+                chunk: list[str] = []
+                for event in ready:
+                    if event["seq"] <= last:
+                        continue
+                    if event["seq"] == last + 1 and not self._overflowed:
+                        chunk.append(encode(event))
+                        last = event["seq"]
+                        continue
+                    # out of order, or the queue overflowed: the journal has everything, in order
+                    if chunk:
+                        yield "".join(chunk)
+                        chunk = []
+                    self._overflowed = False
+                    self._drain()
+                    async for missed in self._from_journal(last):
+                        yield encode(missed)
+                        last = missed["seq"]
+                    break
+                if chunk:
+                    yield "".join(chunk)
         finally:
             unsubscribe()
 
