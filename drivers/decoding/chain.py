@@ -45,7 +45,7 @@ from .repair import SymbolRepair
 
 Stage = tuple[str, Callable[[Any], "str | None"]]
 ROI_PER_FRAME = 2  # live: region fallbacks per frame on a located symbol (of 6, in rotation)
-LIVE_REPAIR_TRIES = 12  # live: grids tried per frame by the symbol repair (see repair.py)
+LIVE_REPAIR_TRIES = 6  # live: grids tried per frame by the symbol repair (see repair.py)
 
 
 class DecoderChain:

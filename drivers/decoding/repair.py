@@ -36,9 +36,10 @@ from typing import Any
 # from 7 on the version information must be read too: those sizes are not repaired)
 _ALIGN = {2: 18, 3: 22, 4: 26, 5: 30, 6: 34}
 MAX_VERSION = 6
-MAX_GRIDS = 60  # hypotheses x sizes scored per call (a cluttered frame has many candidates)
+MAX_GRIDS = 40  # hypotheses scored per call (a cluttered frame has many candidates)
 _JITTER = [(dx, dy) for dx in (-1, -0.5, 0, 0.5, 1) for dy in (-1, -0.5, 0, 0.5, 1)
            if dx or dy]  # in modules
+GOOD_SCORE = 0.95  # share of fixed modules right above which a grid is not searched further
 MAX_CONTOURS = 4000  # a frame of sensor noise yields tens of thousands: not a code, give up
 
 
@@ -70,25 +71,53 @@ class SymbolRepair:
         cv2 = self._cv2
         small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale,
                                                      interpolation=cv2.INTER_AREA)
-        found = [(p / scale, m / scale) for p, m in self.finders(small)]
+        found = [(p / scale, m / scale, a) for p, m, a in self.finders(small)]
         self.last_finders = len(found)
-        # every hypothesis and size, ranked by how well its fixed patterns (timing,
-        # alignment, finders) come out: the right grid scores high, a wrong one near chance
-        grids = []
-        for tl, tr, bl, module, inferred in self.hypotheses(found):
-            for version in self._versions(tl, tr, bl, module):
-                dark = self.modules(self.sample(gray, tl, tr, bl, 17 + 4 * version))
-                grids.append((self.score(dark, version), tl, tr, bl, module, version, inferred))
-                if len(grids) >= MAX_GRIDS:
+        # by tier (three finders seen, two, one), every hypothesis and size, ranked by how
+        # well its fixed patterns (timing, alignment, finders) come out: the right grid
+        # scores high, a wrong one near chance. Most codes read on the first grid.
+        hyps = list(self.hypotheses(found))
+        tries = self.max_tries if max_tries is None else max_tries
+        scored = 0
+        for tier in ("three", "two", "one"):
+            grids: list[tuple[float, Any, Any, Any, float, int, tuple[int, ...]]] = []
+            for tl, tr, bl, module, inferred, layout in hyps:
+                if tier != ("one" if layout is not None else "two" if inferred else "three"):
+                    continue
+                grids.extend(self._grids(gray, found, tl, tr, bl, module, inferred, layout))
+                scored += 1
+                if scored >= MAX_GRIDS:
                     break
-        grids.sort(key=lambda g: -g[0])
-        limit = self.max_tries if max_tries is None else max_tries
-        for _score, tl, tr, bl, module, version, inferred in grids[:limit]:
-            text = self._read(self.render(self.repaint(
-                self.refine(gray, (tl, tr, bl), module, version, inferred), version)))
-            if text is not None:
-                return text
+            grids.sort(key=lambda g: -g[0])
+            for _score, tl, tr, bl, module, version, inferred in grids[:tries]:
+                tries -= 1
+                text = self._read(self.render(self.repaint(
+                    self.refine(gray, (tl, tr, bl), module, version, inferred), version)))
+                if text is not None:
+                    return text
+            if tries <= 0 or scored >= MAX_GRIDS:
+                break
         return None
+
+    def _grids(self, gray: Any, found: list[tuple[Any, float, float]], tl: Any, tr: Any,
+               bl: Any, module: float, inferred: tuple[int, ...], layout: int | None
+               ) -> Iterator[tuple[float, Any, Any, Any, float, int, tuple[int, ...]]]:
+        """(score, corners, module, version, inferred) of each plausible size."""
+        h, w = gray.shape[:2]
+        if layout is None:
+            options = [(tl, tr, bl, v) for v in self._versions(tl, tr, bl, module)]
+        else:  # one finder: which corner it is, the turn and the size are all guesses
+            options = [(*self._one_finder_grid(found[0], layout, v), v)
+                       for v in range(1, MAX_VERSION + 1)]
+            inferred = tuple(k for k in range(3) if k != layout // 4)
+        for p0, p1, p2, version in options:
+            far = p1 + p2 - p0
+            if layout is not None and not all(
+                    -3 * module < x < w + 3 * module and -3 * module < y < h + 3 * module
+                    for x, y in (p0, p1, p2, far)):
+                continue  # the symbol would leave the frame
+            dark = self.modules(self.sample(gray, p0, p1, p2, 17 + 4 * version))
+            yield self.score(dark, version), p0, p1, p2, module, version, inferred
 
     def score(self, dark: Any, version: int) -> float:
         """Share of the fixed modules (timing, alignment, finders) that read as the standard
@@ -108,25 +137,27 @@ class SymbolRepair:
         return hits / total
 
     def refine(self, gray: Any, corners: tuple[Any, Any, Any], module: float, version: int,
-               inferred: int | None) -> Any:
-        """The module grid after a small search: the finder centre that was inferred (two
-        finders seen) moved by up to a module, then the fourth corner (perspective: the
+               inferred: tuple[int, ...]) -> Any:
+        """The module grid after a small search: each finder centre that was inferred (not
+        seen) moved by up to a module, then the fourth corner (perspective: the
         affine grid drifts there) likewise, each kept where the fixed patterns score best."""
         np = self._np
         n = 17 + 4 * version
         pts = list(corners)
         best = self.modules(self.sample(gray, pts[0], pts[1], pts[2], n))
         best_score = self.score(best, version)
-        if inferred is not None:
-            base = pts[inferred]
+        if best_score >= GOOD_SCORE:
+            return best  # already on the modules (the usual case with three finders seen)
+        for k in inferred:
+            base = pts[k]
             found = base
             for dx, dy in _JITTER:
-                pts[inferred] = base + module * np.array([dx, dy])
+                pts[k] = base + module * np.array([dx, dy])
                 dark = self.modules(self.sample(gray, pts[0], pts[1], pts[2], n))
                 s = self.score(dark, version)
                 if s > best_score:
-                    best, best_score, found = dark, s, pts[inferred]
-            pts[inferred] = found
+                    best, best_score, found = dark, s, pts[k]
+            pts[k] = found
         if version in _ALIGN:
             corner = pts[1] + pts[2] - pts[0]
             for dx, dy in _JITTER:
@@ -137,8 +168,9 @@ class SymbolRepair:
                     best, best_score = dark, s
         return best
 
-    def finders(self, gray: Any, block: int = 31, c: int = 8) -> list[tuple[Any, float]]:
-        """Finder-pattern candidates: (centre xy, module size px), largest first."""
+    def finders(self, gray: Any, block: int = 31, c: int = 8) -> list[tuple[Any, float, float]]:
+        """Finder-pattern candidates: (centre xy, module size px, angle of its sides in
+        radians, modulo a quarter turn), largest first."""
         cv2, np = self._cv2, self._np
         block = max(3, int(block) | 1)
         if self.noisy(gray):  # heavy sensor noise binarises into tens of thousands of specks,
@@ -168,25 +200,28 @@ class SymbolRepair:
             _x, _y, w, hh = cv2.boundingRect(outer)
             if not 0.5 < w / hh < 2:
                 continue
-            cands.append((p_core, math.sqrt(a_out) / 7))
-        kept: list[tuple[Any, float]] = []
-        for p, m in sorted(cands, key=lambda t: -t[1]):
-            if all(np.linalg.norm(p - q) > 2 * mq for q, mq in kept):
-                kept.append((p, m))
+            angle = math.radians(cv2.minAreaRect(outer)[2])
+            cands.append((p_core, math.sqrt(a_out) / 7, angle))
+        kept: list[tuple[Any, float, float]] = []
+        for p, m, angle in sorted(cands, key=lambda t: -t[1]):
+            if all(np.linalg.norm(p - q) > 2 * mq for q, mq, _a in kept):
+                kept.append((p, m, angle))
         return kept
 
     def noisy(self, gray: Any) -> bool:
-        """Heavy pixel noise: the median step between horizontal neighbours (every 4th row)
-        over 10 grey levels (a clean frame: 1-3, edges are rare). About 0.1 ms."""
-        np = self._np
-        rows = gray[::4].astype(np.int16)
-        return float(np.median(np.abs(rows[:, 1::2] - rows[:, :-1:2]))) > 10
+        """Heavy pixel noise: the mean step between horizontal neighbours (every 4th row)
+        over 12 grey levels (a clean frame: 2-7, edges are rare; the noise class: 34-59, or
+        17-30 at half resolution)."""
+        cv2 = self._cv2
+        rows = gray[::4]
+        return float(cv2.mean(cv2.absdiff(rows[:, 1:], rows[:, :-1]))[0]) > 12
 
-    def hypotheses(self, found: list[tuple[Any, float]]
-                   ) -> Iterator[tuple[Any, Any, Any, float, int | None]]:
+    def hypotheses(self, found: list[tuple[Any, float, float]]
+                   ) -> Iterator[tuple[Any, Any, Any, float, tuple[int, ...], int | None]]:
         """(top-left, top-right, bottom-left finder centres, module px, which of the three
-        was inferred or None): every triple of similar finders, then the six completions of
-        every similar pair."""
+        were inferred, sizes to try): every triple of similar finders, then the six
+        completions of every similar pair, then the largest finder alone (which corner it
+        is and the symbol's quarter turn: twelve layouts, every size; see _one_finder_grid)."""
         np = self._np
 
         def cross(u: Any, v: Any) -> float:
@@ -207,17 +242,36 @@ class SymbolRepair:
                 tl, p, q = pts[t], pts[(t + 1) % 3], pts[(t + 2) % 3]
                 if cross(p - tl, q - tl) < 0:
                     p, q = q, p
-                yield tl, p, q, (found[i][1] + found[j][1] + found[k][1]) / 3, None
+                yield tl, p, q, (found[i][1] + found[j][1] + found[k][1]) / 3, (), None
         for i, j in similar:
             m = (found[i][1] + found[j][1]) / 2
             for a, b in ((found[i][0], found[j][0]), (found[j][0], found[i][0])):
-                yield a, b, a + perp(b - a, 1), m, 2       # a top-left, b top-right
-                yield a, a + perp(b - a, -1), b, m, 1      # a top-left, b bottom-left
+                yield a, b, a + perp(b - a, 1), m, (2,), None     # a top-left, b top-right
+                yield a, a + perp(b - a, -1), b, m, (1,), None    # a top-left, b bottom-left
                 mid = (a + b) / 2
                 for s in (1, -1):                          # a top-right, b bottom-left
                     tl = mid + perp(b - a, s) / 2
                     if cross(a - tl, b - tl) > 0:
-                        yield tl, a, b, m, 0
+                        yield tl, a, b, m, (0,), None
+
+        if found:
+            p, m, _angle = found[0]
+            for layout in range(12):
+                yield p, p, p, m, (), layout
+
+    def _one_finder_grid(self, finder: tuple[Any, float, float], layout: int,
+                         version: int) -> tuple[Any, Any, Any]:
+        """The three finder centres if ``finder`` is the top-left / top-right / bottom-left
+        one (layout // 4) with the symbol turned by layout % 4 quarter turns."""
+        np = self._np
+        p, m, angle = finder
+        role, turn = divmod(layout, 4)
+        a = angle + turn * math.pi / 2
+        right = np.array([math.cos(a), math.sin(a)])
+        down = np.array([-right[1], right[0]])
+        span = (17 + 4 * version - 7) * m
+        tl = (p, p - span * right, p - span * down)[role]
+        return tl, tl + span * right, tl + span * down
 
     def _versions(self, tl: Any, tr: Any, bl: Any, module: float) -> list[int]:
         np = self._np
