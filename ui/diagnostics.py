@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import platform
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from terminal.reasons import reason
+
+if TYPE_CHECKING:
+    from drivers.scanners import Scanner
+    from terminal.service import Terminal
 
 
 @dataclass(frozen=True)
@@ -21,12 +27,12 @@ class Row:
     ok: bool | None = None
 
 
-def gather(terminal, scanner) -> list[Row]:
+def gather(terminal: Terminal, scanner: Scanner | None) -> list[Row]:
     rows: list[Row] = []
     info = terminal.info
     cfg = terminal.config
 
-    def check(section: str, label: str, fn) -> None:
+    def check(section: str, label: str, fn: Callable[[], tuple[str, bool]]) -> None:
         try:
             value, ok = fn()
         except Exception as exc:  # a failing probe is a finding, not a crash  # noqa: BLE001
@@ -46,7 +52,7 @@ def gather(terminal, scanner) -> list[Row]:
              Row("Terminal", "Locale / currencies", f"{cfg.terminal.locale} / {', '.join(cfg.terminal.currencies)}"),
              Row("Terminal", "State directory", str(info.get("stateDir", "")))]
 
-    def scanner_health():
+    def scanner_health() -> tuple[str, bool]:
         if scanner is None:
             return "none configured", False
         h = scanner.health()
@@ -54,12 +60,12 @@ def gather(terminal, scanner) -> list[Row]:
         return (text + (f" · {h.message}" if h.message else "")), h.ok
     check("Devices", "Scanner", scanner_health)
 
-    def printer_health():
+    def printer_health() -> tuple[str, bool]:
         p = terminal.health().printer       # the core's health policy: "none" is fine, paper out is not
         return f"{p.kind} {p.status}" + (f" · {p.message}" if p.message else ""), p.ok
     check("Devices", "Printer", printer_health)
 
-    def integrity():
+    def integrity() -> tuple[str, bool]:
         result = terminal.journal_integrity()
         return result, result == "ok"
     check("Journal", "Integrity", integrity)

@@ -10,18 +10,22 @@ handler when it builds the till and removes it when it stops.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from kivy.base import ExceptionHandler, ExceptionManager
+
+if TYPE_CHECKING:
+    from .app import PosApp
 
 log = logging.getLogger("ui.errors")
 KEPT = 20
 
 
 class UiErrorGuard(ExceptionHandler):
-    def __init__(self, *, app):
+    def __init__(self, *, app: PosApp):
         self.app = app
 
-    def handle_exception(self, exception):
+    def handle_exception(self, exception: BaseException) -> Any:   # ExceptionManager.RAISE or PASS
         if isinstance(exception, (KeyboardInterrupt, SystemExit)):
             return ExceptionManager.RAISE
         log.error("uncaught error on the UI thread: %s", type(exception).__name__,

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
+
+if TYPE_CHECKING:
+    from terminal.checkout import Checkout
+    from terminal.service import Terminal
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class CoreEvent:
 
 
 class CoreEvents:
-    def __init__(self, *, terminal, checkout, on_event: Callable[[CoreEvent], None]):
+    def __init__(self, *, terminal: Terminal, checkout: Checkout, on_event: Callable[[CoreEvent], None]):
         self._checkout = checkout
         self._on_event = on_event
         self._unsubscribe = terminal.subscribe(self._listener)

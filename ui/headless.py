@@ -13,7 +13,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import PosApp
 
 
 def prepare_environment(*, width: int = 800, height: int = 480, home: str | None = None,
@@ -36,7 +39,7 @@ def prepare_environment(*, width: int = 800, height: int = 480, home: str | None
     Config.set("graphics", "maxfps", str(maxfps))   # tests use 0: frames as fast as they render
 
 
-def _finish_frame(*_args) -> None:
+def _finish_frame(*_args: Any) -> None:
     from kivy.graphics.opengl import glFinish
 
     glFinish()
@@ -61,17 +64,17 @@ def finish_each_frame() -> None:
 
 
 @functools.cache
-def _touch_class():
+def _touch_class() -> type:
     from kivy.input.motionevent import MotionEvent
 
     class Touch(MotionEvent):
-        def depack(self, args):
+        def depack(self, args: dict) -> None:
             self.sx, self.sy = args["x"], args["y"]
             super().depack(args)
     return Touch
 
 
-def _touch(window, x: float, y: float):
+def _touch(window: Any, x: float, y: float) -> Any:   # Kivy objects: Kivy has no type information
     """One finger at window position (x, y), as kivy.tests.common.UnitTestTouch makes it; that
     module imports pytest (and pygments, unittest...), which a benchmark or the screenshot
     script must not carry: bench/ui_memory.py counted it as the app's memory."""
@@ -86,10 +89,10 @@ class Timeout(AssertionError):
 
 
 class AppDriver:
-    def __init__(self, app):
+    def __init__(self, app: PosApp):
         self.app = app
 
-    def start(self):
+    def start(self) -> AppDriver:
         self.app._run_prepare()
         finish_each_frame()
         self.frames(2)
@@ -137,7 +140,7 @@ class AppDriver:
         self.frames(2)   # lay the new screen out before anyone taps on it
 
     @staticmethod
-    def tap(widget) -> None:
+    def tap(widget: Any) -> None:
         """Press and release through the widget's own touch handling."""
         from kivy.base import EventLoop
 
@@ -154,7 +157,7 @@ class AppDriver:
         path.parent.mkdir(parents=True, exist_ok=True)
         taken: list[str] = []
 
-        def on_flip(*_a: Any):
+        def on_flip(*_a: Any) -> None:
             if not taken:
                 taken.append(Window.screenshot(name=str(path.with_suffix("")) + "%(counter)s.png"))
 
@@ -168,7 +171,7 @@ class AppDriver:
         return path
 
 
-def wait_worker(app, timeout_s: float = 30.0) -> None:
+def wait_worker(app: PosApp, timeout_s: float = 30.0) -> None:
     """For scripts: bounded wait for background jobs while still pumping frames."""
     deadline = time.monotonic() + timeout_s
     driver = AppDriver(app)

@@ -8,18 +8,24 @@ it as seen. Reads run on the worker, coalesced after journal state changes.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from kivy.clock import Clock
 
 from . import i18n
 from .outcome import outcome_of
 
+if TYPE_CHECKING:
+    from terminal.records import Transaction
+
+    from .app import PosApp
+
 log = logging.getLogger("ui.open_payments")
 NOTICE = "ended-"
 
 
 class PaymentWatch:
-    def __init__(self, *, app):
+    def __init__(self, *, app: PosApp):
         self.app = app
         self.open: list = []
         self._noticed: set[str] = set()
@@ -66,7 +72,7 @@ class PaymentWatch:
                 continue
             self._notice(tx)
 
-    def _notice(self, tx) -> None:
+    def _notice(self, tx: Transaction) -> None:
         self._noticed.add(tx.id)
         outcome = outcome_of(tx)
         approved = outcome.kind == "approved"

@@ -8,21 +8,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kivy.clock import Clock
+
+if TYPE_CHECKING:
+    from drivers.scanners import Scanner, ScannerState
+    from drivers.scanners.keyboard import KeyboardWedgeScanner
+    from terminal.checkout import Checkout
 
 log = logging.getLogger("ui.scanning")
 
 
 class ScannerLink:
-    def __init__(self, *, scanner, checkout, on_rejected: Callable[[str], None],
+    def __init__(self, *, scanner: Scanner | None, checkout: Checkout, on_rejected: Callable[[str], None],
                  on_health: Callable[[str, str], None]):
         self.scanner = scanner
         self.checkout = checkout
         self._on_rejected = on_rejected
         self._on_health = on_health
-        self._wedge = scanner is not None and hasattr(scanner, "feed") and scanner.kind == "keyboard"
+        # a keyboard wedge read through the app's window (not evdev): fed from Kivy's key events
+        wedge = scanner is not None and hasattr(scanner, "feed") and scanner.kind == "keyboard"
+        self._wedge = cast("KeyboardWedgeScanner", scanner) if wedge else None
 
     def start(self) -> None:  # worker thread
         if self.scanner is not None:
@@ -55,19 +62,25 @@ class ScannerLink:
             message = exc.message
             Clock.schedule_once(lambda _dt: self._on_rejected(message), 0)
 
-    def _on_state(self, state) -> None:  # scanner thread
+    def _on_state(self, state: ScannerState) -> None:  # scanner thread
+        if self.scanner is None:
+            return
         health = self.scanner.health()
         Clock.schedule_once(lambda _dt: self._on_health(state.value, health.message), 0)
 
     # -- keyboard wedge (UI thread: only queues characters for the scanner's own thread) ----
-    def bind_keyboard(self, window) -> None:
-        if not self._wedge:
+    def bind_keyboard(self, window: Any) -> None:   # Kivy's Window (Kivy has no type information)
+        wedge = self._wedge
+        if wedge is None:
             return
-        window.bind(on_textinput=lambda _w, text: self.scanner.feed(text))
+        window.bind(on_textinput=lambda _w, text: wedge.feed(text))
         window.bind(on_key_down=self._key_down)
 
-    def _key_down(self, _window, key, *_args: Any) -> None:
+    def _key_down(self, _window: Any, key: int, *_args: Any) -> None:
+        wedge = self._wedge
+        if wedge is None:
+            return
         if key in (13, 271):  # Enter, keypad Enter
-            self.scanner.feed_key("\r")
+            wedge.feed_key("\r")
         elif key == 9:
-            self.scanner.feed_key("\t")
+            wedge.feed_key("\t")

@@ -16,7 +16,7 @@ _cache: dict[str, Any] = {}    # Kivy Sound objects
 _failed = False
 
 
-def _write(path: Path, tones) -> None:
+def _write(path: Path, tones: list[tuple[int, float]]) -> None:
     import wave  # once per install (the tones are cached as files), not at every start
 
     frames = bytearray()

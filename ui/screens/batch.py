@@ -3,13 +3,17 @@ empty batch is refused, not closed), then the close with the acquirer, its total
 and every difference between the terminal's journal and the acquirer's records."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.properties import BooleanProperty, StringProperty
 
 from terminal.money import Money
 
 from .base import PosScreen
+
+if TYPE_CHECKING:
+    from drivers.printers import PrintResult
+    from terminal.batch import BatchReport
 
 DIFFERENCE_TEXT = {
     "ONLY_ON_TERMINAL": "Only on the terminal",
@@ -28,7 +32,7 @@ class BatchScreen(PosScreen):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.report = None
+        self.report: BatchReport | None = None
         self.summary: dict | None = None
         self.empty = True
         self._status: tuple[str, dict] = ("", {})
@@ -91,7 +95,7 @@ class BatchScreen(PosScreen):
         self.app.worker.run(self.app.terminal.close_batch, allow_empty=False, on_done=self._closed,
                             on_error=self._failed)
 
-    def _closed(self, report) -> None:
+    def _closed(self, report: BatchReport) -> None:
         self.busy, self.closed, self.report = False, True, report
         self._status = ("Batch closed.", {})
         self.refresh()
@@ -102,10 +106,12 @@ class BatchScreen(PosScreen):
         self.refresh()
 
     def print_report(self) -> None:
+        if self.report is None:     # nothing closed yet: the button is not shown
+            return
         self.busy = True
         self.app.worker.run(self.app.terminal.print_batch_report, self.report, on_done=self._printed)
 
-    def _printed(self, result) -> None:
+    def _printed(self, result: PrintResult) -> None:
         self.busy = False
         self.app.show_print_result(result)
         self._status = ("Printed.", {}) if result.printed else ("Not printed: check the printer.", {})

@@ -1,7 +1,7 @@
 """Transaction detail with its refunds; void and refund behind the manager PIN; reprint."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.properties import BooleanProperty, StringProperty
 
@@ -11,6 +11,9 @@ from terminal.records import Transaction
 from ..outcome import outcome_of
 from .base import PosScreen
 from .history import when_text
+
+if TYPE_CHECKING:
+    from drivers.printers import PrintResult
 
 REFUNDABLE = {"APPROVED", "PARTIALLY_REFUNDED"}
 
@@ -32,7 +35,7 @@ class DetailScreen(PosScreen):
         self._message: tuple[str, dict] = ("", {})
 
     def prepare(self, tx_id: str = "", message: tuple[str, dict] | None = None, level: str = "info",
-                back: str | None = None, **_kw) -> None:
+                back: str | None = None, **_kw: Any) -> None:
         tx_id = tx_id or self.tx_id      # no id: the transaction already shown, reloaded
         if back is not None:
             self.back_to = back
@@ -106,14 +109,14 @@ class DetailScreen(PosScreen):
     def void(self) -> None:
         tx_id, terminal, shown = self.tx_id, self.app.terminal, self.shown()
 
-        def action(pin: str, as_owner: bool):   # worker thread
+        def action(pin: str, as_owner: bool) -> tuple[Transaction, PrintResult | None]:   # worker thread
             terminal.authorize_manager(None if as_owner else pin, owner_pin=pin if as_owner else None,
                                        action="void", tx_id=tx_id)
             tx = terminal.void(tx_id)
             # the void slip, as the CLI and the control API print it (the core's receipt policy)
             return tx, terminal.print_receipt(tx) if terminal.receipt_due(tx) else None
 
-        def voided(result) -> None:
+        def voided(result: tuple[Transaction, PrintResult | None]) -> None:
             _tx, printed = result
             if printed is not None:
                 self.app.show_print_result(printed)
@@ -140,7 +143,7 @@ class DetailScreen(PosScreen):
         self.app.worker.run(self.app.terminal.print_receipt, tx, copy=True, on_done=self._printed,
                             on_error=lambda _e: self._printed(None))
 
-    def _printed(self, result) -> None:
+    def _printed(self, result: PrintResult | None) -> None:
         self.busy = False
         self.app.show_print_result(result)
         if result is not None and result.printed:

@@ -67,7 +67,7 @@ def when_text(iso: str, lang: str) -> str:
     return format_datetime(when, "short", locale=BABEL.get(lang, "en_US"))
 
 
-def matches(tx, query: str) -> bool:
+def matches(tx: Transaction, query: str) -> bool:
     """Amount ("12.50", "1250"), date ("2024-05-01"), masked code or its last digits, id."""
     q = query.strip().lower().replace(",", ".")
     if not q:

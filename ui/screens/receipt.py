@@ -3,11 +3,15 @@ print, email (when [email] is set up) or none; reprint is a marked copy. Emailin
 worker, so a slow mail server holds up nothing: the cashier may finish and start the next sale."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.properties import BooleanProperty, StringProperty
 
 from .base import PosScreen
+
+if TYPE_CHECKING:
+    from drivers.printers import PrintResult
+    from terminal.records import Transaction
 
 
 class ReceiptScreen(PosScreen):
@@ -23,12 +27,12 @@ class ReceiptScreen(PosScreen):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.tx = None
+        self.tx: Transaction | None = None
         self.back_to: str | None = None   # None: the receipt of the sale just made
-        self.result = None
+        self.result: PrintResult | None = None
         self.prints = 0
 
-    def prepare(self, tx=None, back: str | None = None, **_kw: Any) -> None:
+    def prepare(self, tx: Transaction | None = None, back: str | None = None, **_kw: Any) -> None:
         self.tx, self.back_to = tx, back
         self.printed, self.busy, self.status, self.result = False, False, "", None
         self.sending, self.emailed = False, False
@@ -53,7 +57,7 @@ class ReceiptScreen(PosScreen):
 
         return money_locale(lang, self.app.config_.terminal.locale)
 
-    def _render(self, tx, locale: str) -> str:  # worker thread
+    def _render(self, tx: Transaction, locale: str) -> str:  # worker thread
         return self.app.terminal.receipt_text(tx, locale)
 
     def _rendered(self, text: str) -> None:
@@ -66,7 +70,7 @@ class ReceiptScreen(PosScreen):
         self.app.worker.run(self.app.terminal.print_receipt, self.tx, copy=copy, locale=locale,
                             on_done=self._printed, on_error=self._print_failed)
 
-    def _printed(self, result) -> None:
+    def _printed(self, result: PrintResult) -> None:
         self.busy = False
         self.result = result
         self.app.show_print_result(result)
@@ -75,14 +79,14 @@ class ReceiptScreen(PosScreen):
             self.printed = True
             self.prints += 1
 
-    def _show_result(self, result) -> None:
+    def _show_result(self, result: PrintResult) -> None:
         self.status = self.t("Printed.") if result.printed else self.t("Not printed: check the printer.")
 
     def _print_failed(self, exc: BaseException) -> None:
         self.busy = False
         self.status = self.t("Not printed: check the printer.")
 
-    def on_email_text(self, _screen, text: str) -> None:
+    def on_email_text(self, _screen: ReceiptScreen, text: str) -> None:
         self.has_address = bool(text.strip())
 
     def email_receipt(self, address: str) -> None:
@@ -95,13 +99,13 @@ class ReceiptScreen(PosScreen):
         self.app.worker.run(self.app.terminal.email_receipt, tx, address, locale=locale,
                             on_done=lambda _r: self._emailed(tx), on_error=lambda exc: self._email_failed(tx, exc))
 
-    def _emailed(self, tx) -> None:
+    def _emailed(self, tx: Transaction) -> None:
         if tx is not self.tx:      # the cashier moved on: the mail went anyway
             return
         self.sending, self.emailed = False, True
         self.status = self.t("Receipt emailed.")
 
-    def _email_failed(self, tx, exc: BaseException) -> None:
+    def _email_failed(self, tx: Transaction, exc: BaseException) -> None:
         if tx is not self.tx:
             return
         from terminal.errors import InputError

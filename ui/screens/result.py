@@ -2,13 +2,16 @@
 a sound, and the customer's currency and rate when the wallet paid in another currency."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.properties import ListProperty, StringProperty
 
 from .. import sounds
 from ..outcome import not_sent, outcome_of
 from .base import PosScreen
+
+if TYPE_CHECKING:
+    from terminal.records import Transaction
 
 COLOURS = {"approved": (0.09, 0.52, 0.25, 1), "declined": (0.70, 0.14, 0.14, 1),
            "unknown": (0.55, 0.36, 0.02, 1), "not_sent": (0.27, 0.32, 0.40, 1)}
@@ -27,14 +30,15 @@ class ResultScreen(PosScreen):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.tx = None
-        self.error = None
+        self.tx: Transaction | None = None
+        self.error: BaseException | None = None
         self.tx_id = ""
         self.outcome = outcome_of(None)
         self.retry_button = self.ids.retry_btn.__self__   # a strong reference: ids are weak proxies
         self.on_kind(self, self.kind)
 
-    def prepare(self, tx=None, error=None, tx_id: str = "", **_kw: Any) -> None:
+    def prepare(self, tx: Transaction | None = None, error: BaseException | None = None, tx_id: str = "",
+                **_kw: Any) -> None:
         self.tx, self.error = tx, error
         self.tx_id = tx.id if tx is not None else tx_id
         self.outcome = outcome_of(tx, error)
@@ -80,7 +84,7 @@ class ResultScreen(PosScreen):
             pts = []
         return [cx + v * unit if i % 2 == 0 else cy + v * unit for i, v in enumerate(pts)]
 
-    def on_kind(self, _screen, kind: str) -> None:
+    def on_kind(self, _screen: ResultScreen, kind: str) -> None:
         """Try again is in the button row only after a decline or a payment never sent."""
         button = getattr(self, "retry_button", None)
         if button is None:
@@ -96,7 +100,7 @@ class ResultScreen(PosScreen):
         if tx_id and tx_id == self.tx_id and self.kind == "unknown" and self.app.current == "result":
             self.app.worker.run(self.app.terminal.get, tx_id, on_done=self._changed, on_error=lambda _e: None)
 
-    def _changed(self, tx) -> None:
+    def _changed(self, tx: Transaction) -> None:
         if tx.id != self.tx_id or self.kind != "unknown" or self.app.current != "result":
             return
         if outcome_of(tx).kind != "unknown":

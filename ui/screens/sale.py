@@ -3,7 +3,7 @@ tip presets and a custom tip, the charge button. Charging calls ``Checkout.begin
 worker; the checkout's AWAITING_SCAN event then moves the app to the scan screen."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.properties import BooleanProperty, ListProperty, StringProperty
 
@@ -11,6 +11,9 @@ from terminal.money import Money, minor_units
 
 from ..widgets.keypad import Keypad  # noqa: F401  (kv class)
 from .base import PosScreen
+
+if TYPE_CHECKING:
+    from terminal.checkout import PendingSale
 
 MAX_DIGITS = 9
 
@@ -152,7 +155,7 @@ class SaleScreen(PosScreen):
         self.app.go("scan", pending=None, total=amount + tip if tip else amount)
         self.app.worker.run(self.app.checkout.begin, amount, tip=tip, on_done=self._begun, on_error=self._failed)
 
-    def _begun(self, _pending) -> None:
+    def _begun(self, _pending: PendingSale) -> None:
         self.busy = False
 
     def _failed(self, exc: BaseException) -> None:

@@ -3,7 +3,7 @@ prompt for the serial/keyboard scanner), cancel; in the demo a "customer phone" 
 presents the sandbox's test codes to the virtual scanner."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kivy.clock import Clock
 from kivy.factory import Factory
@@ -14,6 +14,11 @@ from terminal.demo_codes import DEMO_CODES, fresh
 
 from ..widgets.keypad import Keypad  # noqa: F401  (kv class)
 from .base import PosScreen
+
+if TYPE_CHECKING:
+    from drivers.scanners.camera import CameraScanner
+    from terminal.checkout import PendingSale
+    from terminal.money import Money
 
 PREVIEW_HZ = 10
 MAX_CODE_DIGITS = 24
@@ -32,9 +37,12 @@ class ScanScreen(PosScreen):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.pending = self.total = None
+        self.pending: PendingSale | None = None
+        self.total: Money | None = None
         scanner = self.app.link.scanner
-        self.has_camera = scanner is not None and hasattr(scanner, "latest_frame")
+        camera = scanner is not None and hasattr(scanner, "latest_frame")
+        self._camera = cast("CameraScanner", scanner) if camera else None   # a live preview to show
+        self.has_camera = self._camera is not None
         self._preview_ev = None
         self._last_seq = -1
         self._digits = ""               # the typed code: memory only, cleared on submit or leave
@@ -55,7 +63,7 @@ class ScanScreen(PosScreen):
         for (label, code, _e), btn in zip(DEMO_CODES, self.phone_buttons.values()):
             btn.text = f"{self.t(label)}  ·…{code[-4:]}"
 
-    def prepare(self, pending=None, total=None, **_kw: Any) -> None:
+    def prepare(self, pending: PendingSale | None = None, total: Money | None = None, **_kw: Any) -> None:
         self.pending, self.total = pending, total
         self.ready = pending is not None
         self.hint = ""
@@ -78,7 +86,9 @@ class ScanScreen(PosScreen):
 
     def _show_frame(self, _dt: float) -> None:
         # latest_frame() only reads the frame the camera thread already decoded (no I/O).
-        frame = self.app.link.scanner.latest_frame()
+        if self._camera is None:
+            return
+        frame = self._camera.latest_frame()
         if frame is None or frame.seq == self._last_seq:
             return
         self._last_seq = frame.seq

@@ -2,12 +2,17 @@
 device health, recorded faults, journal integrity. Provisioning joins here when it lands."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.properties import BooleanProperty, StringProperty
 
 from .. import diagnostics
 from .base import PosScreen
+
+if TYPE_CHECKING:
+    from drivers.printers import PrintResult
+
+    from ..diagnostics import Row
 
 
 class TechnicianScreen(PosScreen):
@@ -32,16 +37,16 @@ class TechnicianScreen(PosScreen):
         self.app.worker.run(self.app.terminal.print_test, on_done=self._printed,
                             on_error=lambda e: self._printed(None, e))
 
-    def _printed(self, result, error=None) -> None:
+    def _printed(self, result: PrintResult | None, error: BaseException | None = None) -> None:
         self.busy = False
         if result is not None and result.printed:
             self.app.banners.show("test_print", self.t("Test slip printed."), "info")
         else:
-            why = getattr(error, "message", str(error)) if error else result.message
+            why = getattr(error, "message", str(error)) if error is not None else result.message if result else ""
             self.app.banners.show("test_print", self.t("Test slip not printed:") + f" {why}", "error")
         self.load()
 
-    def _loaded(self, rows) -> None:
+    def _loaded(self, rows: list[Row]) -> None:
         self.busy = False
         self.rows = rows
         self.refresh()
