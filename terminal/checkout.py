@@ -12,7 +12,9 @@ from __future__ import annotations
 import enum
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .codes import PaymentCodeError
 from .errors import BusinessError, TerminalError
@@ -22,6 +24,7 @@ from .sale_rules import SaleRequest
 from .service import AcceptedCode, SaleInProgress, Terminal
 
 log = logging.getLogger("terminal.checkout")
+T = TypeVar("T")
 
 
 class TerminalState(str, enum.Enum):
@@ -151,6 +154,18 @@ class Checkout:
             self._set(TerminalState.RESULT, sale.tx_id, txState=tx.state.value if tx else "",
                       error=error.message if error else "")
             self._done.notify_all()
+
+    def read_with_live_sale(self, read: Callable[[str], T]) -> T:
+        """``read(live_tx_id)`` with the checkout held still; ``live_tx_id`` is the sale being
+        charged now ("" when none).
+
+        A sale's transaction turns final in the journal a moment before the checkout journals
+        its RESULT (in one locked step with clearing `pending`). A journal reader that looked in
+        between, and asked who was live only afterwards, took the sale the cashier is about to
+        see for an outcome nobody saw. Under the lock both answers are of the same moment."""
+        with self._lock:
+            live = self.pending.tx_id if self.state == TerminalState.PROCESSING and self.pending else ""
+            return read(live)
 
     def cancel(self, tx_id: str | None = None) -> bool:
         """Abort a sale still waiting for its scan (nothing was sent). False if none matches."""

@@ -305,6 +305,7 @@ class PosApp(App):
                 self.go("processing", tx_id=ev.tx_id)
             elif ev.state == "RESULT":
                 self.go("result", tx=ev.result, error=ev.error, tx_id=ev.tx_id)
+                self.watch.changed()     # no longer live: a "Not confirmed" sale now counts as open
             elif ev.state == "IDLE" and ev.detail.get("aborted") and self.current in SALE_FLOW:
                 self.go("sale")
         elif ev.kind == "progress":

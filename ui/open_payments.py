@@ -38,9 +38,12 @@ class PaymentWatch:
     def refresh(self) -> None:
         self.app.worker.run(self._read, on_done=self._show, on_error=self._failed)
 
-    def _read(self) -> tuple[list, list]:   # worker thread
+    def _read(self) -> tuple[list, list, str]:   # worker thread
         terminal = self.app.terminal
-        return terminal.open_payments(), terminal.unseen_outcomes()
+        # The sale being charged is read in the same moment as the journal (see
+        # Checkout.read_with_live_sale): its outcome is the checkout's to show, never a notice.
+        return self.app.checkout.read_with_live_sale(
+            lambda live: (terminal.open_payments(), terminal.unseen_outcomes(), live))
 
     def _failed(self, exc: BaseException) -> None:
         log.warning("open payments not read: %s", getattr(exc, "message", exc))
@@ -55,10 +58,10 @@ class PaymentWatch:
         shown = self.app.screens.built("result")
         return self.app.current == "result" and shown is not None and shown.tx_id == tx_id
 
-    def _show(self, read: tuple[list, list]) -> None:
-        open_now, unseen = read
+    def _show(self, read: tuple[list, list, str]) -> None:
+        open_now, unseen, live_then = read
         live = self.live_tx_id()
-        self.open = [tx for tx in open_now if tx.id != live]
+        self.open = [tx for tx in open_now if tx.id not in (live, live_then)]
         self.app.open_count = len(self.open)
         if not open_now:
             self.app.banners.clear("recovery")      # "earlier payments unresolved" is over
@@ -66,7 +69,7 @@ class PaymentWatch:
         if screen is not None:
             screen.show(self.open)
         for tx in unseen:
-            if tx.id == live or tx.id in self._noticed:
+            if tx.id in (live, live_then) or tx.id in self._noticed:
                 continue
             if self._on_result_screen(tx.id):    # the result screen updates itself, and marks it seen
                 continue

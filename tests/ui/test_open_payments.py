@@ -96,3 +96,40 @@ def test_after_a_restart_a_payment_that_ended_unseen_gets_its_notice_and_the_sta
     app.banners._by_key[f"ended-{tx.id}"].dismiss()
     ui.settle()
     assert tx.id not in [t.id for t in app.terminal.unseen_outcomes()]
+
+
+def test_the_sale_just_charged_is_never_noticed_as_an_earlier_payment(ui, monkeypatch):
+    """The sale's transaction turns final in the journal a moment before the checkout journals
+    its RESULT; a watch read in that moment took the sale on screen for one that ended unseen,
+    and a cashier who had just seen "Approved" got "Earlier payment $1.25 ...: Approved" too
+    (under load, often: 1,000 sales through bench/ui_memory.py piled the banners up until they
+    covered the keypad). The read is forced into that moment here."""
+    import threading
+
+    from kivy.clock import Clock
+
+    from tests.ui.helpers import sell
+
+    app, terminal = ui.app, ui.app.terminal
+    real_sale, real_unseen = terminal.sale, terminal.unseen_outcomes
+    read = threading.Event()
+
+    def unseen():
+        outcomes = real_unseen()
+        read.set()
+        return outcomes
+
+    def sale_then_a_watch_read(*args, **kwargs):
+        tx = real_sale(*args, **kwargs)          # final and journalled; the checkout's RESULT not yet
+        read.clear()
+        Clock.schedule_once(lambda _dt: app.watch.refresh())
+        assert read.wait(10), "the watch did not read"
+        return tx
+
+    monkeypatch.setattr(terminal, "sale", sale_then_a_watch_read)
+    monkeypatch.setattr(terminal, "unseen_outcomes", unseen)
+    result = sell(ui, "125", "0000")
+    assert result.kind == "approved"
+    app.watch.refresh()
+    ui.settle()
+    assert not [key for key in app.banners.texts() if key.startswith("ended-")], app.banners.texts()
