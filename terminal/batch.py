@@ -103,7 +103,8 @@ class BatchCloser:
         return report
 
 
-def _differences(totals, acquirer_totals, payments, refunds, acquirer_list) -> list[Difference]:
+def _differences(totals: list[dict], acquirer_totals: object, payments: dict[str, Money],
+                 refunds: dict[str, Money], acquirer_list: object) -> list[Difference]:
     diffs: list[Difference] = []
     theirs: dict[str, tuple[str, str]] = {}
     for item in acquirer_list if isinstance(acquirer_list, list) else []:

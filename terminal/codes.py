@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from typing import NoReturn
 
 from drivers.masking import mask
 
@@ -131,7 +132,7 @@ class PaymentCode:
 
     __str__ = __repr__
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("a PaymentCode is a credential and cannot be pickled")
 
 

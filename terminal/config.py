@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -50,7 +51,7 @@ class TerminalSection(_Section):
 
     @field_validator("max_amount")
     @classmethod
-    def _max_amount(cls, value: str, info) -> str:
+    def _max_amount(cls, value: str, info: ValidationInfo) -> str:
         for currency in info.data.get("currencies") or []:
             try:
                 parse_amount(value, currency)

@@ -16,9 +16,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .errors import BusinessError
+
+if TYPE_CHECKING:
+    from .acquirer import AcquirerResult
 
 log = logging.getLogger("terminal.connectivity")
 
@@ -59,7 +63,7 @@ class Connectivity:
                 log.info("acquirer link %s", new.lower())
             self.state = new
 
-    def record_exchange(self, _path: str, result) -> None:
+    def record_exchange(self, _path: str, result: AcquirerResult) -> None:
         """AcquirerClient.on_exchange: each real call is evidence."""
         self.record(result.transport_error not in UNREACHED)
 

@@ -14,12 +14,17 @@ import threading
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import signing
 from .errors import TerminalError
 from .persistence_check import check_persistence
 from .storage_check import check_storage
 from .time_sync import check_time_sync
+
+if TYPE_CHECKING:
+    from .acquirer import AcquirerClient, AcquirerResult
+    from .config import Config
 
 PASS, FAIL, SKIP, WARN = "PASS", "FAIL", "SKIP", "WARN"   # WARN: works now, act soon (not a failure)
 DEVICE_WAIT_S = 3.0       # bounded wait for a scanner/camera to report READY or FAULT
@@ -97,7 +102,7 @@ def run_diagnostics(config_path: str | None, *, network: bool = True) -> Report:
 
 # -- identity --------------------------------------------------------------------------------
 
-def check_identity(config) -> Check:
+def check_identity(config: Config) -> Check:
     """The state directory's identity stamp against this configuration and this device."""
     from .identity import check_identity as check
 
@@ -123,7 +128,7 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def check_keys(config) -> Check:
+def check_keys(config: Config) -> Check:
     from .keystore import KEY_FILES, SIGNING_KEY
     from .pins import PIN_FILES
 
@@ -154,18 +159,18 @@ def check_keys(config) -> Check:
     if not config.acquirer.embedded:
         for what, value in (("acquirer.signing_public_key", config.acquirer.signing_public_key),
                             ("acquirer.encryption_public_key", config.acquirer.encryption_public_key)):
-            path = config.resolve(value) if value else None
+            public = config.resolve(value) if value else None
             try:
-                signing.load_public_key(path.read_bytes()) if path else None
+                signing.load_public_key(public.read_bytes()) if public else None
             except (OSError, ValueError) as exc:
-                return Check("keys", FAIL, f"{what} {path} cannot be read ({exc})",
+                return Check("keys", FAIL, f"{what} {public} cannot be read ({exc})",
                              f"fix {what} or provision again")
-            if path is None:
+            if public is None:
                 return Check("keys", FAIL, f"{what} is not set", "provision the terminal (`pos-terminal provision`)")
     return Check("keys", PASS, f"terminal key version {config.acquirer.key_version}, files mode 0600 in {state_dir}")
 
 
-def check_rotation(config) -> Check | None:
+def check_rotation(config: Config) -> Check | None:
     """The true state of a key rotation under way (None when there is none)."""
     from .rotation import describe
 
@@ -178,7 +183,7 @@ def check_rotation(config) -> Check | None:
 
 # -- journal ---------------------------------------------------------------------------------
 
-def check_journal(config) -> Check:
+def check_journal(config: Config) -> Check:
     path = config.state_dir() / "journal.sqlite"
     if not path.exists():
         return Check("journal", PASS, "no journal yet (created at the first sale)")
@@ -199,7 +204,7 @@ def check_journal(config) -> Check:
 
 # -- acquirer and clock ----------------------------------------------------------------------
 
-def check_acquirer(config, *, keys_ok: bool) -> list[Check]:
+def check_acquirer(config: Config, *, keys_ok: bool) -> list[Check]:
     from .acquirer import INQUIRY, Credentials
     from .endpoints import client_for
     from .keystore import KeyStore
@@ -259,7 +264,7 @@ def check_acquirer(config, *, keys_ok: bool) -> list[Check]:
     return checks
 
 
-def _pending_key_answer(config, client, result) -> tuple[int, bool] | None:
+def _pending_key_answer(config: Config, client: AcquirerClient, result: AcquirerResult) -> tuple[int, bool] | None:
     """With a rotation under way and the current key refused: does the acquirer take the new key?"""
     from .acquirer import INQUIRY, Credentials
     from .keystore import KeyStore
@@ -279,14 +284,14 @@ def _pending_key_answer(config, client, result) -> tuple[int, bool] | None:
 
 # -- devices ---------------------------------------------------------------------------------
 
-def _probe_scanner(config) -> tuple[str, str]:
+def _probe_scanner(config: Config) -> tuple[str, str]:
     """Start the configured scanner, wait (bounded, on its state callback) for READY or FAULT."""
     from drivers.scanners import ScannerState, build_scanner
 
     scanner = build_scanner(kind=config.scanner.kind, **config.scanner.driver_options())
     settled = threading.Event()
 
-    def on_state(state) -> None:
+    def on_state(state: ScannerState) -> None:
         if state in (ScannerState.READY, ScannerState.FAULT):
             settled.set()
     try:
@@ -307,7 +312,7 @@ def _probe_scanner(config) -> tuple[str, str]:
     return FAIL, health.message or f"{config.scanner.kind} scanner is {health.state.value}"
 
 
-def check_scanner(config) -> Check:
+def check_scanner(config: Config) -> Check:
     kind = config.scanner.kind
     try:
         if kind == "camera":   # the camera check opens the device; here: can it be built (decoder present)?
@@ -325,7 +330,7 @@ def check_scanner(config) -> Check:
     return Check("scanner", status, detail, fix)
 
 
-def check_camera(config) -> Check:
+def check_camera(config: Config) -> Check:
     if config.scanner.kind != "camera":
         return Check("camera", SKIP, "no camera configured (scanner.kind is not camera)")
     try:
@@ -336,7 +341,7 @@ def check_camera(config) -> Check:
                                                                       "(`pos-terminal scan-test --camera N`)")
 
 
-def check_printer(config) -> Check:
+def check_printer(config: Config) -> Check:
     from .health import printer_ok
     from .printing import printer_from_config
 

@@ -16,10 +16,14 @@ import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BusinessError, FaultError
 from .keystore import CONTROL_TOKEN, HMAC_KEY, SIGNING_KEY
 from .pins import LOCK_FILE, PIN_FILES, PinVault
+
+if TYPE_CHECKING:
+    from .config import Config
 
 JOURNAL = "journal.sqlite"
 OWNED_FILES = (
@@ -32,7 +36,7 @@ ACQUIRER_NOTICE = ("the acquirer was not told: its API has no deregistration end
                    "section 4); ask the acquirer to disable client id {client_id} if this device leaves service")
 
 
-def receipt_files(config, state_dir: Path) -> list[Path]:
+def receipt_files(config: Config, state_dir: Path) -> list[Path]:
     """The file printer's receipts when they live inside the state directory (never elsewhere:
     a printer.path such as /dev/usb/lp0 or a shared folder is not the terminal's to delete)."""
     printer = getattr(config, "printer", None)
@@ -97,7 +101,7 @@ def _journal_counts(path: Path) -> tuple[int, int, int]:
     return pending, refunds, in_batch
 
 
-def plan_reset(config) -> ResetPlan:
+def plan_reset(config: Config) -> ResetPlan:
     state_dir = config.state_dir()
     plan = ResetPlan(state_dir=state_dir)
     try:
@@ -110,7 +114,7 @@ def plan_reset(config) -> ResetPlan:
     return plan
 
 
-def factory_reset(config, *, plan: ResetPlan | None = None, force: bool = False,
+def factory_reset(config: Config, *, plan: ResetPlan | None = None, force: bool = False,
                   technician_pin: str | None = None) -> list[Path]:
     """Remove what the plan lists; raise BusinessError (exit 1) when refused. Holds the owner lock
     while it works: never beside a running terminal (TerminalBusy, exit 3, naming it), and the

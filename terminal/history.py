@@ -7,8 +7,10 @@ not the page shown. Only the masked code is searched: the raw code is never stor
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from .errors import InputError
 from .money import Money
@@ -88,6 +90,6 @@ def totals_sql(where: str) -> str:
             f"FROM transactions t WHERE {where} GROUP BY t.currency ORDER BY t.currency")
 
 
-def totals_from_rows(rows) -> list[Totals]:
+def totals_from_rows(rows: Iterable[Sequence[Any]]) -> list[Totals]:
     return [Totals(currency=cur, count=n, charged=Money(cur, charged), refunded=Money(cur, refunded))
             for cur, n, charged, refunded in rows]

@@ -22,8 +22,13 @@ import os
 import sqlite3
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import FaultError
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .journal import Journal
 
 MACHINE_ID_ENV = "POS_TERMINAL_MACHINE_ID"          # tests and containers: the machine id to use
 MACHINE_ID_FILES = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
@@ -59,7 +64,7 @@ def machine_id(override: str | None = None) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32] if raw else ""
 
 
-def identity_of(config, *, config_path: Path | str | None = None, machine: str | None = None) -> Identity:
+def identity_of(config: Config, *, config_path: Path | str | None = None, machine: str | None = None) -> Identity:
     a = config.acquirer
     path = config_path if config_path is not None else (config.source or "")
     return Identity(a.base_url, a.client_id, a.terminal_id, a.key_version, str(path),
@@ -92,7 +97,7 @@ def _from_json(text: str) -> Identity:
                     int(data["key_version"]), str(data.get("config_path", "")), str(data.get("machine", "")))
 
 
-def write_stamp(journal, identity: Identity) -> None:
+def write_stamp(journal: Journal, identity: Identity) -> None:
     journal.set_meta(STAMP_KEY, json.dumps(asdict(identity), sort_keys=True))
 
 
@@ -126,7 +131,7 @@ def _matching_config(stamp: Identity) -> str:
     return stamp.config_path or str(SYSTEM_CONFIG)
 
 
-def check_identity(config, state_dir: Path, *, machine: str | None = None) -> Identity | None:
+def check_identity(config: Config, state_dir: Path, *, machine: str | None = None) -> Identity | None:
     """Refuse (FaultError, exit 3) a configuration that is not the one this state directory
     belongs to, or a state directory cloned from another device. Returns the stamp (None when
     the directory has none yet)."""
@@ -162,7 +167,7 @@ def check_identity(config, state_dir: Path, *, machine: str | None = None) -> Id
     return stamp
 
 
-def adopt(journal, config, state_dir: Path) -> None:
+def adopt(journal: Journal, config: Config, state_dir: Path) -> None:
     """First start of a journal without a stamp: stamp it with this configuration."""
     if read_stamp(state_dir) is None:
         write_stamp(journal, identity_of(config))

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, NoReturn, Self
 
 from .errors import FaultError, InputError
 from .journal_schema import migrate
@@ -28,6 +28,11 @@ from .records import (
 )
 from .states import CAPTURED, FINAL, TransitionRefused, TxState, check_transition
 from .storage_faults import storage_fault
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from .history import HistoryQuery, HistoryResult
 
 log = logging.getLogger("terminal.journal")
 
@@ -157,7 +162,7 @@ class Journal:
     def _tx(self, *, durable: bool = True) -> _Txn:
         return _Txn(self, durable=durable)
 
-    def _event(self, tx_id: str, kind: str, from_state: str = "", to_state: str = "", **detail) -> dict:
+    def _event(self, tx_id: str, kind: str, from_state: str = "", to_state: str = "", **detail: Any) -> dict:
         at = now_iso()
         cur = self._db.execute(
             "INSERT INTO events(tx_id, at, kind, from_state, to_state, detail) VALUES (?,?,?,?,?,?)",
@@ -299,7 +304,7 @@ class Journal:
             ).fetchall()
             return [self._row_to_tx(r) for r in rows]
 
-    def search(self, query):
+    def search(self, query: HistoryQuery) -> HistoryResult:
         """History search (terminal/history.py): matches newest first, and totals over every match."""
         from .history import HistoryResult, totals_from_rows, totals_sql, where_clause
 
@@ -499,7 +504,8 @@ class _Txn:
             except sqlite3.Error:  # the connection is unusable: the next write reports it
                 pass
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         try:
             if exc_type is None:
                 try:
@@ -514,7 +520,7 @@ class _Txn:
             self.journal._lock.release()
         if exc_type is None:
             self.journal._notify(self.events)
-        elif issubclass(exc_type, sqlite3.Error):
+        elif isinstance(exc, sqlite3.Error):
             # Nothing was committed, so nothing that depends on this write has happened yet.
             raise _write_failed(self.journal, exc) from exc
 
@@ -535,7 +541,7 @@ class _ClosedConnection:
         self._journal = journal
         self.in_transaction = False
 
-    def execute(self, *_args, **_kwargs):
+    def execute(self, *_args: Any, **_kwargs: Any) -> NoReturn:
         raise self._journal.closed_error()
 
     executemany = executescript = execute

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import socket
 import ssl
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 
 from .signing import parse_timestamp
+
+if TYPE_CHECKING:
+    from .acquirer import AcquirerResult
 
 MAX_CLOCK_SKEW_S = 300
 MAX_LINE = 400          # one diagnose line (a system CA list once made one 10,733 characters long)
@@ -30,7 +35,7 @@ def one_line(text: object, limit: int = MAX_LINE) -> str:
 class ResponseClock:
     """A `requests` response hook remembering the acquirer's last Response-Time vs our clock."""
 
-    def __init__(self, *, now=lambda: datetime.now(UTC)):
+    def __init__(self, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)):
         self._now = now
         self.skew_s: float | None = None   # acquirer time minus device time
 
@@ -38,7 +43,7 @@ class ResponseClock:
         session.hooks.setdefault("response", []).append(self._hook)
         return self
 
-    def _hook(self, response, *args, **kwargs):
+    def _hook(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
         stamp = response.headers.get("Response-Time")
         if stamp:
             try:
@@ -144,7 +149,7 @@ def connection_cause(base_url: str, timeout_s: float = 3.0) -> tuple[str, str]:
             "check the network cable/Wi-Fi, the URL and any firewall")
 
 
-def explain_failure(result, *, base_url: str, ca_bundle: str | None) -> str:
+def explain_failure(result: AcquirerResult, *, base_url: str, ca_bundle: str | None) -> str:
     """What to do about an AcquirerResult that is not a usable answer (transport or a fault
     code the acquirer returns for configuration, key or clock trouble)."""
     from . import acquirer as a

@@ -11,6 +11,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any, TextIO
 
 from drivers.masking import mask
 
@@ -63,7 +64,7 @@ class RotatingLog(logging.handlers.RotatingFileHandler):
     twice: on the control API's path (a JSON line per event, six events a sale) that was the
     largest share of logging's cost."""
 
-    def __init__(self, filename, *args, **kwargs) -> None:
+    def __init__(self, filename: str | os.PathLike[str], *args: Any, **kwargs: Any) -> None:
         super().__init__(filename, *args, **kwargs)
         # bpo-45401: only a regular file is ever rotated (not /dev/null or a pipe); asked once
         self._rotates = not os.path.exists(self.baseFilename) or os.path.isfile(self.baseFilename)
@@ -87,7 +88,7 @@ class RotatingLog(logging.handlers.RotatingFileHandler):
             self.handleError(record)
 
 
-def setup_logging(verbosity: int = 0, stream=None) -> None:
+def setup_logging(verbosity: int = 0, stream: TextIO | None = None) -> None:
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())

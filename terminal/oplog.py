@@ -11,14 +11,17 @@ defence, not the first).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .logs import OPERATIONS
+
+if TYPE_CHECKING:
+    from .records import Refund, Transaction
 
 log = logging.getLogger(OPERATIONS)
 
 
-def tx_fields(tx) -> dict[str, Any]:
+def tx_fields(tx: Transaction | Refund) -> dict[str, Any]:
     """The loggable part of a Transaction (or Refund): never a raw code, which it does not hold."""
     out: dict[str, Any] = {}
     is_refund = hasattr(tx, "refund_request_id")

@@ -12,6 +12,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .diagnostics import Check
 
 MOUNTINFO = Path("/proc/self/mountinfo")
 MOUNTINFO_ENV = "POS_TERMINAL_MOUNTINFO"   # another mount table to read (tests, a chroot image)
@@ -84,7 +88,7 @@ def volatile(mount: Mount, mounts: list[Mount]) -> bool | None:
     return under.fstype in RAM
 
 
-def check_persistence(state_dir: Path, *, mountinfo: Path | None = None):
+def check_persistence(state_dir: Path, *, mountinfo: Path | None = None) -> Check:
     """A diagnostics Check: FAIL when the state directory is on an overlay, tmpfs or read-only
     mount; WARN when only the root is an overlay (the state dir is safe, other changes are not)."""
     from .diagnostics import FAIL, PASS, SKIP, WARN, Check

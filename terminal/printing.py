@@ -6,6 +6,7 @@ import logging
 
 from drivers.printers import PrinterStatus, PrintResult, build_printer
 from drivers.printers.base import NullPrinter, Printer
+from drivers.printers.document import ReceiptDocument
 
 from .config import Config
 from .receipts import ReceiptBuilder
@@ -34,7 +35,7 @@ class ReceiptPrinter:
         self.builder = builder
         self.problem = problem
 
-    def _print(self, doc) -> PrintResult:
+    def _print(self, doc: ReceiptDocument) -> PrintResult:
         if self.problem:
             return PrintResult(False, PrinterStatus.OFFLINE, self.problem)
         try:

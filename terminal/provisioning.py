@@ -19,10 +19,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import requests
 import tomli_w
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
 
 from . import __version__, signing
 from .acquirer import INQUIRY, REGISTER, AcquirerClient, AcquirerResult, Credentials
@@ -80,7 +81,7 @@ def _code_hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def _key_fingerprint(key) -> str:
+def _key_fingerprint(key: RSAPrivateKey) -> str:
     return hashlib.sha256(signing.public_key_pem(key)).hexdigest()[:32]
 
 
@@ -151,7 +152,7 @@ class Provisioner:
             raise FaultError(f"state directory {self.state_dir} is not usable ({exc.strerror}): pass --state-dir "
                              f"or fix its owner/permissions", code="STATE_DIR") from None
 
-    def _step_key(self, record: dict):
+    def _step_key(self, record: dict) -> RSAPrivateKey:
         key_path = self.keystore.path(SIGNING_KEY)
         if key_path.exists():
             key = self.keystore.signing_key()
@@ -174,7 +175,7 @@ class Provisioner:
                            ca_bundle=str(self.req.ca_bundle) if self.req.ca_bundle else None,
                            acquirer_public_key=self.acquirer_key, session=self.session)
 
-    def _fail(self, result: AcquirerResult, what: str):
+    def _fail(self, result: AcquirerResult, what: str) -> NoReturn:
         clock = self.clock.problem()
         if clock:
             raise FaultError(clock, code="CLOCK")
@@ -185,7 +186,7 @@ class Provisioner:
                                                               ca_bundle=str(self.req.ca_bundle or "")),
                          code=result.code or "REGISTER")
 
-    def _step_register(self, record: dict, key) -> dict:
+    def _step_register(self, record: dict, key: RSAPrivateKey) -> dict:
         if record.get("stage") in ("registered", "done") and record.get("register"):
             self.say(f"[2/5] registration: already done (terminal {record['register']['terminalId']})")
             return record["register"]
@@ -248,7 +249,7 @@ class Provisioner:
         stamp_state_dir(self.state_dir, identity_of(config, config_path=config_path,
                                                     machine=machine_id(self.req.machine_id)))
 
-    def _step_verify(self, answer: dict, key) -> None:
+    def _step_verify(self, answer: dict, key: RSAPrivateKey) -> None:
         """One signed inquiry for an id that cannot exist: a verified ORDER_NOT_EXIST proves the
         acquirer knows our key and we know its key."""
         result = self._client(self.req.base_url).call(
@@ -264,7 +265,7 @@ def _merchant(answer: dict) -> dict:
     return merchant if isinstance(merchant, dict) else {}
 
 
-def _check_answer(body: dict, pinned) -> dict:
+def _check_answer(body: dict, pinned: RSAPublicKey) -> dict:
     """Keep the fields provisioning needs; the acquirer key in the answer must be the pinned one."""
     try:
         answer: dict[str, Any] = {

@@ -84,7 +84,7 @@ class Layout:
         except (FileNotFoundError, ValueError):
             return {}
 
-    def mark(self, version: str, **fields) -> None:
+    def mark(self, version: str, **fields: object) -> None:
         info = {**self.info(version), **fields}
         write_atomic(self.release(version) / "RELEASE.json", json.dumps(info, sort_keys=True).encode(), mode=0o644)
 

@@ -34,7 +34,7 @@ import fcntl
 import json
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -166,7 +166,7 @@ def finish_confirmed_rotation(config: Config, *, state_dir: Path | None = None) 
 
 
 @contextlib.contextmanager
-def rotation_lock(state_dir: Path, *, wait: bool = True):
+def rotation_lock(state_dir: Path, *, wait: bool = True) -> Iterator[None]:
     """One rotation at a time per state directory (the running terminal and a CLI run)."""
     fd = os.open(Path(state_dir) / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
     try:

@@ -61,7 +61,7 @@ class RotationKeeper:
                 self._stamp = stamp
         return self.current()
 
-    def _rotation(self, progress) -> KeyRotation:
+    def _rotation(self, progress: Callable[[str], None]) -> KeyRotation:
         return KeyRotation(self.config, client=self.client, progress=progress, on_rotated=self._switched)
 
     def _switched(self, credentials: Credentials) -> None:
@@ -69,7 +69,7 @@ class RotationKeeper:
         log.info("signing with key version %s from now on", credentials.key_version)
 
     # -- asked by the CLI (through the owner channel) or the technician screen ----------------
-    def rotate(self, progress=lambda _m: None, *, actor: str = "technician") -> RotationOutcome:
+    def rotate(self, progress: Callable[[str], None] = lambda _m: None, *, actor: str = "technician") -> RotationOutcome:
         try:
             outcome = self._rotation(progress).run()
         except TerminalError as exc:

@@ -17,10 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .codes import check_reference
 from .errors import InputError
 from .money import Money, parse_amount
+
+if TYPE_CHECKING:
+    from .config import TerminalSection
 
 REFERENCE_MAX = 64
 
@@ -47,7 +51,7 @@ class SaleRules:
         self._max_amount = max_amount
 
     @classmethod
-    def from_config(cls, section) -> SaleRules:
+    def from_config(cls, section: TerminalSection) -> SaleRules:
         """From the configuration's [terminal] table (currencies, max_amount)."""
         return cls(currencies=section.currencies, max_amount=section.max_amount)
 

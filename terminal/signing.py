@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import quote, unquote
@@ -134,7 +135,7 @@ def signed_headers(
 
 
 def verify_headers(
-    *, public_key: rsa.RSAPublicKey, path: str, headers, body: bytes, time_header: str = "Response-Time",
+    *, public_key: rsa.RSAPublicKey, path: str, headers: Mapping[str, str], body: bytes, time_header: str = "Response-Time",
     expected_client_id: str | None = None,
 ) -> tuple[bool, str]:
     """Check a signed message; returns (ok, reason). Never raises on bad input.

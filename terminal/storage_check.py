@@ -10,8 +10,12 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .storage_faults import storage_fault
+
+if TYPE_CHECKING:
+    from .diagnostics import Check
 
 MIN_FREE = 16 * 1024 * 1024         # below this a sale's journal writes may fail
 WARN_FREE = 256 * 1024 * 1024       # below this, logs and receipts will fill it soon
@@ -22,7 +26,7 @@ def _mib(n: int) -> str:
     return f"{n / (1024 * 1024):.0f} MiB"
 
 
-def check_storage(state_dir: Path, *, min_free: int = MIN_FREE, warn_free: int = WARN_FREE):
+def check_storage(state_dir: Path, *, min_free: int = MIN_FREE, warn_free: int = WARN_FREE) -> Check:
     """A diagnostics Check (PASS / WARN / FAIL / SKIP) for `state_dir`."""
     from .diagnostics import FAIL, PASS, SKIP, WARN, Check
 

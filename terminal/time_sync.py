@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .diagnostics import Check
 
 TIMESYNC_MARKER = Path("/run/systemd/timesync/synchronized")
 FIX = "turn NTP on (`sudo timedatectl set-ntp true`; chrony is installed by deploy/install.sh) and check the network"
@@ -30,7 +35,7 @@ def _timedatectl() -> str | None:
     return value if proc.returncode == 0 and value in ("yes", "no") else None
 
 
-def check_time_sync(*, query=_timedatectl, marker: Path = TIMESYNC_MARKER):
+def check_time_sync(*, query: Callable[[], str | None] = _timedatectl, marker: Path = TIMESYNC_MARKER) -> Check:
     from .diagnostics import PASS, SKIP, WARN, Check
 
     answer = query()

@@ -32,12 +32,16 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .crashpoints import crashpoint
 from .errors import BusinessError, FaultError, InputError
 from .files import write_atomic
 from .records import now_iso
 from .releases import Layout, install_release, run, version_of_wheel
+
+if TYPE_CHECKING:
+    from .owner import OwnerLock
 
 RECORD = "update.json"
 SYSTEMCTL_ENV = "POS_TERMINAL_SYSTEMCTL"
@@ -153,7 +157,7 @@ class Updater:
                              f"e.g. `systemd-run --unit=pos-terminal-update --wait pos-terminal ... update ...`",
                              code="INSIDE_SERVICE")
 
-    def _owner_lock(self):
+    def _owner_lock(self) -> OwnerLock | _NoLock:
         """With the service stopped, hold the state directory's owner lock while the journal is
         backed up, migrated and the release switched: no other process sends or resolves then."""
         from .owner import OwnerLock, TerminalBusy
