@@ -198,6 +198,7 @@ class EmailSection(_Section):
     password_file: str = "smtp-password"
     from_address: str = ""
     timeout_s: float = Field(20, gt=0, le=300)
+    ca_bundle: str = ""        # PEM CAs trusted for the server's STARTTLS certificate; empty: the system store
 
     @model_validator(mode="after")
     def _sender(self) -> EmailSection:

@@ -7,6 +7,11 @@ The body is rendered from the journal's masked code only, and an address that lo
 payment code (a code typed into the wrong field) is refused, so a raw code never leaves the
 terminal in a mail. The SMTP password is read from a file in the state directory, never from
 the configuration, and never logged.
+
+With `starttls` on (the default) the mail never goes in clear: a server that does not offer
+STARTTLS, or whose certificate does not verify against `ca_bundle` (else the system store) for
+`host`, is refused with EMAIL_TLS, a technician's problem, so the cashier is told to print
+instead of trying again. A failed send is not queued: see send().
 """
 from __future__ import annotations
 
@@ -28,7 +33,12 @@ _ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-
 
 
 class EmailError(TerminalError):
-    """The mail was not sent; the message says why and what to do."""
+    """The mail was not sent; the message says why and what to do. `retry_may_help` is False
+    when trying again cannot work until someone changes the configuration or the server."""
+
+    @property
+    def retry_may_help(self) -> bool:
+        return self.code in ("EMAIL_FAILED", "EMAIL_REFUSED")
 
 
 def check_address(address: str) -> str:
@@ -67,6 +77,9 @@ class ReceiptMailer:
         self._password_path = Path(settings.password_file).expanduser()
         if not self._password_path.is_absolute():
             self._password_path = state_dir / self._password_path
+        self._ca_bundle = Path(settings.ca_bundle).expanduser() if settings.ca_bundle else None
+        if self._ca_bundle is not None and not self._ca_bundle.is_absolute():
+            self._ca_bundle = state_dir / self._ca_bundle
 
     @property
     def enabled(self) -> bool:
@@ -79,28 +92,59 @@ class ReceiptMailer:
             raise EmailError(f"cannot read the SMTP password file {self._password_path} ({exc.strerror}): "
                              "create it in the state directory or clear email.username", code="EMAIL_CONFIG") from None
 
+    def _tls_context(self) -> ssl.SSLContext:
+        try:
+            return ssl.create_default_context(cafile=str(self._ca_bundle) if self._ca_bundle else None)
+        except (OSError, ssl.SSLError) as exc:
+            raise EmailError(f"cannot load email.ca_bundle {self._ca_bundle} ({exc}): point it at the PEM file of "
+                             "the CA that signed the mail server's certificate, or clear it to use the system's",
+                             code="EMAIL_CONFIG") from None
+
     def send(self, *, slip: str, subject: str, to: str) -> None:
+        """One attempt; EmailError when not sent. Not queued for later on purpose: the customer
+        is at the counter, where the screen offers Try again and Print instead, and a queue
+        would keep customers' addresses on the device beside their payments long after they
+        left (the journal holds nothing personal) for a mail that might arrive hours late."""
         if not self.enabled:
             raise EmailError("email receipts are not set up on this terminal (config [email] host)",
                              code="EMAIL_OFF")
         to = check_address(to)
         s = self.settings
         msg = build_message(slip=slip, subject=subject, sender=s.from_address, to=to)
+        where = f"{s.host}:{s.port}"
         try:
             with smtplib.SMTP(s.host, s.port, timeout=s.timeout_s) as smtp:
                 if s.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self._tls_context())
                 if s.username:
                     smtp.login(s.username, self._password())
                 smtp.send_message(msg)
         except EmailError:
             raise
+        except smtplib.SMTPNotSupportedError:
+            raise EmailError(f"the mail server {where} does not offer STARTTLS, and receipts never go in clear: "
+                             "ask a technician to check email.host and email.port (587, submission); print the "
+                             "receipt meanwhile", code="EMAIL_TLS") from None
+        except ssl.SSLCertVerificationError as exc:
+            raise EmailError(f"the mail server {where} did not prove it is {s.host} ({exc.verify_message}): "
+                             "nothing was sent; ask a technician to check email.host and email.ca_bundle; print the "
+                             "receipt meanwhile", code="EMAIL_TLS") from None
+        except ssl.SSLError as exc:
+            raise EmailError(f"TLS with the mail server {where} failed ({exc.reason or type(exc).__name__}): nothing was "
+                             "sent; ask a technician to check the [email] settings; print the receipt meanwhile",
+                             code="EMAIL_TLS") from None
         except smtplib.SMTPRecipientsRefused:
             raise EmailError(f"the mail server refused {to}: check the address with the customer",
                              code="EMAIL_REFUSED") from None
         except smtplib.SMTPAuthenticationError:
             raise EmailError("the mail server refused the terminal's login: check email.username and the "
                              "password file", code="EMAIL_AUTH") from None
-        except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
-            raise EmailError(f"could not send the receipt through {s.host}:{s.port} "
+        except smtplib.SMTPResponseException as exc:
+            if exc.smtp_code == 530:     # "must issue a STARTTLS command first": starttls is off here
+                raise EmailError(f"the mail server {where} requires STARTTLS: set email.starttls = true",
+                                 code="EMAIL_CONFIG") from None
+            raise EmailError(f"could not send the receipt through {where} ({exc.smtp_code}): try again later, "
+                             "or print it", code="EMAIL_FAILED") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise EmailError(f"could not send the receipt through {where} "
                              f"({type(exc).__name__}): try again later, or print it", code="EMAIL_FAILED") from None

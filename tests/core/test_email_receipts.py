@@ -107,3 +107,80 @@ def test_refund_reason_reaches_the_acquirer(terminal):
     row = terminal.sandbox.ctx.store.one("SELECT reason FROM refunds WHERE refund_request_id = ?",
                                           refund.refund_request_id)
     assert row["reason"] == "Damaged item"
+
+
+# -- STARTTLS: a test CA and server certificate made here (sandbox/tls.ensure_tls), aiosmtpd
+# requiring STARTTLS before MAIL, as a submission server does.
+
+class TlsInbox(Inbox):
+    async def handle_DATA(self, server, session, envelope):
+        self.tls_sessions = getattr(self, "tls_sessions", []) + [session.ssl is not None]
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def tls_smtp(tmp_path):
+    import ssl
+
+    from sandbox.tls import ensure_tls
+
+    files = ensure_tls(tmp_path / "mail-ca")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(files.server_cert, files.server_key)
+    inbox = TlsInbox()
+    ctl = aiosmtpd.Controller(inbox, hostname="127.0.0.1", port=free_port(), tls_context=context,
+                              require_starttls=True)
+    ctl.start()
+    yield ctl, inbox, files
+    ctl.stop()
+
+
+def _mailer(terminal, **email):
+    from terminal.email_receipts import ReceiptMailer
+
+    settings = terminal.config.email.model_copy(update=email)
+    terminal.mailer = ReceiptMailer(settings, state_dir=terminal.config.state_dir())
+
+
+def test_starttls_with_the_servers_ca_delivers_over_tls(terminal, tls_smtp):
+    ctl, inbox, files = tls_smtp
+    _mailer(terminal, port=ctl.port, starttls=True, ca_bundle=str(files.ca_cert))
+    tx = terminal.sale(Money("USD", 800), code_for("00"))
+    terminal.email_receipt(tx, "ann@example.org")
+    assert [rcpt for rcpt, _ in inbox.mails] == [["ann@example.org"]] and inbox.tls_sessions == [True]
+
+
+def test_a_certificate_from_another_ca_is_refused_and_nothing_is_sent(terminal, tls_smtp, tmp_path):
+    from sandbox.tls import ensure_tls
+
+    ctl, inbox, _ = tls_smtp
+    other = ensure_tls(tmp_path / "another-ca")          # the terminal trusts a CA that did not sign it
+    _mailer(terminal, port=ctl.port, starttls=True, ca_bundle=str(other.ca_cert))
+    tx = terminal.sale(Money("USD", 800), code_for("00"))
+    with pytest.raises(EmailError) as err:
+        terminal.email_receipt(tx, "ann@example.org")
+    assert err.value.code == "EMAIL_TLS" and not err.value.retry_may_help
+    assert f"127.0.0.1:{ctl.port} did not prove it is 127.0.0.1" in err.value.message
+    assert "certificate verify failed" in err.value.message or "unable to get local issuer" in err.value.message
+    assert "check email.host and email.ca_bundle" in err.value.message and "print" in err.value.message
+    assert inbox.mails == []
+
+
+def test_a_server_without_starttls_is_refused_when_starttls_is_on(terminal, smtp):
+    ctl, inbox = smtp                                    # the plain server of the tests above
+    _mailer(terminal, port=ctl.port, starttls=True)
+    tx = terminal.sale(Money("USD", 800), code_for("00"))
+    with pytest.raises(EmailError) as err:
+        terminal.email_receipt(tx, "ann@example.org")
+    assert err.value.code == "EMAIL_TLS" and "does not offer STARTTLS" in err.value.message
+    assert inbox.mails == []
+
+
+def test_starttls_off_against_a_server_that_requires_it_says_so(terminal, tls_smtp):
+    ctl, inbox, _ = tls_smtp
+    _mailer(terminal, port=ctl.port, starttls=False)
+    tx = terminal.sale(Money("USD", 800), code_for("00"))
+    with pytest.raises(EmailError) as err:
+        terminal.email_receipt(tx, "ann@example.org")
+    assert err.value.code == "EMAIL_CONFIG" and "set email.starttls = true" in err.value.message
+    assert inbox.mails == []

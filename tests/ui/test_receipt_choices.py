@@ -156,6 +156,12 @@ def test_receipt_email_row_and_refund_reasons_fit_in_every_language(ui, mail, la
         ui.screen("receipt")
         ui.settle()
         found = [(w.text[:30], w.texture_size, w.size) for w in overflowing(app.sm.current_screen)]
+        receipt = app.screens["receipt"]
+        receipt.email_failed = True                    # Try again / Print instead, and the longest status
+        receipt.status = receipt.t("Email is not working on this terminal: print the receipt, and tell a technician.")
+        ui.frames(2)
+        found += [(w.text[:30], w.texture_size, w.size) for w in overflowing(app.sm.current_screen)]
+        assert receipt.ids.email_btn.text != "Try again" and receipt.ids.print_btn.text != "Print instead"
         app.go("refund", tx=tx, remaining=tx.amount)
         ui.screen("refund")
         app.screens["refund"].choose_reason("other")
@@ -166,3 +172,105 @@ def test_receipt_email_row_and_refund_reasons_fit_in_every_language(ui, mail, la
         app.set_language("en")
         app.go("sale", clear=True)
         ui.screen("sale")
+
+
+def _mailer_on(terminal, port: int, **email):
+    from terminal.email_receipts import ReceiptMailer
+
+    settings = terminal.config.email.model_copy(update={"host": "127.0.0.1", "port": port, "starttls": False,
+                                                        "from_address": "till@shop.example", **email})
+    terminal.mailer = ReceiptMailer(settings, state_dir=terminal.config.state_dir())
+
+
+def _receipt_of_a_sale(ui, amount: str):
+    result = sell(ui, amount, "0000")
+    ui.tap(result.ids.receipt_btn)
+    ui.screen("receipt")
+    ui.settle()
+    return ui.app.screens["receipt"], result.tx
+
+
+def test_a_failed_email_offers_try_again_and_print_instead(ui, mail):
+    """The mail server is down: the screen says so and offers both ways out; Try again sends
+    once the server is back, Print instead prints (nothing is queued for later)."""
+    app = ui.app
+    working = app.terminal.mailer
+    _mailer_on(app.terminal, free_port())                      # nobody listens there
+    receipt, tx = _receipt_of_a_sale(ui, "1825")
+    assert (receipt.ids.email_btn.text, receipt.ids.print_btn.text) == ("Email", "Print receipt")
+    receipt.ids.email_input.text = "ann@example.org"
+    ui.frames(2)
+    ui.tap(receipt.ids.email_btn)
+    ui.idle_until(lambda: receipt.email_failed, what="email failed")
+    assert receipt.status == "Receipt not emailed: try again, or print it."
+    assert receipt.ids.email_btn.text == "Try again" and not receipt.ids.email_btn.disabled
+    assert receipt.ids.print_btn.text == "Print instead" and not receipt.ids.print_btn.disabled
+    app.terminal.mailer = working                              # the mail server is back
+    ui.tap(receipt.ids.email_btn)
+    ui.idle_until(lambda: receipt.emailed, what="emailed on the second try")
+    assert receipt.status == "Receipt emailed." and [r for r, _ in mail.mails] == [["ann@example.org"]]
+    ui.tap(receipt.ids.print_btn)                              # and a paper copy as well
+    ui.idle_until(lambda: receipt.printed, what="printed")
+    ui.tap(receipt.ids.done_btn)
+    ui.screen("sale")
+
+
+def test_email_that_cannot_work_offers_print_only(ui, mail):
+    """STARTTLS required by the terminal, not offered by the server (a technician's problem):
+    Try again stays disabled, Print instead prints."""
+    app = ui.app
+    plain = app.terminal.mailer.settings.port                  # the fixture's server has no STARTTLS
+    _mailer_on(app.terminal, plain, starttls=True)
+    receipt, tx = _receipt_of_a_sale(ui, "1950")
+    receipt.ids.email_input.text = "ann@example.org"
+    ui.frames(2)
+    ui.tap(receipt.ids.email_btn)
+    ui.idle_until(lambda: receipt.email_failed, what="email failed")
+    assert receipt.status == "Email is not working on this terminal: print the receipt, and tell a technician."
+    assert receipt.ids.email_btn.text == "Try again" and receipt.ids.email_btn.disabled
+    assert mail.mails == []
+    ui.tap(receipt.ids.print_btn)
+    ui.idle_until(lambda: receipt.printed, what="printed instead")
+    assert receipt.status == "Printed."
+    ui.tap(receipt.ids.done_btn)
+    ui.screen("sale")
+
+
+def test_a_failure_after_the_cashier_moved_on_is_a_banner_with_print(ui):
+    """The server holds the mail, the cashier finishes the sale, then the server refuses it
+    (451): a banner on the till names the amount and prints the receipt from its button."""
+    import asyncio
+    import threading
+
+    app = ui.app
+    release = threading.Event()
+
+    class Slow:
+        async def handle_DATA(self, server, session, envelope):
+            await asyncio.get_running_loop().run_in_executor(None, release.wait, 60)
+            return "451 4.3.0 try again later"
+
+    ctl = controller.Controller(Slow(), hostname="127.0.0.1", port=free_port())
+    ctl.start()
+    saved = app.terminal.mailer
+    try:
+        _mailer_on(app.terminal, ctl.port)
+        receipt, tx = _receipt_of_a_sale(ui, "2075")
+        receipt.ids.email_input.text = "ann@example.org"
+        ui.frames(2)
+        ui.tap(receipt.ids.email_btn)
+        ui.tap(receipt.ids.done_btn)                           # moved on while the mail is held
+        ui.screen("sale")
+        release.set()
+        ui.idle_until(lambda: "email" in app.banners.texts(), what="email banner")
+        assert app.banners.texts()["email"] == "The receipt for $20.75 was not emailed."
+        slips = app.terminal.config.state_path(app.terminal.config.printer.path)     # the demo's file printer
+        assert tx.id not in (slips.read_text(encoding="utf-8") if slips.exists() else "")
+        ui.tap(app.banners._by_key["email"].ids.action_btn)
+        ui.settle()
+        assert "email" not in app.banners.texts()
+        assert tx.id in slips.read_text(encoding="utf-8")             # printed from the banner
+    finally:
+        release.set()
+        app.terminal.mailer = saved
+        ctl.stop()

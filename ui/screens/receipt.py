@@ -1,8 +1,13 @@
 """Receipt: the slip itself as the preview (the printer's text), then the customer's choice:
 print, email (when [email] is set up) or none; reprint is a marked copy. Emailing runs on the
-worker, so a slow mail server holds up nothing: the cashier may finish and start the next sale."""
+worker, so a slow mail server holds up nothing: the cashier may finish and start the next sale.
+
+A failed email is never queued (terminal/email_receipts.py says why): the screen turns Email
+into Try again (only when trying again can work) and Print receipt into Print instead; when the
+cashier has already moved on, a banner says so, with a Print button."""
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from kivy.properties import BooleanProperty, StringProperty
@@ -12,6 +17,8 @@ from .base import PosScreen
 if TYPE_CHECKING:
     from drivers.printers import PrintResult
     from terminal.records import Transaction
+
+log = logging.getLogger("ui.receipt")
 
 
 class ReceiptScreen(PosScreen):
@@ -24,6 +31,8 @@ class ReceiptScreen(PosScreen):
     emailed = BooleanProperty(False)
     email_text = StringProperty("")
     has_address = BooleanProperty(False)   # (a kv expression calling .strip() on a property never rebinds)
+    email_failed = BooleanProperty(False)  # Email reads Try again, Print receipt reads Print instead
+    can_retry = BooleanProperty(True)      # False: trying again cannot help (TLS, login, configuration)
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -36,6 +45,7 @@ class ReceiptScreen(PosScreen):
         self.tx, self.back_to = tx, back
         self.printed, self.busy, self.status, self.result = False, False, "", None
         self.sending, self.emailed = False, False
+        self.email_failed, self.can_retry = False, True
         terminal = self.app.terminal
         self.email_on = bool(terminal.config.email.enabled or getattr(terminal.mailer, "enabled", False))
         if "email_input" in self.ids:
@@ -106,15 +116,44 @@ class ReceiptScreen(PosScreen):
         self.status = self.t("Receipt emailed.")
 
     def _email_failed(self, tx: Transaction, exc: BaseException) -> None:
-        if tx is not self.tx:
-            return
+        from terminal.email_receipts import EmailError
         from terminal.errors import InputError
 
+        code = getattr(exc, "code", type(exc).__name__)
+        # the technician's detail goes to the log; a refused address is the customer's: code only
+        log.warning("receipt not emailed (%s)%s", code,
+                    f": {exc.message}" if isinstance(exc, EmailError) and code != "EMAIL_REFUSED" else "")
+        if not self._showing(tx):      # the cashier moved on: say so where they are now, with Print
+            self._tell_moved_on(tx)
+            return
         self.sending = False
         if isinstance(exc, InputError):
             self.status = self.t("Not an email address: check it with the customer.")
+        elif code == "EMAIL_REFUSED":
+            self.status = self.t("The mail server refused that address: check it with the customer.")
+        elif isinstance(exc, EmailError) and not exc.retry_may_help:
+            self.email_failed, self.can_retry = True, False
+            self.status = self.t("Email is not working on this terminal: print the receipt, and tell a technician.")
         else:
+            self.email_failed, self.can_retry = True, True
             self.status = self.t("Receipt not emailed: try again, or print it.")
+
+    def _showing(self, tx: Transaction) -> bool:
+        """This screen is up, for this payment (the cashier may have pressed Done meanwhile)."""
+        return tx is self.tx and self.app.current == self.name
+
+    def _tell_moved_on(self, tx: Transaction) -> None:
+        from ..i18n import _
+
+        app = self.app
+        amount = app.money(tx.amount)
+
+        def print_it() -> None:
+            app.banners.clear("email")
+            app.worker.run(app.terminal.print_receipt, tx, on_done=app.show_print_result)
+
+        app.banners.show("email", lambda: _("The receipt for %(amount)s was not emailed.") % {"amount": amount},
+                         "warning", action=(lambda: _("Print receipt"), print_it))
 
     def done(self) -> None:
         if self.back_to:      # an earlier payment's receipt (from its notice): the till is as it was
