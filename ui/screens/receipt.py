@@ -46,6 +46,7 @@ class ReceiptScreen(PosScreen):
         self.printed, self.busy, self.status, self.result = False, False, "", None
         self.sending, self.emailed = False, False
         self.email_failed, self.can_retry = False, True
+        self.prints = 0          # of this receipt
         terminal = self.app.terminal
         self.email_on = bool(terminal.config.email.enabled or getattr(terminal.mailer, "enabled", False))
         if "email_input" in self.ids:
