@@ -108,7 +108,7 @@ def build_printer(kind: str = "none", **options: Any) -> Printer:
         baud = int(options.get("baudrate", 19200))
         timeout = float(options.get("timeout", 1.0))
 
-        def make_serial():
+        def make_serial() -> Any:   # an escpos printer (escpos is untyped)
             from escpos.printer import Serial
 
             return Serial(devfile=path, baudrate=baud, timeout=timeout, profile=profile)
@@ -121,7 +121,7 @@ def build_printer(kind: str = "none", **options: Any) -> Printer:
                                     device="printer")
         vid, pid = _usb_ids(options, path)
 
-        def make_usb():
+        def make_usb() -> Any:
             from escpos.printer import Usb
 
             return Usb(idVendor=vid, idProduct=pid, profile=profile)
@@ -131,7 +131,7 @@ def build_printer(kind: str = "none", **options: Any) -> Printer:
     host, port = _host_port(options, path)
     timeout = float(options.get("timeout", 5.0))
 
-    def make_network():
+    def make_network() -> Any:
         from escpos.printer import Network
 
         return Network(host=host, port=port, timeout=timeout, profile=profile)

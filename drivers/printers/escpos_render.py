@@ -23,6 +23,7 @@ it is mapped to a plain space before encoding, so a receipt never says "6:06?PM"
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 from .document import (
     Columns,
@@ -64,7 +65,7 @@ def has_cjk(text: str) -> bool:
 class _Style:
     """Sends only the style changes (ESC a, ESC E, GS !): short, predictable byte streams."""
 
-    def __init__(self, p) -> None:
+    def __init__(self, p: Any) -> None:   # an escpos printer (escpos is untyped)
         self.p = p
         self.align, self.bold, self.size = "left", False, "normal"
 
@@ -133,7 +134,7 @@ def render_escpos(doc: ReceiptDocument, *, width: int | None = None, profile: st
     return p.output
 
 
-def _raster_line(p, text: str, width: int, align: str) -> None:
+def _raster_line(p: Any, text: str, width: int, align: str) -> None:
     """One line drawn with a CJK font as a 1-bit image of the paper's width (GS v 0)."""
     from PIL import Image, ImageDraw, ImageFont
 

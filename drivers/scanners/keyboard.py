@@ -12,7 +12,9 @@ from __future__ import annotations
 import itertools
 import queue
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .base import Scanner, ScannerState
 from .framing import clean_text
@@ -94,7 +96,8 @@ class KeyboardWedgeScanner(Scanner):
 
     def __init__(self, *, suffix: str = "CR", max_interkey_s: float = 0.035,
                  min_length: int = 6, max_length: int = 256, debounce_s: float = 2.0,
-                 on_human=None, clock=time.monotonic, fallback: str = "", **kwargs) -> None:
+                 on_human: Callable[[str], None] | None = None, clock: Callable[[], float] = time.monotonic,
+                 fallback: str = "", **kwargs: Any) -> None:
         super().__init__(debounce_s=debounce_s, clock=clock)
         self.fallback = fallback
         self._decoder = WedgeDecoder(suffix=suffix, max_interkey_s=max_interkey_s,

@@ -76,7 +76,7 @@ class EvdevWedgeScanner(KeyboardWedgeScanner):
     NAME_HINTS = ("scanner", "barcode", "honeywell", "symbol", "zebra", "datalogic",
                   "newland", "opticon", "metrologic", "hand held")
 
-    def __init__(self, *, device: str = "auto", grab: bool = True, **kwargs) -> None:
+    def __init__(self, *, device: str = "auto", grab: bool = True, **kwargs: Any) -> None:
         if not is_usable():
             raise DependencyMissing("keyboard (evdev)", _INSTALL, device="scanner")
         super().__init__(**kwargs)

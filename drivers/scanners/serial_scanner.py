@@ -85,7 +85,7 @@ class SerialScanner(Scanner):
                     pass
         self._set_state(ScannerState.STOPPED)
 
-    def _open(self):
+    def _open(self) -> Any:   # a pyserial port (pyserial is untyped)
         import serial
 
         port = self.port
@@ -102,7 +102,7 @@ class SerialScanner(Scanner):
         except (serial.SerialException, OSError, ValueError) as exc:
             raise serial_open_error(exc, port) from None
 
-    def _read_loop(self, ser) -> None:
+    def _read_loop(self, ser: Any) -> None:
         import serial
 
         framer = Framer(**self._framer_args)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import queue
+from typing import Any
 
 from .base import Scanner, ScannerState
 
@@ -13,7 +14,7 @@ class VirtualScanner(Scanner):
 
     kind = "virtual"
 
-    def __init__(self, *, debounce_s: float = 0.0, **kwargs) -> None:
+    def __init__(self, *, debounce_s: float = 0.0, **kwargs: Any) -> None:
         super().__init__(debounce_s=debounce_s, **kwargs)
         self._queue: queue.Queue[str | None] = queue.Queue()
 
