@@ -9,10 +9,17 @@ image all of them together stay inside ``budget_ms``:
 1. zxing on the full frame (LocalAverage binarizer, its own invert/rotate/downscale retries),
    with ``return_errors`` so a symbol that was located but failed its checksum gives a region.
 2. Region fallbacks on that symbol only (a crop, so upscaling is cheap): 2x upscale,
-   unsharp mask, denoise, glare flattening (black-hat), global-histogram binarizer.
+   unsharp mask, denoise, glare flattening (black-hat), global-histogram binarizer, symbol
+   repair.
 3. Frame fallbacks: local contrast equalisation + smoothing (dark frames only), glare
-   flattening, half-scale (averages noise away), fixed-threshold and global-histogram
-   binarizers, a light blur (moire), 1.5x upscale, and pyzbar as the last resort.
+   flattening, symbol repair, half-scale (averages noise away), fixed-threshold and
+   global-histogram binarizers, a light blur (moire), 1.5x upscale, and pyzbar as the last
+   resort.
+
+Symbol repair (repair.py) is for glare and fingers: it finds the finder patterns itself,
+infers a destroyed one from the others, samples the grid against each module's local light
+level and hands zxing a clean redrawn symbol, so the error correction fixes the clipped part
+instead of the detector giving up on a damaged finder.
 
 A stage is skipped when its running cost estimate does not fit in what is left of the budget,
 so a frame stays within ``budget_ms`` (give or take one estimate's error).
@@ -25,8 +32,10 @@ depend on how busy the CPU is:
 - every frame: zxing; when it located a symbol it could not read (a finder pattern is the
   evidence a code is there), two region fallbacks on that symbol's crop, in rotation, and
   one frame fallback in rotation (pyzbar, ~10 ms, joins the rotation only then);
-- nothing located: one frame fallback on every ``spread``-th frame, the dark-frame one when
-  the frame is dark, else the next in rotation; nothing on the others.
+- nothing located: on every ``spread``-th frame, the dark-frame fallback when the frame is
+  dark, else a finder search at half resolution (symbol repair; ~0.3 ms when it finds no
+  finder, at full resolution when it found one but read nothing) and the next frame fallback
+  in rotation; nothing on the others. A located symbol gets the finder search too.
 
 So an idle camera costs about one zxing call per frame (the median); a frame costs at most
 zxing + two crops + one stage; a code that only a frame fallback reads is read within
