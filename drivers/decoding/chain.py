@@ -9,10 +9,11 @@ image all of them together stay inside ``budget_ms``:
 1. zxing on the full frame (LocalAverage binarizer, its own invert/rotate/downscale retries),
    with ``return_errors`` so a symbol that was located but failed its checksum gives a region.
 2. Region fallbacks on that symbol only (a crop, so upscaling is cheap): 2x upscale,
-   unsharp mask, denoise, glare flattening (black-hat), global-histogram binarizer, symbol
-   repair.
-3. Frame fallbacks: local contrast equalisation + smoothing (dark frames only), glare
-   flattening, symbol repair, half-scale (averages noise away), fixed-threshold and
+   unsharp mask, denoise, glare flattening (black-hat), global-histogram binarizer, and in
+   live mode symbol repair.
+3. Frame fallbacks: symbol repair (on a still image right after the first region
+   fallback), local contrast equalisation + smoothing (dark frames only), glare
+   flattening, half-scale (averages noise away), fixed-threshold and
    global-histogram binarizers, a light blur (moire), 1.5x upscale, and pyzbar as the last
    resort.
 
@@ -102,7 +103,6 @@ class DecoderChain:
         self._frame_stages = [
             ("dark", self._dark),
             ("flat", lambda g: self._read(self._flatten(g, 21))),
-            ("repair", self._repair.decode),
             ("half", self._half),
             ("fixed", lambda g: self._read(g, binarizer=self._bin.FixedThreshold)),
             ("smooth", lambda g: self._read(cv2.GaussianBlur(g, (5, 5), 0))),
@@ -131,12 +131,20 @@ class DecoderChain:
         if text is not None:
             self.last_stage = "zxing"
             return text
+        # region fallbacks on the located symbols, with the symbol repair on the whole frame
+        # right after the first (the cheapest, 2x upscale): glare and fingers are the
+        # commonest failure, and zxing's region for a damaged finder is often off
+        plan: list[tuple[str, Callable[[Any], str | None], Any]] = []
         for box in regions[:2]:
-            for name, stage in self._region_stages():
-                text = self._timed("roi-" + name, stage, self._crop(gray, box), deadline)
-                if text is not None:
-                    self.last_stage = "roi-" + name
-                    return text
+            crop = self._crop(gray, box)
+            plan += [("roi-" + name, stage, crop) for name, stage in self._region_stages()
+                     if name != "repair"]
+        plan.insert(1 if plan else 0, ("repair", self._repair.decode, gray))
+        for name, stage, image in plan:
+            text = self._timed(name, stage, image, deadline)
+            if text is not None:
+                self.last_stage = name
+                return text
         for name, stage in self._frame_stages:
             text = self._timed(name, stage, gray, deadline)
             if text is not None:
@@ -180,7 +188,7 @@ class DecoderChain:
             return []
         if self._is_dark(gray):
             return stages[:1]  # "dark": the one fallback that reads a dim frame
-        rest = [s for s in stages[1:] if s[0] != "repair"] + (self._last_resort if located else [])
+        rest = stages[1:] + (self._last_resort if located else [])
         k = self._rotation % len(rest)
         self._rotation += 1
         # a finder search at half resolution (~0.3 ms) before the stage in rotation, for a
