@@ -184,9 +184,9 @@ def main() -> int:
             for _ in range(10):
                 terminal.sale(amount, code_for("0000"))
             total = timed(lambda: terminal.sale(amount, code_for("0000")), args.sales)
-            samples = measure_steps(tmp, args.sales, key=terminal.client.credentials().private_key,
+            samples = measure_steps(tmp, args.sales, key=terminal._around.client.credentials().private_key,
                                     encrypter=terminal._payments._encrypter())
-            http = timed(lambda: terminal.client.call("/v1/payments/inquiryPayment", {"paymentRequestId": "nope"}),
+            http = timed(lambda: terminal._around.client.call("/v1/payments/inquiryPayment", {"paymentRequestId": "nope"}),
                          args.sales)
         finally:
             terminal.close()

@@ -89,7 +89,7 @@ class Checkout:
     def _set(self, state: TerminalState, tx_id: str, **detail) -> None:
         self.state = state
         try:
-            self.terminal.note_checkout(tx_id, state.value, **detail)
+            self.terminal.events.note_checkout(tx_id, state.value, **detail)
         except TerminalError as exc:   # shutting down (journal closed): the payment itself is journalled
             log.warning("checkout event not journalled", extra={"txId": tx_id, "reason": exc.message})
 
@@ -130,7 +130,7 @@ class Checkout:
             try:
                 code = self.terminal.accept_code(code_text)
             except PaymentCodeError as exc:
-                self.terminal.note_scan_rejected(self.pending.tx_id, exc.reason)
+                self.terminal.events.note_scan_rejected(self.pending.tx_id, exc.reason)
                 raise
             sale = self.pending
             self._set(TerminalState.PROCESSING, sale.tx_id)

@@ -1,11 +1,19 @@
 """The terminal's event fan-out: every journal event (state changes, checkout, progress,
 faults) to every listener (the UI, SSE clients, the event log, the fleet agent), in journal
-order. A listener that raises is logged and skipped: it never breaks a payment."""
+order. A listener that raises is logged and skipped: it never breaks a payment.
+
+`EventFeed` is what the front ends see of it (`terminal.events`): subscribe, catch up from a
+position (an SSE client reconnecting), and the checkout's own notes in the same ordered stream.
+"""
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .journal import Journal
 
 log = logging.getLogger("terminal.events")
 Listener = Callable[[dict], None]
@@ -35,3 +43,30 @@ class EventHub:
                 listener(event)
             except Exception:  # a broken listener must never break a payment
                 log.exception("event listener failed")
+
+
+class EventFeed:
+    def __init__(self, *, hub: EventHub, journal: Journal):
+        self._hub = hub
+        self._journal = journal
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Every journal event from now on, in order; returns the unsubscribe function."""
+        return self._hub.subscribe(listener)
+
+    def last_seq(self) -> int:
+        """The position of the newest journalled event (0: none yet)."""
+        return self._journal.last_seq()
+
+    def since(self, seq: int, limit: int = 1000) -> list[dict]:
+        """Journalled events after `seq`, oldest first (an SSE client catching up)."""
+        return self._journal.events_since(seq, limit)
+
+    def note_checkout(self, tx_id: str, state: str, **detail: Any) -> None:
+        """The checkout's state as an event (no money moves: committed without fsync; the next
+        money commit makes it durable)."""
+        self._journal.note(tx_id, "checkout", state=state, durable=False, **detail)
+
+    def note_scan_rejected(self, tx_id: str, reason: str) -> None:
+        """A scan that is not a payment code while a sale waits: the reason only, never the text."""
+        self._journal.note(tx_id, "scan_rejected", reason=reason)

@@ -14,7 +14,7 @@ sales ago is in History, not in a notice.
 from __future__ import annotations
 
 from .journal import Journal
-from .records import Transaction
+from .records import REFUND_PENDING, Transaction
 from .states import FINAL
 
 RECENT_SALES = 50
@@ -45,6 +45,10 @@ class OutcomeNotices:
             elif detail.get("state") == "RESULT" and detail.get("txState") in _FINAL_VALUES:
                 seen.add(ev["txId"])
         return [tx for tx in reversed(recent) if tx.id in checkout_sales and tx.id not in seen]
+
+    def pending_refund_count(self) -> int:
+        """Refunds the acquirer has not confirmed yet (still retried)."""
+        return sum(1 for r in self._journal.pending_refunds() if r.state == REFUND_PENDING)
 
     def mark_seen(self, tx_id: str) -> None:
         self._journal.note(tx_id, SEEN_NOTE)

@@ -166,13 +166,13 @@ class Liveness:
 
 def terminal_healthy(terminal) -> bool:
     """The journal answers (a hung or broken database is the failure that needs a restart) and
-    every heartbeat registered on `terminal.liveness` (UI loop, payment worker) is fresh."""
+    every heartbeat registered on `terminal.upkeep.liveness` (UI loop, payment worker) is fresh."""
     try:
-        terminal.check_journal()   # a real query under the journal's lock
+        terminal.upkeep.check_journal()   # a real query under the journal's lock
     except Exception:  # noqa: BLE001 - boundary: any failure is reported, not raised
         log.warning("watchdog: the journal does not answer")
         return False
-    liveness = getattr(terminal, "liveness", None)
+    liveness = terminal.upkeep.liveness
     stale = liveness.stale() if liveness is not None else []
     if stale:
         log.warning("watchdog: not notifying, stalled: %s", ", ".join(stale))

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from . import __version__
 from .acquirer import Credentials
 from .batch import BatchCloser
 from .config import Config
@@ -31,10 +30,12 @@ from .receipts import ReceiptBuilder
 from .refunds import RefundService
 from .resolution import Resolver
 from .rotation import finish_confirmed_rotation
-from .service import Surroundings, Terminal
+from .service import Terminal
+from .settings import Settings
 from .signing import public_key_pem
 from .storage_faults import storage_fault
 from .tokenise import CredentialEncrypter
+from .upkeep import Surroundings
 from .watchdog import Liveness
 from .watchdog import attach as attach_watchdog
 
@@ -119,8 +120,8 @@ def _build(config: Config, state_dir: Path, owner: OwnerLock, *, wait=None) -> T
     def on_fault(code: str) -> None:
         for t in fault_sink:
             t.record_fault(code)
-            if code == "KEY_NOT_FOUND" and t.rotation is not None:
-                t.rotation.poke()     # an unfinished rotation (or one done by another process)
+            if code == "KEY_NOT_FOUND" and keeper:
+                keeper[0].poke()     # an unfinished rotation (or one done by another process)
     resolver = Resolver(journal=journal, client=client, interval_s=a.inquiry_interval_s, window_s=a.inquiry_window_s,
                         cancel_retry_max_s=a.cancel_retry_max_s, wait=wait, on_fault=on_fault)
     payments = PaymentService(config=config, journal=journal, client=client, encrypter=lambda: encrypter,
@@ -152,13 +153,11 @@ def _build(config: Config, state_dir: Path, owner: OwnerLock, *, wait=None) -> T
                                      switch=use_credentials, audit=AuditTrail(journal).record))
     surroundings = Surroundings(keystore=keystore, client=client, sandbox=sandbox, connectivity=connectivity,
                                 rotation=keeper[0] if keeper else None, owner_lock=owner,
-                                liveness=Liveness(),      # the app registers its UI loop and worker heartbeats
-                                use_credentials=use_credentials)
+                                liveness=Liveness())      # the app registers its UI loop and worker heartbeats
     terminal = Terminal(config=config, journal=journal, payments=payments, resolver=resolver, refunds=refunds,
                         batches=BatchCloser(journal=journal, client=client), pins=pins, receipts=receipts,
                         surroundings=surroundings, on_close=on_close,
-                        info={"terminalId": a.terminal_id, "serialNumber": config.terminal.serial_number,
-                              "version": __version__, "acquirer": endpoint.base_url, "stateDir": str(state_dir)})
+                        settings=Settings.from_config(config, acquirer=endpoint.base_url))
     fault_sink.append(terminal)
     watchdog = attach_watchdog(terminal)   # under systemd only (NOTIFY_SOCKET): READY=1, WATCHDOG=1
     return terminal

@@ -158,3 +158,25 @@ def core_journal(terminal):
     answer produces on demand (a payment resolved in the background while a screen shows it, a
     read-only database). Front ends never reach it (tests/test_narrow_face.py)."""
     return terminal._journal
+
+
+def embedded_sandbox(terminal):
+    """White-box: the demo profile's in-process sandbox acquirer (fault switches, its store)."""
+    return terminal._around.sandbox
+
+
+def acquirer_link(terminal):
+    """White-box: the terminal's Connectivity (the link indicator's source), to take it down."""
+    return terminal._around.connectivity
+
+
+def pin_vault(terminal):
+    """A PinVault on the terminal's state directory (the files and lockout counters it uses)."""
+    from terminal.pins import PinVault
+
+    return PinVault(state_dir=terminal.settings.state_dir)
+
+
+def slips_file(config):
+    """Where a `file` printer of `config` writes its slips."""
+    return config.state_path(config.printer.path)

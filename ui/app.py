@@ -21,6 +21,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kivy.uix.widget import Widget
 
+from terminal.settings import Settings
 from terminal.watchdog import UI_MAX_STALL_S, WORKER_MAX_STALL_S
 
 from . import i18n
@@ -80,9 +81,13 @@ class PosApp(App):
         History and the staff actions wait, visibly, for `terminal_ready`."""
         if loader is None and (terminal is None or checkout is None):
             raise ValueError("PosApp needs a terminal (with its checkout) or a loader() that builds them")
+        # what the screens read of the configuration (terminal/settings.py); before the terminal is
+        # built (a loader start), from the configuration it is being built from
         if terminal is not None:
-            config = terminal.config
-        if config is None:
+            settings = terminal.settings
+        elif config is not None:
+            settings = Settings.from_config(config)
+        else:
             raise ValueError("PosApp with a loader needs the config the terminal is built from")
         super().__init__(**kwargs)
         self.demo = demo
@@ -94,7 +99,7 @@ class PosApp(App):
         self._lang_arg = lang
         self._scanner = scanner
         self._loader = loader
-        self.config_: Config = config
+        self.settings: Settings = settings
         self.terminal: Any = None
         self.checkout: Any = None
         self.events: CoreEvents | None = None
@@ -109,7 +114,7 @@ class PosApp(App):
     def _attach(self, terminal: Terminal, checkout: Checkout) -> None:
         self.terminal = terminal
         self.checkout = checkout
-        self.config_ = terminal.config
+        self.settings = terminal.settings
         self.scanner_link = ScannerLink(scanner=self._scanner, checkout=checkout, on_rejected=self._scan_rejected,
                                         on_health=self._scanner_health)
 
@@ -144,15 +149,14 @@ class PosApp(App):
 
     def _loaded(self, built: tuple[Terminal, Checkout]) -> None:
         terminal, checkout = built
-        shown = self.config_
+        shown = self.settings
         self._attach(terminal, checkout)
-        if (shown.terminal, shown.merchant, shown.ui) != (terminal.config.terminal, terminal.config.merchant,
-                                                          terminal.config.ui):
+        if shown.till() != terminal.settings.till():
             # The terminal starts on another configuration (a fleet change staged for this start):
             # the sale screen is rebuilt from it, never left with the old currency, tips or name.
             log.info("configuration changed at start: the sale screen is rebuilt")
             if not self._lang_arg:
-                self.set_language(i18n.language_for_locale(terminal.config.terminal.locale))
+                self.set_language(i18n.language_for_locale(terminal.settings.locale))
             self.screens.forget("sale")
             self.go("sale")
         self._connect_till()
@@ -175,7 +179,7 @@ class PosApp(App):
         try:
             if i18n.packaged_catalogs() is None:
                 i18n.compile_catalogs()
-            lang = self._lang_arg or i18n.language_for_locale(self.config_.terminal.locale)
+            lang = self._lang_arg or i18n.language_for_locale(self.settings.locale)
             self.set_language(lang)
         except Exception:      # no catalogs: the English text still says what to do
             log.exception("catalogs not loaded for the cannot-start screen")
@@ -188,7 +192,7 @@ class PosApp(App):
         register_default_font()
         if i18n.packaged_catalogs() is None:   # a source checkout: compile the .po files once
             i18n.compile_catalogs()
-        self.set_language(self._lang_arg or i18n.language_for_locale(self.config_.terminal.locale))
+        self.set_language(self._lang_arg or i18n.language_for_locale(self.settings.locale))
         Builder.load_file(str(HERE / "widgets" / "common.kv"))
         from .root import PosRoot
         from .screens import load_screen
@@ -221,7 +225,7 @@ class PosApp(App):
             self.scanner_state = "NONE"
         Clock.schedule_interval(lambda _dt: self._poll_link(), 1.0)
         self._start_heartbeats()
-        if self.config_.ui.idle_lock_s:
+        if self.settings.ui.idle_lock_s:
             Clock.schedule_interval(lambda _dt: self.check_idle(), 1.0)
         self.worker.run(self._startup_checks, on_done=self._show_startup_checks)
         self.terminal_ready = True
@@ -229,7 +233,7 @@ class PosApp(App):
 
     def _start_heartbeats(self) -> None:
         """The systemd watchdog pings only while this Clock and the worker pool are alive."""
-        liveness = getattr(self.terminal, "liveness", None)
+        liveness = self.terminal.upkeep.liveness
         if liveness is None:
             return
         ui_beat = liveness.heartbeat("ui loop", UI_MAX_STALL_S)
@@ -293,7 +297,7 @@ class PosApp(App):
     def money(self, money: Money) -> str:
         from terminal.money import format_money
 
-        return format_money(money, i18n.money_locale(self.lang, self.config_.terminal.locale))
+        return format_money(money, i18n.money_locale(self.lang, self.settings.locale))
 
     # -- core events ----------------------------------------------------------------------------
     def on_core_event(self, ev: CoreEvent) -> None:
@@ -369,7 +373,7 @@ class PosApp(App):
                 self.terminal.recover(on_item=on_item)
             except Exception:
                 log.exception("recovery at start failed")
-            unresolved = len(self.terminal.open_payments())
+            unresolved = len(self.terminal.notices.open_payments())
         return {"printer": self.terminal.health().printer, "unresolved": unresolved}
 
     def _show_recovery(self, done: int, total: int) -> None:
@@ -411,7 +415,7 @@ class PosApp(App):
 
     def check_idle(self, now: float | None = None) -> bool:
         """Lock after ui.idle_lock_s without a touch, never in the middle of a sale."""
-        limit = self.config_.ui.idle_lock_s
+        limit = self.settings.ui.idle_lock_s
         now = self._clock() if now is None else now
         if not limit or now - self._last_touch < limit:
             return False

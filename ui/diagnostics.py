@@ -29,8 +29,7 @@ class Row:
 
 def gather(terminal: Terminal, scanner: Scanner | None) -> list[Row]:
     rows: list[Row] = []
-    info = terminal.info
-    cfg = terminal.config
+    cfg = terminal.settings
 
     def check(section: str, label: str, fn: Callable[[], tuple[str, bool]]) -> None:
         try:
@@ -41,16 +40,16 @@ def gather(terminal: Terminal, scanner: Scanner | None) -> list[Row]:
 
     import kivy
 
-    rows += [Row("Versions", "Terminal software", str(info.get("version", "?"))),
+    rows += [Row("Versions", "Terminal software", cfg.version),
              Row("Versions", "Python", platform.python_version()),
              Row("Versions", "Kivy", kivy.__version__),
              Row("Versions", "System", f"{platform.system()} {platform.release()} {platform.machine()}")]
-    rows += [Row("Terminal", "Serial number", cfg.terminal.serial_number),
-             Row("Terminal", "Terminal ID", str(info.get("terminalId", ""))),
-             Row("Terminal", "Merchant", f"{cfg.merchant.id} {cfg.merchant.name}"),
-             Row("Terminal", "Acquirer", str(info.get("acquirer", ""))),
-             Row("Terminal", "Locale / currencies", f"{cfg.terminal.locale} / {', '.join(cfg.terminal.currencies)}"),
-             Row("Terminal", "State directory", str(info.get("stateDir", "")))]
+    rows += [Row("Terminal", "Serial number", cfg.serial_number),
+             Row("Terminal", "Terminal ID", cfg.terminal_id),
+             Row("Terminal", "Merchant", f"{cfg.merchant_id} {cfg.merchant_name}"),
+             Row("Terminal", "Acquirer", cfg.acquirer),
+             Row("Terminal", "Locale / currencies", f"{cfg.locale} / {', '.join(cfg.currencies)}"),
+             Row("Terminal", "State directory", str(cfg.state_dir))]
 
     def scanner_health() -> tuple[str, bool]:
         if scanner is None:
@@ -66,14 +65,14 @@ def gather(terminal: Terminal, scanner: Scanner | None) -> list[Row]:
     check("Devices", "Printer", printer_health)
 
     def integrity() -> tuple[str, bool]:
-        result = terminal.journal_integrity()
+        result = terminal.upkeep.journal_integrity()
         return result, result == "ok"
     check("Journal", "Integrity", integrity)
 
     def count_check(count: int) -> tuple[str, bool]:
         return str(count), count == 0
     check("Journal", "Unresolved payments", lambda: count_check(terminal.pending_summary().payments))
-    check("Journal", "Unconfirmed refunds", lambda: count_check(terminal.pending_refund_count()))
+    check("Journal", "Unconfirmed refunds", lambda: count_check(terminal.notices.pending_refund_count()))
 
     faults = list(terminal.faults)
     if faults:

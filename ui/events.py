@@ -33,7 +33,7 @@ class CoreEvents:
     def __init__(self, *, terminal: Terminal, checkout: Checkout, on_event: Callable[[CoreEvent], None]):
         self._checkout = checkout
         self._on_event = on_event
-        self._unsubscribe = terminal.subscribe(self._listener)
+        self._unsubscribe = terminal.events.subscribe(self._listener)
 
     def _listener(self, event: dict) -> None:  # worker thread
         detail = dict(event.get("detail") or {})

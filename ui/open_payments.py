@@ -1,7 +1,7 @@
 """The till's watch on payments that are not final yet, and on outcomes nobody has seen.
 
 The count feeds the sale screen's always-visible indicator and the open-payments list; an
-outcome nobody has seen (``Terminal.unseen_outcomes``: journalled, so it survives a restart)
+outcome nobody has seen (``terminal.notices.unseen``: journalled, so it survives a restart)
 becomes a notice banner with a Receipt button, until the cashier dismisses it, which journals
 it as seen. Reads run on the worker, coalesced after journal state changes.
 """
@@ -43,7 +43,7 @@ class PaymentWatch:
         # The sale being charged is read in the same moment as the journal (see
         # Checkout.read_with_live_sale): its outcome is the checkout's to show, never a notice.
         return self.app.checkout.read_with_live_sale(
-            lambda live: (terminal.open_payments(), terminal.unseen_outcomes(), live))
+            lambda live: (terminal.notices.open_payments(), terminal.notices.unseen(), live))
 
     def _failed(self, exc: BaseException) -> None:
         log.warning("open payments not read: %s", getattr(exc, "message", exc))
@@ -92,4 +92,4 @@ class PaymentWatch:
                               on_dismiss=lambda: self.seen(tx.id))
 
     def seen(self, tx_id: str) -> None:
-        self.app.worker.run(self.app.terminal.mark_outcome_seen, tx_id)
+        self.app.worker.run(self.app.terminal.notices.mark_seen, tx_id)

@@ -60,8 +60,7 @@ class AppServices:
             terminal = build_terminal(self.config)
         self.terminals.append(terminal)
         terminal.start_background_resolution()   # queued cancels/refunds keep retrying between sales
-        if terminal.connectivity is not None:
-            terminal.connectivity.start()         # the light probe behind the till's link indicator
+        terminal.upkeep.start_link_probe()       # the light probe behind the till's link indicator
         from .handoff import serve_owner_channel
 
         channel = serve_owner_channel(terminal)  # CLI money commands hand their operations to the app
@@ -95,7 +94,7 @@ def _start_control(config, terminal, checkout):
     from ..control.wiring import build_control
 
     cert, key = check_bind(config)
-    control = build_control(terminal, token=terminal.control_token(create=True), checkout=checkout,
+    control = build_control(terminal, token=terminal.upkeep.control_token(create=True), checkout=checkout,
                             wire_scanner=False, print_receipts=False)
     server = ControlServer(control.app, host=config.control.host, port=config.control.port,
                            tls_cert=cert, tls_key=key).start()

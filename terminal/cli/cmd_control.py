@@ -46,8 +46,9 @@ def cmd_control(args) -> int:
 
     host = SystemdRestart() if SystemdRestart.available() else None   # fleet `restart`: exit 75, systemd restarts
     with open_terminal(args, fleet=True, host=host) as terminal:   # recovery at start: what a crash left open is resolved first
-        if terminal.config.control != config.control and args.port is None:
-            config = terminal.config                # a fleet configuration applied at this start
+        if terminal.settings.control != config.control and args.port is None:
+            # a fleet configuration applied at this start
+            config = config.model_copy(update={"control": terminal.settings.control})
         channel = serve_owner_channel(terminal)     # CLI money commands hand their operations to us
         try:
             serve(config, terminal=terminal, event_log=Path(args.event_log) if args.event_log else None,

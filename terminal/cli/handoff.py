@@ -26,15 +26,15 @@ def _printed(result, say: Say) -> None:
 
 
 def sale_op(terminal: Terminal, params: dict, say: Say) -> dict:
-    currency = params.get("currency") or terminal.config.terminal.currency
+    currency = params.get("currency") or terminal.settings.currency
     amount = terminal.parse_amount(str(params.get("amount", "")), currency)
     tip = parse_amount(params["tip"], currency) if params.get("tip") else None
     code = params.get("code")
     if not isinstance(code, str):
         raise InputError("no payment code in the request")
     tx = terminal.sale(amount, code, tip=tip, reference=str(params.get("reference") or ""))
-    if terminal.receipt_due(tx) and not params.get("noReceipt"):     # the core's receipt policy
-        _printed(terminal.print_receipt(tx), say)
+    if terminal.receipts.due(tx) and not params.get("noReceipt"):     # the core's receipt policy
+        _printed(terminal.receipts.print(tx), say)
     return {"payload": tx.to_api(), "text": describe(tx), "exitCode": exit_code_for(tx)}
 
 
@@ -51,8 +51,8 @@ def recover_op(terminal: Terminal, params: dict, say: Say) -> dict:
 
 def cancel_op(terminal: Terminal, params: dict, say: Say) -> dict:
     tx = terminal.void(str(params.get("txId", "")))
-    if terminal.receipt_due(tx):                                     # the void slip
-        _printed(terminal.print_receipt(tx), say)
+    if terminal.receipts.due(tx):                                     # the void slip
+        _printed(terminal.receipts.print(tx), say)
     return {"payload": tx.to_api(), "text": describe(tx), "exitCode": 0}
 
 
@@ -66,13 +66,13 @@ def refund_op(terminal: Terminal, params: dict, say: Say) -> dict:
     else:
         refund = terminal.refund(tx_id, amount, pin=str(params.get("pin", "")), reason=reason)
     tx = terminal.get(tx_id)
-    _printed(terminal.print_refund_receipt(tx, refund), say)
+    _printed(terminal.receipts.print_refund(tx, refund), say)
     return {"payload": tx.to_api(), "text": describe(tx), "exitCode": 0}
 
 
 def close_batch_op(terminal: Terminal, params: dict, say: Say) -> dict:
     report = terminal.close_batch()
-    _printed(terminal.print_batch_report(report), say)
+    _printed(terminal.receipts.print_batch_report(report), say)
     lines = [f"batch {report.batch_id}: {'MATCHED' if report.matched else 'DIFFERENCES FOUND'}"]
     for t in report.totals:
         amount = money_from_api({"currency": t["currency"], "value": t["paymentAmount"]})
@@ -91,11 +91,11 @@ MONEY_OPERATIONS = {"sale": sale_op, "recover": recover_op, "cancel": cancel_op,
 def rotate_key_op(terminal: Terminal, params: dict, say: Say) -> dict:
     """Key rotation by the terminal that signs: it switches its signing key the moment the
     acquirer confirms (terminal/rotation_keeper.py), so no request is signed with a dead key."""
-    if terminal.rotation is None:
+    if not terminal.upkeep.can_rotate_key:
         raise InputError("rotate-key: the demo profile (embedded acquirer) has no acquirer key to rotate; pass "
                          "--config <provisioned terminal.toml>")
     actor = str(params.get("actor") or "technician")[:40]
-    outcome = terminal.rotation.rotate(say, actor=actor)
+    outcome = terminal.upkeep.rotate_key(say, actor=actor)
     return {"payload": {"oldKeyVersion": outcome.old_version, "keyVersion": outcome.new_version,
                         "resumed": outcome.resumed},
             "text": f"key rotated: version {outcome.old_version} -> {outcome.new_version}; the terminal signs with "
@@ -121,7 +121,7 @@ def _bound(op, terminal: Terminal):
 
 def serve_owner_channel(terminal: Terminal) -> OwnerChannel:
     """Start the owner socket of a long-running terminal; stop it before closing the terminal."""
-    return OwnerChannel(terminal.config.state_dir(), owner_operations(terminal)).start()
+    return OwnerChannel(terminal.settings.state_dir, owner_operations(terminal)).start()
 
 
 def recover_with_progress(terminal: Terminal, say: Say) -> None:

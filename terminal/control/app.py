@@ -17,7 +17,6 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from .. import __version__
 from ..checkout import Checkout, PendingSale, TerminalState
 from ..codes import PaymentCodeError
 from ..errors import InputError, UnknownResultError
@@ -179,13 +178,14 @@ def _status_route(app: FastAPI, api: ControlApi) -> None:
         if state == TerminalState.IDLE.value and (terminal.faults or any(
                 d.get("status") == "FAULT" for d in devices_now.values())):
             state = TerminalState.FAULT.value
+        settings = terminal.settings
         out: dict[str, Any] = {
             "state": state, "transactionId": current["transactionId"],
-            "terminalId": terminal.info.get("terminalId", ""), "serialNumber": terminal.info.get("serialNumber", ""),
-            "version": terminal.info.get("version", __version__), "devices": devices_now,
-            "currency": terminal.config.terminal.currency, "currencies": list(terminal.config.terminal.currencies),
+            "terminalId": settings.terminal_id, "serialNumber": settings.serial_number,
+            "version": settings.version, "devices": devices_now,
+            "currency": settings.currency, "currencies": list(settings.currencies),
             "faults": list(terminal.faults), "scansEnabled": scans_enabled,
-            "lastEventSeq": terminal.last_event_seq(),
+            "lastEventSeq": terminal.events.last_seq(),
         }
         if sandbox:
             out["sandbox"] = sandbox
@@ -264,7 +264,7 @@ def _transaction_routes(app: FastAPI, api: ControlApi) -> None:
             tx = terminal.void(tx_id)
         except UnknownResultError as exc:
             return error_response(202, exc.code, exc.message, **terminal.get(tx_id).to_api())
-        terminal.print_receipt(tx)   # the void slip (outcome.receipt_due)
+        terminal.receipts.print(tx)   # the void slip (outcome.receipt_due)
         return tx.to_api()
 
     @app.post("/v1/transactions/{tx_id}/refunds", response_model=None,
@@ -282,7 +282,7 @@ def _transaction_routes(app: FastAPI, api: ControlApi) -> None:
         except UnknownResultError as exc:
             return error_response(202, exc.code, exc.message, **terminal.get(tx_id).to_api())
         tx = terminal.get(tx_id)
-        terminal.print_refund_receipt(tx, result)
+        terminal.receipts.print_refund(tx, result)
         return {"refund": result.to_api(), "transaction": tx.to_api()}
 
     @app.post("/v1/batches/close", response_model=None,
@@ -292,7 +292,7 @@ def _transaction_routes(app: FastAPI, api: ControlApi) -> None:
         if checkout.state in (TerminalState.PROCESSING,):
             raise ApiError(409, "SALE_PROCESSING", "a payment is being processed: close the batch after its result")
         report = terminal.close_batch()
-        terminal.print_batch_report(report)
+        terminal.receipts.print_batch_report(report)
         return report.to_api()
 
 
@@ -318,14 +318,14 @@ def _event_route(app: FastAPI, terminal: Terminal, *, heartbeat_s: float, queue_
         except BadPosition as exc:
             raise ApiError(400, "BAD_EVENT_ID", str(exc)) from None
         if start is not None:
-            last = await run_in_threadpool(terminal.last_event_seq)
+            last = await run_in_threadpool(terminal.events.last_seq)
             if start > last:
                 raise ApiError(409, "EVENT_ID_AHEAD",
                                f"event {start} does not exist: this terminal's journal ends at {last} (it was reset "
                                "or replaced, e.g. by a factory reset): reconnect without Last-Event-ID, or with "
                                "?after=0 to get every event it has")
-        stream = EventStream(history=terminal.events_since, last_seq=terminal.last_event_seq,
-                             subscribe=terminal.subscribe, after=start, heartbeat_s=heartbeat_s,
+        stream = EventStream(history=terminal.events.since, last_seq=terminal.events.last_seq,
+                             subscribe=terminal.events.subscribe, after=start, heartbeat_s=heartbeat_s,
                              queue_size=event_queue_size)
         return StreamingResponse(stream.stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

@@ -43,7 +43,7 @@ class LocalTerminal:
                 os.environ[STATE_DIR_ENV] = saved
         try:
             terminal.recover()
-            self.token = terminal.control_token(create=True)
+            self.token = terminal.upkeep.control_token(create=True)
             control = self.control = build_control(terminal, token=self.token, event_log=self.event_log)
             terminal.start_background_resolution()
             server = self.server = ControlServer(control.app, host="127.0.0.1", port=0).start()

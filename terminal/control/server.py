@@ -152,8 +152,8 @@ def serve(config: Config, *, terminal: Terminal, event_log: Path | None = None,
     from .wiring import build_control
 
     cert, key = check_bind(config)
-    token = terminal.control_token(create=True)
-    token_path = terminal.control_token_path()
+    token = terminal.upkeep.control_token(create=True)
+    token_path = terminal.upkeep.control_token_path()
     control = build_control(terminal, token=token, event_log=event_log)
     terminal.start_background_resolution()
     try:

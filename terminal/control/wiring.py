@@ -59,7 +59,7 @@ class ScannerFeed:
 
     def __init__(self, terminal: Terminal, checkout: Checkout):
         self.checkout = checkout
-        s = terminal.config.scanner
+        s = terminal.settings.scanner
         self.kind = s.kind
         self.problem = ""
         self.scanner = None
@@ -130,19 +130,19 @@ def build_control(terminal: Terminal, *, token: str, checkout: Checkout | None =
     """The app and its surroundings. With `checkout` given (the touchscreen app's), its scanner
     is the app's business: pass wire_scanner=False."""
     checkout = checkout or Checkout(terminal=terminal)
-    virtual = terminal.config.scanner.kind == "virtual"
+    virtual = terminal.settings.scanner.kind == "virtual"
     feed = ScannerFeed(terminal, checkout) if wire_scanner and not virtual else None
     devices = (lambda: {"scanner": feed.health()}) if feed else (
         lambda: {"scanner": {"kind": "virtual", "status": "READY", "ok": True,
                              "message": "scans come from POST /v1/scans"}}) if virtual else None
     app = create_app(terminal=terminal, checkout=checkout, token=token, scans_enabled=virtual,
-                     sandbox=terminal.sandbox_access(), devices=devices, limiter=limiter, heartbeat_s=heartbeat_s,
+                     sandbox=terminal.upkeep.sandbox_access(), devices=devices, limiter=limiter, heartbeat_s=heartbeat_s,
                      limits=limits)
     control = Control(app=app, checkout=checkout, token=token, scanner=feed)
 
     logger = EventLog(event_log)
     control._closers.append(logger.close)
-    control._closers.append(terminal.subscribe(logger))
+    control._closers.append(terminal.events.subscribe(logger))
     if print_receipts:
         printer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receipts")
 
@@ -151,7 +151,7 @@ def build_control(terminal: Terminal, *, token: str, checkout: Checkout | None =
             if event["kind"] == "checkout" and d.get("state") == "RESULT" and d.get("txState"):
                 printer.submit(_print_sale, terminal, event["txId"])
         control._closers.append(lambda: printer.shutdown(wait=True))
-        control._closers.append(terminal.subscribe(on_result))
+        control._closers.append(terminal.events.subscribe(on_result))
     if feed is not None:
         feed.start()
         control._closers.append(feed.stop)
@@ -161,9 +161,9 @@ def build_control(terminal: Terminal, *, token: str, checkout: Checkout | None =
 def _print_sale(terminal: Terminal, tx_id: str) -> None:
     try:
         tx = terminal.get(tx_id)
-        if not terminal.receipt_due(tx):      # the core's receipt policy: a captured sale gets a slip
+        if not terminal.receipts.due(tx):      # the core's receipt policy: a captured sale gets a slip
             return
-        result = terminal.print_receipt(tx)
+        result = terminal.receipts.print(tx)
         if not result.printed and result.message:
             log.warning("receipt not printed", extra={"txId": tx_id, "reason": result.message})
     except Exception:

@@ -35,7 +35,7 @@ def read_credentials(state_dir: Path) -> dict | None:
 class FleetAgent:
     def __init__(self, terminal, *, state_dir: Path, host=None, heartbeat_s: float | None = None,
                  health_probes: dict | None = None):
-        fleet = terminal.config.fleet
+        fleet = terminal.settings.fleet
         self.terminal = terminal
         self.state_dir = Path(state_dir)
         creds = read_credentials(self.state_dir)
@@ -46,7 +46,7 @@ class FleetAgent:
         self.heartbeat_s = heartbeat_s or fleet.heartbeat_s
         self.health_probes = health_probes or {}
         self.tap = EventTap()
-        self._unsubscribe = terminal.subscribe(self.tap)
+        self._unsubscribe = terminal.events.subscribe(self.tap)
         self._stop = threading.Event()
         self._connected = threading.Event()
         self._wake = self.tap.changed      # set on connect, fault, cancel queued, command done, stop
@@ -63,8 +63,7 @@ class FleetAgent:
     def start(self) -> FleetAgent:
         from .mqtt import make_client
 
-        fleet = self.terminal.config.fleet
-        ca = self.terminal.config.resolve(fleet.ca_bundle) if fleet.ca_bundle else None
+        ca = self.terminal.settings.fleet_ca_bundle
         client = make_client(client_id=self.terminal_id, username=self._creds["username"],
                              password=self._creds["password"], ca_bundle=ca)
         client.will_set(topic(self.terminal_id, "status"), json.dumps({"online": False, "terminalId": self.terminal_id,
@@ -72,7 +71,7 @@ class FleetAgent:
         client.on_connect = self._on_connect
         client.on_disconnect = lambda *_a, **_k: self._connected.clear()
         client.on_message = self._on_message
-        host, port = fleet.address()
+        host, port = self.terminal.settings.fleet.address()
         client.connect_async(host, port, keepalive=max(10, int(self.heartbeat_s * 2)))
         client.loop_start()
         self.client = client
@@ -186,7 +185,7 @@ class FleetAgent:
         sale, never with a payment still open (checked every second, for as long as it takes)."""
         t = self.terminal
         while not self._stop.is_set():
-            if not t._sale_lock.locked() and not t.has_pending():
+            if t.is_idle():
                 self.executor.host.restart()
                 return
             self._stop.wait(1.0)
@@ -200,9 +199,9 @@ def _now() -> str:
 
 def start_agent(terminal, *, host=None, health_probes: dict | None = None) -> FleetAgent | None:
     """The one hook the commands call: None when `[fleet]` is not configured or not enrolled."""
-    if not terminal.config.fleet.enabled:
+    if not terminal.settings.fleet.enabled:
         return None
-    state_dir = terminal.config.state_dir()
+    state_dir = terminal.settings.state_dir
     if read_credentials(state_dir) is None:
         log.warning("[fleet] is configured but this terminal has no fleet credentials: run `pos-terminal enrol`")
         return None

@@ -107,7 +107,7 @@ class CommandExecutor:
     def op_diagnose(self, args, cmd) -> dict:
         from ..diagnostics import run_diagnostics
 
-        report = run_diagnostics(str(self.terminal.config.source), network=bool(args.get("network", True)))
+        report = run_diagnostics(str(self.terminal.settings.config_source), network=bool(args.get("network", True)))
         return report.to_api()
 
     def op_close_batch(self, args, cmd) -> dict:
@@ -125,17 +125,10 @@ class CommandExecutor:
         return {"locked": ""}
 
     def op_rotate_key(self, args, cmd) -> dict:
-        from ..rotation import rotate_key
-
-        t = self.terminal
-        if t.config.acquirer.embedded:
+        upkeep = self.terminal.upkeep
+        if not upkeep.can_rotate_key:
             raise Outcome("refused", {"reason": "NOT_PROVISIONED", "message": "the demo profile has no key to rotate"})
-        keeper = getattr(t, "rotation", None)     # the running terminal's RotationKeeper: switches live
-        with t._exclusive():          # after a sale in flight, never during one
-            if keeper is not None:
-                outcome = keeper.rotate(actor=f"fleet:{cmd.get('operator', '')}"[:70])
-            else:
-                outcome = rotate_key(t.config, client=t.client, on_rotated=t.use_credentials)
+        outcome = upkeep.rotate_key(actor=f"fleet:{cmd.get('operator', '')}"[:70])   # between payments, switched live
         return {"oldKeyVersion": outcome.old_version, "keyVersion": outcome.new_version}
 
     def op_set_config(self, args, cmd) -> dict:
@@ -143,7 +136,7 @@ class CommandExecutor:
         if not isinstance(changes, dict) or not changes:
             raise Outcome("refused", {"reason": "BAD_ARGS", "message": "args.changes must be a non-empty table"})
         try:
-            staged = staged_config.stage(self.terminal.config, changes, command_id=cmd["id"])
+            staged = staged_config.stage(self.terminal.upkeep.configuration(), changes, command_id=cmd["id"])
         except ValueError as exc:
             raise Outcome("refused", {"reason": "INVALID_CONFIG", "message": str(exc)}) from None
         if getattr(self.host, "restart", None) is not None and args.get("restart", True):
@@ -169,7 +162,7 @@ class CommandExecutor:
         if bool(version) == bool(wheel) or (wheel and not Path(wheel).is_file()):
             raise Outcome("refused", {"reason": "BAD_ARGS", "message": "pass args.version (a bundle in "
                                       "<root>/bundles/<version>) or args.wheel (a release wheel on the device)"})
-        argv = [sys.executable, "-m", "terminal.cli.main", "--json", "--config", str(self.terminal.config.source),
+        argv = [sys.executable, "-m", "terminal.cli.main", "--json", "--config", str(self.terminal.settings.config_source),
                 "update", *(["--version", version] if version else [wheel])]
         if os.environ.get("INVOCATION_ID"):
             # Under systemd the update stops this very service, and `systemctl stop` ends every
@@ -193,7 +186,7 @@ class CommandExecutor:
         from ..log_export import export_logs
 
         with tempfile.TemporaryDirectory() as tmp:
-            path, members = export_logs(str(self.terminal.config.source), output=Path(tmp) / "bundle.tar.gz",
+            path, members = export_logs(str(self.terminal.settings.config_source), output=Path(tmp) / "bundle.tar.gz",
                                         network=False, cwd=Path(tmp))
             data = path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
@@ -217,11 +210,11 @@ class CommandExecutor:
         self._confirmations.pop(cmd["op"], None)
         from ..factory_reset import factory_reset, plan_reset
 
-        plan = plan_reset(self.terminal.config)
+        plan = plan_reset(self.terminal.upkeep.configuration())
         if plan.blockers:
             raise Outcome("refused", {"reason": "OPEN_TRANSACTIONS", "message": "; ".join(plan.blockers)})
         stop = getattr(self.host, "stop", None)
-        removed = factory_reset(self.terminal.config, plan=plan)
+        removed = factory_reset(self.terminal.upkeep.configuration(), plan=plan)
         if stop:
             stop()
         return {"removed": len(removed)}

@@ -68,14 +68,9 @@ def _health(terminal, extra) -> dict:
     """The terminal's one health policy (Terminal.health(), terminal/health.py) when it has it,
     so the fleet, the technician screen and /v1/status never disagree; plus host probes."""
     health = {}
-    own = getattr(terminal, "health", None)
     try:
-        if callable(own):
-            h = own()
-            health["printer"] = _device(h.printer.ok, h.printer.status, h.printer.message)
-        else:
-            status, message = terminal.receipts.health()
-            health["printer"] = _device(status.lower() == "ok", status, message)
+        h = terminal.health()
+        health["printer"] = _device(h.printer.ok, h.printer.status, h.printer.message)
     except Exception as exc:  # noqa: BLE001 - a broken probe is reported, never fatal
         health["printer"] = f"unknown: {exc}"
     health["journal"] = "fault" if any(f.startswith("JOURNAL") for f in terminal.faults) else "ok"
@@ -87,34 +82,24 @@ def _health(terminal, extra) -> dict:
     return health
 
 
-def _key_version(terminal) -> int:
-    """The key the terminal signs with now (a live rotation changes it without a restart)."""
-    keeper = getattr(terminal, "rotation", None)
-    try:
-        return int(keeper.current().key_version) if keeper is not None else terminal.config.acquirer.key_version
-    except Exception:  # noqa: BLE001 - the configured version is the fallback
-        return terminal.config.acquirer.key_version
-
-
 def collect_status(terminal, *, terminal_id: str, state_dir: Path, locked: str, extra_health=None,
                    counts: dict | None = None) -> dict:
     pending, _refunds = terminal.pending()
     closed = terminal.last_closed_batch()
-    clock = getattr(getattr(terminal, "client", None), "clock", None)
     return {
         "online": True,
         "terminalId": terminal_id,
-        "serial": terminal.config.terminal.serial_number,
-        "model": terminal.config.terminal.model,
+        "serial": terminal.settings.serial_number,
+        "model": terminal.settings.model,
         "version": __version__,
-        "keyVersion": _key_version(terminal),
+        "keyVersion": terminal.upkeep.key_version(),   # a live rotation changes it without a restart
         "rotation": _rotation_state(state_dir),
         "health": _health(terminal, extra_health),
         "pendingPayments": len(pending),
         "cancelQueue": sum(1 for t in pending if t.state == TxState.CANCEL_PENDING),
-        "pendingRefunds": terminal.pending_refund_count(),
+        "pendingRefunds": terminal.notices.pending_refund_count(),
         "lastBatch": {"id": closed["id"], "closedAt": closed["closed_at"]} if closed else None,
-        "clockOffsetS": getattr(clock, "skew_s", None),
+        "clockOffsetS": terminal.upkeep.clock_offset_s(),
         "locked": locked,
         "faults": list(terminal.faults)[-10:],
         "counts": counts or {},

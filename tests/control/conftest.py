@@ -58,7 +58,7 @@ _ports = itertools.count()
 def serve_terminal(config_path: Path, *, max_failures: int = 5, **control_options) -> Served:
     terminal = build(config_path)
     terminal.recover()
-    token = terminal.control_token(create=True)
+    token = terminal.upkeep.control_token(create=True)
     clock = ManualClock()
     control = build_control(terminal, token=token, limiter=FailureLimiter(clock=clock, max_failures=max_failures),
                             heartbeat_s=control_options.pop("heartbeat_s", 0.5), **control_options)

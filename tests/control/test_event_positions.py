@@ -39,7 +39,7 @@ def test_fullwidth_digits_in_after_are_refused(shared):
 
 def test_a_position_past_the_journal_says_it_was_reset(shared):
     served = shared
-    last = served.terminal.last_event_seq()
+    last = served.terminal.events.last_seq()
     r = requests.get(f"{served.url}/v1/events", headers={**served.headers(), "Last-Event-ID": str(last + 1000)},
                      timeout=10, stream=True)
     assert r.status_code == 409 and r.json()["error"]["code"] == "EVENT_ID_AHEAD"

@@ -35,7 +35,7 @@ def approve_one(client, suffix="0000"):
 
 def test_events_are_ordered_complete_and_carry_state_changes(served, client):
     tx = approve_one(client, "0091")
-    last = served.terminal.last_event_seq()
+    last = served.terminal.events.last_seq()
     events = read_events(served, until_seq=last, query="?after=0")
     assert [e["seq"] for e in events] == list(range(1, last + 1))       # monotonic, no gaps, no repeats
     mine = [(e["kind"], e["to"] or e["detail"].get("state")) for e in events if e["txId"] == tx.id
@@ -48,9 +48,9 @@ def test_events_are_ordered_complete_and_carry_state_changes(served, client):
 
 def test_resume_from_last_event_id_and_after(served, client):
     approve_one(client)
-    middle = served.terminal.last_event_seq()
+    middle = served.terminal.events.last_seq()
     approve_one(client, "0051")
-    last = served.terminal.last_event_seq()
+    last = served.terminal.events.last_seq()
     everything = read_events(served, until_seq=last, query="?after=0")
     by_header = read_events(served, until_seq=last, headers={"Last-Event-ID": str(middle)})
     by_query = read_events(served, until_seq=last, query=f"?after={middle}")
@@ -73,7 +73,7 @@ def test_live_stream_then_reconnect_misses_nothing(served, client):
     assert [e["seq"] for e in seen] == list(range(seen[0]["seq"], seen[-1]["seq"] + 1))
     # Disconnected now; more happens; the client resumes from the last id it saw.
     client.cancel(client.sale("2.00"))
-    last = served.terminal.last_event_seq()
+    last = served.terminal.events.last_seq()
     resumed = read_events(served, until_seq=last, headers={"Last-Event-ID": str(seen[-1]["seq"])})
     assert resumed[0]["seq"] == seen[-1]["seq"] + 1 and resumed[-1]["seq"] == last
     assert resumed[-1]["detail"].get("aborted") is True
@@ -96,7 +96,7 @@ def test_a_slow_reader_overflowing_its_queue_still_gets_everything_in_order(conf
                 lines = r.iter_lines(decode_unicode=True)
                 assert next(lines).startswith("retry:")          # subscribed
                 for i in range(50):                              # a burst while nobody reads
-                    terminal.note_checkout(f"T{i}", "IDLE", n=i)
+                    terminal.events.note_checkout(f"T{i}", "IDLE", n=i)
                 seqs = []
                 for line in lines:
                     if line.startswith("data: "):

@@ -43,14 +43,14 @@ def post(served, path, **kw):
 ])
 def test_bad_sale_requests(shared, kwargs, code):
     served = shared
-    before = served.terminal.last_event_seq()
+    before = served.terminal.events.last_seq()
     as_json = {"Content-Type": "application/json"} if kwargs.get("headers_ct") else {}
     send = {k: v for k, v in kwargs.items() if k != "headers_ct"}
     r = requests.post(served.url + "/v1/sales", headers={**served.headers(), **as_json}, timeout=10, **send)
     assert r.status_code == 400, r.text
     body = r.json()
     assert set(body) == {"error"} and body["error"]["code"] == code and body["error"]["message"]
-    assert served.terminal.last_event_seq() == before      # nothing happened
+    assert served.terminal.events.last_seq() == before      # nothing happened
     assert served.control.checkout.state.value == "IDLE"
 
 

@@ -127,7 +127,7 @@ def test_at_the_cap_the_longest_idle_connection_makes_room(quick):
 
 
 def _journal_seq(served) -> int:
-    return served.terminal.last_event_seq()
+    return served.terminal.events.last_seq()
 
 
 def test_a_body_over_64_kib_is_refused_with_413_before_it_is_read(served):

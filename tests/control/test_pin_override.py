@@ -44,7 +44,7 @@ def test_owner_pin_refunds_during_a_manager_lockout(served, client):
     h = served.headers()
     no_owner = requests.post(url, headers=h, json={"ownerPin": OWNER_PIN}, timeout=60)
     assert no_owner.status_code == 403 and no_owner.json()["error"]["code"] == "NO_OVERRIDE"
-    PinVault(state_dir=served.terminal.config.state_dir()).set_pin("owner", OWNER_PIN)
+    PinVault(state_dir=served.terminal.settings.state_dir).set_pin("owner", OWNER_PIN)
     for _ in range(MAX_TRIES):
         requests.post(url, headers=h, json={"managerPin": "0000"}, timeout=60)
     locked = requests.post(url, headers=h, json={"managerPin": MANAGER_PIN}, timeout=60)

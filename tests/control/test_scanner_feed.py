@@ -47,7 +47,7 @@ def test_reads_that_are_not_payment_codes_are_reported_and_the_sale_keeps_waitin
             device.type_code("https://shop.example/p/42")
 
             def rejected():
-                return [e["detail"].get("reason") for e in served.terminal.events_since(0)
+                return [e["detail"].get("reason") for e in served.terminal.events.since(0)
                         if e["kind"] == "scan_rejected"]
 
             deadline = time.monotonic() + 20     # bounded wait for the scanner thread

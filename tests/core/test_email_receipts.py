@@ -7,11 +7,12 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from terminal.config import load_config, parse_config
+from terminal.config import EmailSection, load_config, parse_config
 from terminal.demo_codes import code_for
 from terminal.email_receipts import EmailError, check_address
 from terminal.errors import InputError
 from terminal.money import Money
+from tests.support import embedded_sandbox
 
 aiosmtpd = pytest.importorskip("aiosmtpd.controller")
 
@@ -58,14 +59,14 @@ def test_receipt_email_has_the_slip_as_text_and_html_and_never_the_raw_code(term
     code = code_for("00")
     tx = terminal.sale(Money("USD", 1250), code)
     assert tx.state.value == "APPROVED"
-    terminal.email_receipt(tx, "  Ann@Example.org ")
+    terminal.receipts.email(tx, "  Ann@Example.org ")
     (rcpt, mail), = inbox.mails
     assert rcpt == ["Ann@Example.org"] and mail["From"] == "till@shop.example"
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
     def lines(t):
         return [line.rstrip() for line in t.strip().splitlines()]
-    assert lines(text) == lines(terminal.receipt_text(tx))
+    assert lines(text) == lines(terminal.receipts.text(tx))
     assert tx.masked_code in text and tx.masked_code in html and "APPROVED" in html
     assert code not in mail.as_string()
 
@@ -75,7 +76,7 @@ def test_bad_addresses_are_refused_before_anything_is_sent(terminal, smtp):
     tx = terminal.sale(Money("USD", 300), code_for("00"))
     for bad in ("ann", "ann@", "a b@x.org", "<x@y.org>", code_for("00"), code_for("00") + "@x.org"):
         with pytest.raises(InputError):
-            terminal.email_receipt(tx, bad)
+            terminal.receipts.email(tx, bad)
     assert inbox.mails == []
     assert check_address("ann.lee+r@mail.example.co") == "ann.lee+r@mail.example.co"
 
@@ -84,10 +85,11 @@ def test_a_down_mail_server_is_a_clear_error_not_a_crash(terminal):
     from terminal.email_receipts import ReceiptMailer
 
     tx = terminal.sale(Money("USD", 300), code_for("00"))
-    settings = terminal.config.email.model_copy(update={"port": free_port()})   # nobody listens there
-    terminal.mailer = ReceiptMailer(settings, state_dir=terminal.config.state_dir())
+    settings = EmailSection(host="127.0.0.1", port=free_port(), starttls=False,      # nobody listens there
+                            from_address="till@shop.example")
+    terminal.receipts._mailer = ReceiptMailer(settings, state_dir=terminal.settings.state_dir)   # white-box
     with pytest.raises(EmailError) as err:
-        terminal.email_receipt(tx, "ann@example.org")
+        terminal.receipts.email(tx, "ann@example.org")
     assert "try again later, or print it" in err.value.message
 
 
@@ -104,7 +106,7 @@ def test_refund_reason_reaches_the_acquirer(terminal):
 
     refund = terminal.refund(tx.id, Money("USD", 400), pin="1234", reason=refund_reason("damaged"))
     assert refund.state == "SUCCESS"
-    row = terminal.sandbox.ctx.store.one("SELECT reason FROM refunds WHERE refund_request_id = ?",
+    row = embedded_sandbox(terminal).ctx.store.one("SELECT reason FROM refunds WHERE refund_request_id = ?",
                                           refund.refund_request_id)
     assert row["reason"] == "Damaged item"
 
@@ -138,15 +140,15 @@ def tls_smtp(tmp_path):
 def _mailer(terminal, **email):
     from terminal.email_receipts import ReceiptMailer
 
-    settings = terminal.config.email.model_copy(update=email)
-    terminal.mailer = ReceiptMailer(settings, state_dir=terminal.config.state_dir())
+    settings = terminal.upkeep.configuration().email.model_copy(update=email)
+    terminal.receipts._mailer = ReceiptMailer(settings, state_dir=terminal.settings.state_dir)   # white-box
 
 
 def test_starttls_with_the_servers_ca_delivers_over_tls(terminal, tls_smtp):
     ctl, inbox, files = tls_smtp
     _mailer(terminal, port=ctl.port, starttls=True, ca_bundle=str(files.ca_cert))
     tx = terminal.sale(Money("USD", 800), code_for("00"))
-    terminal.email_receipt(tx, "ann@example.org")
+    terminal.receipts.email(tx, "ann@example.org")
     assert [rcpt for rcpt, _ in inbox.mails] == [["ann@example.org"]] and inbox.tls_sessions == [True]
 
 
@@ -158,7 +160,7 @@ def test_a_certificate_from_another_ca_is_refused_and_nothing_is_sent(terminal, 
     _mailer(terminal, port=ctl.port, starttls=True, ca_bundle=str(other.ca_cert))
     tx = terminal.sale(Money("USD", 800), code_for("00"))
     with pytest.raises(EmailError) as err:
-        terminal.email_receipt(tx, "ann@example.org")
+        terminal.receipts.email(tx, "ann@example.org")
     assert err.value.code == "EMAIL_TLS" and not err.value.retry_may_help
     assert f"127.0.0.1:{ctl.port} did not prove it is 127.0.0.1" in err.value.message
     assert "certificate verify failed" in err.value.message or "unable to get local issuer" in err.value.message
@@ -171,7 +173,7 @@ def test_a_server_without_starttls_is_refused_when_starttls_is_on(terminal, smtp
     _mailer(terminal, port=ctl.port, starttls=True)
     tx = terminal.sale(Money("USD", 800), code_for("00"))
     with pytest.raises(EmailError) as err:
-        terminal.email_receipt(tx, "ann@example.org")
+        terminal.receipts.email(tx, "ann@example.org")
     assert err.value.code == "EMAIL_TLS" and "does not offer STARTTLS" in err.value.message
     assert inbox.mails == []
 
@@ -181,6 +183,6 @@ def test_starttls_off_against_a_server_that_requires_it_says_so(terminal, tls_sm
     _mailer(terminal, port=ctl.port, starttls=False)
     tx = terminal.sale(Money("USD", 800), code_for("00"))
     with pytest.raises(EmailError) as err:
-        terminal.email_receipt(tx, "ann@example.org")
+        terminal.receipts.email(tx, "ann@example.org")
     assert err.value.code == "EMAIL_CONFIG" and "set email.starttls = true" in err.value.message
     assert inbox.mails == []

@@ -12,7 +12,7 @@ def states_of(config_path, tx_id: str) -> list[str]:
 
     terminal = build(config_path)
     try:
-        events = terminal.events_since(0, limit=10000)
+        events = terminal.events.since(0, limit=10000)
     finally:
         terminal.close()
     return [e["to"] for e in events if e["txId"] == tx_id and e["kind"] == "state"]

@@ -63,8 +63,8 @@ def test_control_api_refuses_a_code_reference_and_masks_codes_in_errors(sandbox,
         assert r.status_code == 400 and r.json()["error"]["code"] == "BAD_REFERENCE" and code not in r.text
         missing = requests.get(f"{served.url}/v1/transactions/{code}", headers=served.headers(), timeout=10)
         assert missing.status_code == 404 and code not in missing.text and code[:6] in missing.text
-        assert served.terminal.last_event_seq() == 0 or all(
-            code not in str(e) for e in served.terminal.events_since(0, 1000))
+        assert served.terminal.events.last_seq() == 0 or all(
+            code not in str(e) for e in served.terminal.events.since(0, 1000))
     finally:
         stop_served(served)
     _no_raw(code, tmp_path)

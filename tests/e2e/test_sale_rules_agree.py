@@ -28,7 +28,7 @@ def served(tmp_path_factory, sandbox):
 
 @pytest.mark.parametrize("typed, currency, minor, code, words", CASES)
 def test_every_front_end_says_the_same(served, typed, currency, minor, code, words):
-    before = served.terminal.last_event_seq()
+    before = served.terminal.events.last_seq()
     # control API (an ECR)
     r = requests.post(served.url + "/v1/sales", headers=served.headers(), timeout=10,
                       json={"amount": {"currency": currency, "value": minor}, "reference": "", "idempotencyKey": "K"})
@@ -44,5 +44,5 @@ def test_every_front_end_says_the_same(served, typed, currency, minor, code, wor
     assert api_error["code"] == info.value.code == out["error"]["code"] == code
     assert api_error["message"] == info.value.message == out["error"]["message"]
     assert words in api_error["message"]
-    assert served.terminal.last_event_seq() == before     # nothing happened anywhere
+    assert served.terminal.events.last_seq() == before     # nothing happened anywhere
     assert served.control.checkout.state.value == "IDLE"

@@ -61,13 +61,13 @@ def test_disk_full_mid_sale_is_a_disk_full_fault_and_nothing_is_sent(small_fs, s
     try:
         terminal.recover()
         terminal.sale(terminal.parse_amount("1.00"), code_for("0000"))     # fine with room
-        before_seq = terminal.last_event_seq()
+        before_seq = terminal.events.last_seq()
         filler = _fill(small_fs)
         with pytest.raises(FaultError) as info:
             terminal.sale(terminal.parse_amount("2.00"), code_for("0000"))
         assert info.value.code == "DISK_FULL" and info.value.exit_code == 3
         assert "disk is full" in info.value.message and "Free space" in info.value.message
-        assert terminal.last_event_seq() == before_seq   # nothing journalled, so nothing was sent
+        assert terminal.events.last_seq() == before_seq   # nothing journalled, so nothing was sent
         filler.unlink()
         assert terminal.sale(terminal.parse_amount("3.00"), code_for("0000")).state.value == "APPROVED"
     finally:

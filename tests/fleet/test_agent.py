@@ -78,7 +78,7 @@ def test_signed_commands_are_acknowledged_and_audited(fleet_pair):
     first = console.send(tid, "factory_reset", {"confirmation": "000000"})["cmd"]["id"]
     ack = console.wait_acks([first], 15)[first]
     assert ack["result"] == "confirm" and len(ack["detail"]["confirmation"]) == 6
-    assert (terminal.config.state_dir() / "journal.sqlite").exists()
+    assert (terminal.settings.state_dir / "journal.sqlite").exists()
 
 
 def test_forged_expired_replayed_and_misaddressed_commands_are_refused(fleet_pair):
@@ -152,7 +152,7 @@ def test_set_config_is_staged_applied_at_restart_and_rolled_back_if_it_cannot_st
     terminal.close()
     terminal, agent = start_terminal(config_path)              # the restart applies it
     try:
-        assert terminal.config.ui.idle_lock_s == 77
+        assert terminal.settings.ui.idle_lock_s == 77
         assert terminal.audit.entries(action="fleet.config_apply")[0]["result"] == "ok"
         # valid TOML the terminal cannot start with (control on a public address without TLS)
         wait_for(lambda: agent.connected, what="agent connected")
@@ -161,7 +161,7 @@ def test_set_config_is_staged_applied_at_restart_and_rolled_back_if_it_cannot_st
         agent.stop()
         terminal.close()
         terminal, agent = start_terminal(config_path)
-        assert terminal.config.control.enabled is False and terminal.config.ui.idle_lock_s == 77
+        assert terminal.settings.control.enabled is False and terminal.settings.ui.idle_lock_s == 77
         assert terminal.audit.entries(action="fleet.config_apply")[0]["result"] == "failed"
         wait_for(lambda: any(e["body"].get("result") == "rolled_back" for e in console.store.events(tid)),
                  what="rollback reported")

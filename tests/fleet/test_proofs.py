@@ -180,7 +180,7 @@ kind = "none"
         outcome = results["SN-KNOWN-1"]
         terminal, agent = start_terminal(outcome["configPath"])
         try:
-            assert terminal.config.ui.idle_lock_s == 33               # the template applied
+            assert terminal.settings.ui.idle_lock_s == 33               # the template applied
             row = wait_for(lambda: (store_console.store.terminal("T-SN-KNOWN-1") or {}).get("online")
                            and store_console.store.terminal("T-SN-KNOWN-1"), what="enrolled terminal online")
             assert row["grp"] == "north" and row["serial"] == "SN-KNOWN-1"

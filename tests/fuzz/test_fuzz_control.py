@@ -47,7 +47,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 def _position(served) -> tuple[int, int]:
-    return served.terminal.last_event_seq(), len(served.terminal.transactions(limit=10**6))
+    return served.terminal.events.last_seq(), len(served.terminal.transactions(limit=10**6))
 
 
 def _refusal_journals_nothing(served, response, before: tuple[int, int], tally, area: str) -> None:
@@ -59,7 +59,7 @@ def _refusal_journals_nothing(served, response, before: tuple[int, int], tally, 
         _idle(served)
         seq, transactions = before
         assert len(served.terminal.transactions(limit=10**6)) == transactions, "refused, but a transaction appeared"
-        for event in served.terminal.events_since(seq, 1000):
+        for event in served.terminal.events.since(seq, 1000):
             assert event["kind"] == "scan_rejected" and set(event["detail"]) == {"reason"}, event
 
 

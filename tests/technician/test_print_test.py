@@ -1,6 +1,6 @@
 """`pos-terminal print-test`: a test slip (locale text, Chinese, the printer status, a QR)
 through the configured printer; exit 0 printed, 3 not printed with the printer's advice. The
-technician screen's Test print calls the same Terminal.print_test."""
+technician screen's Test print calls the same terminal.receipts.print_test."""
 from __future__ import annotations
 
 import json
@@ -61,7 +61,7 @@ def test_terminal_print_test_is_the_same_slip(provisioned, tmp_path):
     _printer(provisioned, kind="file", path=str(out))
     terminal = build_terminal(load_config(provisioned))
     try:
-        result = terminal.print_test()
+        result = terminal.receipts.print_test()
     finally:
         terminal.close()
     assert result.printed and "TEST PRINT" in out.read_text() and "中文" in out.read_text()

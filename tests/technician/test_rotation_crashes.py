@@ -150,7 +150,7 @@ def test_power_cut_at_every_rotation_step(sandbox, provisioned, point):
 def test_running_terminal_rotates_and_switches_live(sandbox, provisioned):
     terminal = build(provisioned)
     try:
-        outcome = terminal.rotation.rotate()
+        outcome = terminal.upkeep.rotate_key()
         assert outcome.new_version == 2 and _acquirer_current(sandbox, provisioned) == 2
         _age_keys(sandbox, provisioned)            # the old key is dead: only a live switch sells now
         assert terminal.sale(Money("USD", 100), code_for("0000")).state.value == "APPROVED"
@@ -171,7 +171,7 @@ def test_rotate_key_while_the_terminal_runs_is_done_by_the_running_terminal(sand
         assert proc.returncode == 0, proc.stderr
         assert "handed to the running terminal" in proc.stderr and "[2/3]" in proc.stderr
         assert json.loads(proc.stdout)["keyVersion"] == 2
-        assert terminal.rotation.current().key_version == 2      # switched in the running process
+        assert terminal.upkeep.key_version() == 2      # switched in the running process
         _age_keys(sandbox, provisioned)
         assert terminal.sale(Money("USD", 100), code_for("0000")).state.value == "APPROVED"
         entry = terminal.audit.entries(action="rotate_key")[0]

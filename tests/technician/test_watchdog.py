@@ -92,20 +92,28 @@ class _FakeClock:
         return self.now
 
 
+def _face(journal, liveness):
+    """What the watchdog asks of a Terminal (upkeep.check_journal, upkeep.liveness), on a real journal."""
+    from types import SimpleNamespace
+
+    from terminal.upkeep import Surroundings, Upkeep
+
+    return SimpleNamespace(upkeep=Upkeep(around=Surroundings(liveness=liveness), journal=journal, config=None,
+                                         between_payments=None))
+
+
 def test_frozen_ui_loop_stops_the_pings(notify_socket, tmp_path):
     """The bug: UI thread blocked 15 s with WatchdogSec=4 and the pings went on every 2 s, because
     only the journal was asked. Now a stale "ui loop" (or worker) heartbeat stops WATCHDOG=1."""
-    from types import SimpleNamespace
-
     from terminal.journal import Journal
     from terminal.watchdog import Liveness, terminal_healthy
 
     path, sock = notify_socket
     clock = _FakeClock()
     journal = Journal(tmp_path / "journal.sqlite")
-    terminal = SimpleNamespace(check_journal=lambda: journal.events_since(2**62, limit=1), liveness=Liveness(clock=clock))
-    ui_beat = terminal.liveness.heartbeat("ui loop", 5.0)
-    worker_beat = terminal.liveness.heartbeat("payment worker", 120.0)
+    terminal = _face(journal, Liveness(clock=clock))
+    ui_beat = terminal.upkeep.liveness.heartbeat("ui loop", 5.0)
+    worker_beat = terminal.upkeep.liveness.heartbeat("payment worker", 120.0)
     dog = Watchdog(environ={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "4000000"})
     assert dog.interval_s == 2.0
     try:
@@ -127,7 +135,7 @@ def test_frozen_ui_loop_stops_the_pings(notify_socket, tmp_path):
         clock.now += 200                 # a wedged worker pool stops them too
         ui_beat.tick()
         assert not dog.beat(lambda: terminal_healthy(terminal))
-        assert terminal.liveness.stale() == ["payment worker 201.0 s"]
+        assert terminal.upkeep.liveness.stale() == ["payment worker 201.0 s"]
     finally:
         journal.close()
 
@@ -135,15 +143,14 @@ def test_frozen_ui_loop_stops_the_pings(notify_socket, tmp_path):
 def test_blocked_heartbeat_thread_stops_the_pings(notify_socket, tmp_path):
     """Real threads and a real clock: the watchdog thread beats; a loop that blocks stops it."""
     import threading
-    from types import SimpleNamespace
 
     from terminal.journal import Journal
     from terminal.watchdog import Liveness, terminal_healthy
 
     path, sock = notify_socket
     journal = Journal(tmp_path / "journal.sqlite")
-    terminal = SimpleNamespace(check_journal=lambda: journal.events_since(2**62, limit=1), liveness=Liveness())
-    beat = terminal.liveness.heartbeat("ui loop", 0.3)
+    terminal = _face(journal, Liveness())
+    beat = terminal.upkeep.liveness.heartbeat("ui loop", 0.3)
     blocked, stop = threading.Event(), threading.Event()
 
     def ui_loop():

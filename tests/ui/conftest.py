@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from tests.support import embedded_sandbox
 from ui.headless import prepare_environment
 
 prepare_environment(width=800, height=480, maxfps=0)
@@ -37,6 +38,7 @@ def ui(tmp_path_factory):
     scanner = VirtualScanner()
     app = PosApp(terminal=terminal, checkout=checkout, scanner=scanner, demo=True, lang="en")
     driver = AppDriver(app).start()
+    driver.config = config          # the configuration the terminal was built from (tests read it)
     driver.settle()
     yield driver
     driver.stop()
@@ -55,7 +57,7 @@ def fresh(ui):
     yield
     app = ui.app
     errors = list(app.ui_errors)
-    app.terminal.sandbox.reset_faults()
+    embedded_sandbox(app.terminal).reset_faults()
     ui.idle_until(lambda: app.checkout.state.value != "PROCESSING", what="sale finished")
     if app.checkout.state.value == "AWAITING_SCAN":
         app.checkout.cancel()

@@ -10,6 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from terminal.health import printer_health
+from tests.support import pin_vault
 from ui import i18n
 
 pytestmark = pytest.mark.ui
@@ -88,7 +89,7 @@ def visit_every_screen(ui, look) -> None:
     ui.tap(app.screens["pin"].ids.override_btn)
     ui.settle()
     look()
-    app.terminal._pins.set_pin("manager", "1234")
+    pin_vault(app.terminal).set_pin("manager", "1234")
     for name in ("open", "technician", "lock", "error", "batch", "processing", "scan"):
         app.go(name)
         ui.frames(2)
@@ -140,7 +141,7 @@ def test_every_string_a_screen_shows_is_in_the_french_and_chinese_catalogs(ui):
         look("zh_Hans")
     finally:
         i18n.record_msgids(None)
-        app.terminal._pins.set_pin("manager", "1234")
+        pin_vault(app.terminal).set_pin("manager", "1234")
     for lang in ("fr_CA", "zh_Hans"):
         catalog = translations(lang)
         missing = sorted(m for m in seen if not catalog.get(m))

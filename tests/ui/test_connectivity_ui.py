@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from tests.support import acquirer_link
 from tests.ui.helpers import present, start_sale, type_amount
 
 pytestmark = pytest.mark.ui
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.ui
 
 @pytest.fixture
 def acquirer_down(ui):
-    link = ui.app.terminal.connectivity
+    link = acquirer_link(ui.app.terminal)
     saved = link._address
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -32,7 +33,7 @@ def acquirer_down(ui):
 def test_link_indicator_and_a_sale_refused_up_front_when_the_acquirer_is_down(ui, acquirer_down):
     app = ui.app
     sale = app.screens["sale"]
-    app.terminal.connectivity.probe()
+    acquirer_link(app.terminal).probe()
     ui.frames(2)
     ui.idle_until(lambda: "Online" in sale.ids.link.text, what="link shown online")
     before = len(app.terminal.transactions())

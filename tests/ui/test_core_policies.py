@@ -7,13 +7,14 @@ import pytest
 
 from terminal.config import parse_config
 from terminal.diagnostics import check_printer
+from tests.support import slips_file
 from tests.ui.test_manager_flows import approved_sale, enter_pin, open_in_history
 
 pytestmark = pytest.mark.ui
 
 
-def receipts_text(app) -> str:
-    path = app.config_.state_path(app.config_.printer.path)
+def receipts_text(ui) -> str:
+    path = slips_file(ui.config)
     return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
 
@@ -21,15 +22,15 @@ def test_void_on_the_touchscreen_prints_a_void_slip(ui):
     app = ui.app
     tx = approved_sale(ui, "320")
     open_in_history(ui, tx.id)
-    before = receipts_text(app)
+    before = receipts_text(ui)
     detail = app.screens["detail"]
     ui.tap(detail.ids.void_btn)
     ui.screen("pin")
     enter_pin(ui, "1234")
     ui.screen("detail")
     ui.idle_until(lambda: detail.tx is not None and detail.tx.state.value == "CANCELLED", what="voided")
-    ui.idle_until(lambda: len(receipts_text(app)) > len(before), what="void slip printed")
-    slip = receipts_text(app)[len(before):]
+    ui.idle_until(lambda: len(receipts_text(ui)) > len(before), what="void slip printed")
+    slip = receipts_text(ui)[len(before):]
     assert "VOID" in slip and tx.id in slip and "NOT CHARGED" in slip
 
 
@@ -39,7 +40,7 @@ def test_printer_none_is_ok_on_every_front_end(ui, tmp_path):
     from terminal.wiring import build_terminal
     from ui.diagnostics import gather
 
-    data = ui.app.config_.model_dump(mode="json")
+    data = ui.config.model_dump(mode="json")
     data["printer"] = {"kind": "none"}
     data["storage"]["state_dir"] = str(tmp_path / "state")
     config = parse_config(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import pin_vault, slips_file
 from tests.ui.helpers import sell
 
 pytestmark = pytest.mark.ui
@@ -156,7 +157,7 @@ def test_owner_override_while_the_manager_pin_is_locked(ui):
         assert app.terminal.get(tx.id).state.value == "CANCELLED"
         assert "Voided" in app.screens["detail"].message
     finally:
-        app.terminal._pins.set_pin("manager", DEMO_MANAGER_PIN)   # clears the lock for later tests
+        pin_vault(app.terminal).set_pin("manager", DEMO_MANAGER_PIN)   # clears the lock for later tests
 
 
 def test_technician_area_shows_real_status(ui):
@@ -172,7 +173,7 @@ def test_technician_area_shows_real_status(ui):
     for expected in ("Terminal software", "Kivy", "Scanner", "virtual READY", "Printer", "Integrity",
                      "T-DEMO-0001", "Recorded faults"):
         assert expected in body, expected
-    receipts = app.terminal.config.state_path(app.terminal.config.printer.path)
+    receipts = slips_file(ui.config)
     before = receipts.read_text() if receipts.exists() else ""
     ui.tap(app.screens["technician"].ids.test_print_btn)     # the same slip as `pos-terminal print-test`
     ui.idle_until(lambda: "test_print" in app.banners.texts(), what="test print banner")
@@ -185,7 +186,7 @@ def test_idle_lock_and_touch_to_continue(ui):
     ui.tap(app.screens["sale"].ids.history_btn)
     ui.screen("history")
     assert not app.check_idle(now=app._last_touch + 1)
-    assert app.check_idle(now=app._last_touch + app.config_.ui.idle_lock_s + 1)
+    assert app.check_idle(now=app._last_touch + app.settings.ui.idle_lock_s + 1)
     ui.screen("lock")
     ui.tap(app.screens["lock"].ids.unlock)
     ui.screen("history")
@@ -232,9 +233,9 @@ def test_technician_pin_lockout_is_shown(ui):
 
 
 def test_the_app_ticks_its_watchdog_heartbeats(ui):
-    """The systemd watchdog asks terminal.liveness: the running app keeps 'ui loop' (its Clock)
+    """The systemd watchdog asks terminal.upkeep.liveness: the running app keeps 'ui loop' (its Clock)
     and 'payment worker' (a probe its worker pool runs) fresh."""
-    liveness = ui.app.terminal.liveness
+    liveness = ui.app.terminal.upkeep.liveness
     beats = liveness.beats()
     assert set(beats) >= {"ui loop", "payment worker"}
     before = {name: beat.last for name, beat in beats.items()}

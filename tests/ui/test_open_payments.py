@@ -67,7 +67,7 @@ def test_indicator_and_list_follow_an_open_payment_until_its_notice_and_receipt(
     ui.tap(app.screens["receipt"].ids.done_btn)
     ui.screen("open")                            # back where the cashier was
     assert key not in app.banners.texts()
-    assert tx.id not in [t.id for t in app.terminal.unseen_outcomes()]   # journalled as seen
+    assert tx.id not in [t.id for t in app.terminal.notices.unseen()]   # journalled as seen
 
 
 def test_the_result_screen_updates_live_when_a_not_confirmed_payment_ends(ui):
@@ -81,7 +81,7 @@ def test_the_result_screen_updates_live_when_a_not_confirmed_payment_ends(ui):
     ui.settle()
     assert result.kind == "declined" and result.headline == "Not charged"
     assert f"ended-{tx.id}" not in app.banners.texts()                  # shown here, so no notice
-    assert tx.id not in [t.id for t in app.terminal.unseen_outcomes()]
+    assert tx.id not in [t.id for t in app.terminal.notices.unseen()]
 
 
 def test_after_a_restart_a_payment_that_ended_unseen_gets_its_notice_and_the_stale_banner_goes(ui):
@@ -95,7 +95,7 @@ def test_after_a_restart_a_payment_that_ended_unseen_gets_its_notice_and_the_sta
     assert "recovery" not in app.banners.texts()
     app.banners._by_key[f"ended-{tx.id}"].dismiss()
     ui.settle()
-    assert tx.id not in [t.id for t in app.terminal.unseen_outcomes()]
+    assert tx.id not in [t.id for t in app.terminal.notices.unseen()]
 
 
 def test_the_sale_just_charged_is_never_noticed_as_an_earlier_payment(ui, monkeypatch):
@@ -111,7 +111,7 @@ def test_the_sale_just_charged_is_never_noticed_as_an_earlier_payment(ui, monkey
     from tests.ui.helpers import sell
 
     app, terminal = ui.app, ui.app.terminal
-    real_sale, real_unseen = terminal.sale, terminal.unseen_outcomes
+    real_sale, real_unseen = terminal.sale, terminal.notices.unseen
     read = threading.Event()
 
     def unseen():
@@ -127,7 +127,7 @@ def test_the_sale_just_charged_is_never_noticed_as_an_earlier_payment(ui, monkey
         return tx
 
     monkeypatch.setattr(terminal, "sale", sale_then_a_watch_read)
-    monkeypatch.setattr(terminal, "unseen_outcomes", unseen)
+    monkeypatch.setattr(terminal.notices, "unseen", unseen)
     result = sell(ui, "125", "0000")
     assert result.kind == "approved"
     app.watch.refresh()

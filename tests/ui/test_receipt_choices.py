@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.core.test_email_receipts import Inbox, free_port
+from tests.support import embedded_sandbox, slips_file
 from tests.ui.helpers import sell
 from tests.ui.test_manager_flows import enter_pin, open_in_history
 
@@ -19,12 +20,12 @@ def mail(ui):
     inbox = Inbox()
     ctl = controller.Controller(inbox, hostname="127.0.0.1", port=free_port())
     ctl.start()
-    terminal = ui.app.terminal
-    settings = terminal.config.email.model_copy(update={"host": "127.0.0.1", "port": ctl.port, "starttls": False,
-                                                        "from_address": "till@shop.example"})
-    saved, terminal.mailer = terminal.mailer, ReceiptMailer(settings, state_dir=terminal.config.state_dir())
+    desk = ui.app.terminal.receipts
+    settings = ui.config.email.model_copy(update={"host": "127.0.0.1", "port": ctl.port, "starttls": False,
+                                                  "from_address": "till@shop.example"})
+    saved, desk._mailer = desk._mailer, ReceiptMailer(settings, state_dir=ui.config.state_dir())   # white-box
     yield inbox
-    terminal.mailer = saved
+    desk._mailer = saved
     ctl.stop()
 
 
@@ -37,7 +38,7 @@ def test_customer_gets_the_slip_by_email_and_a_bad_address_is_said_plainly(ui, m
     ui.settle()
     receipt = app.screens["receipt"]
     assert receipt.email_on
-    assert receipt.preview == app.terminal.receipt_text(tx, "en_US")     # the slip itself
+    assert receipt.preview == app.terminal.receipts.text(tx, "en_US")     # the slip itself
     assert receipt.ids.done_btn.text == "No receipt"
     receipt.ids.email_input.text = "not-an-address"
     ui.frames(2)
@@ -89,7 +90,7 @@ def test_refund_sends_the_chosen_reason_to_the_acquirer(ui):
     ui.settle()
     done = app.terminal.get(tx.id)
     (r,) = done.refunds
-    row = app.terminal.sandbox.ctx.store.one("SELECT reason FROM refunds WHERE refund_request_id = ?",
+    row = embedded_sandbox(app.terminal).ctx.store.one("SELECT reason FROM refunds WHERE refund_request_id = ?",
                                               r.refund_request_id)
     assert row["reason"] == "Coffee spilt by staff"
     assert (r.reason_code, r.reason_text) == ("other", "Coffee spilt by staff")     # journalled with it
@@ -177,9 +178,9 @@ def test_receipt_email_row_and_refund_reasons_fit_in_every_language(ui, mail, la
 def _mailer_on(terminal, port: int, **email):
     from terminal.email_receipts import ReceiptMailer
 
-    settings = terminal.config.email.model_copy(update={"host": "127.0.0.1", "port": port, "starttls": False,
-                                                        "from_address": "till@shop.example", **email})
-    terminal.mailer = ReceiptMailer(settings, state_dir=terminal.config.state_dir())
+    settings = terminal.upkeep.configuration().email.model_copy(update={
+        "host": "127.0.0.1", "port": port, "starttls": False, "from_address": "till@shop.example", **email})
+    terminal.receipts._mailer = ReceiptMailer(settings, state_dir=terminal.settings.state_dir)   # white-box
 
 
 def _receipt_of_a_sale(ui, amount: str):
@@ -194,7 +195,7 @@ def test_a_failed_email_offers_try_again_and_print_instead(ui, mail):
     """The mail server is down: the screen says so and offers both ways out; Try again sends
     once the server is back, Print instead prints (nothing is queued for later)."""
     app = ui.app
-    working = app.terminal.mailer
+    working = app.terminal.receipts._mailer
     _mailer_on(app.terminal, free_port())                      # nobody listens there
     receipt, tx = _receipt_of_a_sale(ui, "1825")
     assert (receipt.ids.email_btn.text, receipt.ids.print_btn.text) == ("Email", "Print receipt")
@@ -205,7 +206,7 @@ def test_a_failed_email_offers_try_again_and_print_instead(ui, mail):
     assert receipt.status == "Receipt not emailed: try again, or print it."
     assert receipt.ids.email_btn.text == "Try again" and not receipt.ids.email_btn.disabled
     assert receipt.ids.print_btn.text == "Print instead" and not receipt.ids.print_btn.disabled
-    app.terminal.mailer = working                              # the mail server is back
+    app.terminal.receipts._mailer = working                              # the mail server is back
     ui.tap(receipt.ids.email_btn)
     ui.idle_until(lambda: receipt.emailed, what="emailed on the second try")
     assert receipt.status == "Receipt emailed." and [r for r, _ in mail.mails] == [["ann@example.org"]]
@@ -219,7 +220,7 @@ def test_email_that_cannot_work_offers_print_only(ui, mail):
     """STARTTLS required by the terminal, not offered by the server (a technician's problem):
     Try again stays disabled, Print instead prints."""
     app = ui.app
-    plain = app.terminal.mailer.settings.port                  # the fixture's server has no STARTTLS
+    plain = app.terminal.receipts._mailer.settings.port                  # the fixture's server has no STARTTLS
     _mailer_on(app.terminal, plain, starttls=True)
     receipt, tx = _receipt_of_a_sale(ui, "1950")
     receipt.ids.email_input.text = "ann@example.org"
@@ -252,7 +253,7 @@ def test_a_failure_after_the_cashier_moved_on_is_a_banner_with_print(ui):
 
     ctl = controller.Controller(Slow(), hostname="127.0.0.1", port=free_port())
     ctl.start()
-    saved = app.terminal.mailer
+    saved = app.terminal.receipts._mailer
     try:
         _mailer_on(app.terminal, ctl.port)
         receipt, tx = _receipt_of_a_sale(ui, "2075")
@@ -264,7 +265,7 @@ def test_a_failure_after_the_cashier_moved_on_is_a_banner_with_print(ui):
         release.set()
         ui.idle_until(lambda: "email" in app.banners.texts(), what="email banner")
         assert app.banners.texts()["email"] == "The receipt for $20.75 was not emailed."
-        slips = app.terminal.config.state_path(app.terminal.config.printer.path)     # the demo's file printer
+        slips = slips_file(ui.config)     # the demo's file printer
         assert tx.id not in (slips.read_text(encoding="utf-8") if slips.exists() else "")
         ui.tap(app.banners._by_key["email"].ids.action_btn)
         ui.settle()
@@ -272,5 +273,5 @@ def test_a_failure_after_the_cashier_moved_on_is_a_banner_with_print(ui):
         assert tx.id in slips.read_text(encoding="utf-8")             # printed from the banner
     finally:
         release.set()
-        app.terminal.mailer = saved
+        app.terminal.receipts._mailer = saved
         ctl.stop()

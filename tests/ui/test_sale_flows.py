@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support import slips_file
 from tests.ui.helpers import present, sell, start_sale
 
 pytestmark = pytest.mark.ui
@@ -25,7 +26,7 @@ def test_approved_sale_then_receipt_print_and_reprint(ui):
     ui.tap(receipt.ids.reprint_btn)
     ui.settle()
     assert receipt.prints == 2
-    slips = (app.config_.state_path(app.config_.printer.path)).read_text(encoding="utf-8")
+    slips = slips_file(ui.config).read_text(encoding="utf-8")
     assert result.tx.masked_code in slips and "COPY" in slips
     ui.tap(receipt.ids.done_btn)
     ui.screen("sale")

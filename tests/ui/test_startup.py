@@ -91,7 +91,7 @@ else:
         ui.settle()
     # A cash register starts a sale through the control API: the touchscreen follows it.
     from terminal.control.client import TerminalClient
-    token = services.terminals[0].keystore.control_token(create=False)
+    token = services.terminals[0].upkeep.control_token(create=False)
     api = TerminalClient(services.control_url, token)
     started = api.sale("4.00")
     ui.idle_until(lambda: app.current == "scan", what="scan screen after an API sale", **wait)

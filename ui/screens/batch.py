@@ -109,7 +109,7 @@ class BatchScreen(PosScreen):
         if self.report is None:     # nothing closed yet: the button is not shown
             return
         self.busy = True
-        self.app.worker.run(self.app.terminal.print_batch_report, self.report, on_done=self._printed)
+        self.app.worker.run(self.app.terminal.receipts.print_batch_report, self.report, on_done=self._printed)
 
     def _printed(self, result: PrintResult) -> None:
         self.busy = False

@@ -110,11 +110,11 @@ class DetailScreen(PosScreen):
         tx_id, terminal, shown = self.tx_id, self.app.terminal, self.shown()
 
         def action(pin: str, as_owner: bool) -> tuple[Transaction, PrintResult | None]:   # worker thread
-            terminal.authorize_manager(None if as_owner else pin, owner_pin=pin if as_owner else None,
+            terminal.access.authorize_manager(None if as_owner else pin, owner_pin=pin if as_owner else None,
                                        action="void", tx_id=tx_id)
             tx = terminal.void(tx_id)
             # the void slip, as the CLI and the control API print it (the core's receipt policy)
-            return tx, terminal.print_receipt(tx) if terminal.receipt_due(tx) else None
+            return tx, terminal.receipts.print(tx) if terminal.receipts.due(tx) else None
 
         def voided(result: tuple[Transaction, PrintResult | None]) -> None:
             _tx, printed = result
@@ -140,7 +140,7 @@ class DetailScreen(PosScreen):
     def reprint(self) -> None:
         tx = self.shown()
         self.busy = True
-        self.app.worker.run(self.app.terminal.print_receipt, tx, copy=True, on_done=self._printed,
+        self.app.worker.run(self.app.terminal.receipts.print, tx, copy=True, on_done=self._printed,
                             on_error=lambda _e: self._printed(None))
 
     def _printed(self, result: PrintResult | None) -> None:

@@ -19,7 +19,7 @@ class LockScreen(PosScreen):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.back_to = "sale"
-        self.merchant = self.app.config_.merchant.name
+        self.merchant = self.app.settings.merchant_name
         self._ev = None
 
     def prepare(self, back_to: str = "sale", **_kw: Any) -> None:

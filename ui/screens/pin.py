@@ -59,7 +59,7 @@ class PinScreen(PosScreen):
         self._stop_countdown()
         self.locked = False
         self.refresh()
-        self.app.worker.run(self.app.terminal.pin_locked_for, self.role_in_effect(), on_done=self._lock_state,
+        self.app.worker.run(self.app.terminal.access.locked_for, self.role_in_effect(), on_done=self._lock_state,
                             on_error=lambda _e: None)
 
     def role_in_effect(self) -> str:
@@ -115,7 +115,7 @@ class PinScreen(PosScreen):
             else:
                 self._set_feedback("Wrong PIN.", "error")
         elif isinstance(exc, PinLocked):
-            self.app.worker.run(self.app.terminal.pin_locked_for, self.role_in_effect(), on_done=self._lock_state)
+            self.app.worker.run(self.app.terminal.access.locked_for, self.role_in_effect(), on_done=self._lock_state)
         elif self._on_error is not None:
             self._set_feedback("", "info")
             self._on_error(exc)

@@ -59,7 +59,7 @@ class ProcessingScreen(PosScreen):
         self.phase = detail.get("phase", "inquiring")
         self.attempt = int(detail.get("attempt", 0))
         self.checking = True
-        window = self.app.config_.acquirer.inquiry_window_s
+        window = self.app.settings.inquiry_window_s
         self.fraction = min(1.0, float(detail.get("elapsedS", 0)) / window) if window else 0.0
         self.refresh()
 

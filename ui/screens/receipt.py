@@ -47,8 +47,7 @@ class ReceiptScreen(PosScreen):
         self.sending, self.emailed = False, False
         self.email_failed, self.can_retry = False, True
         self.prints = 0          # of this receipt
-        terminal = self.app.terminal
-        self.email_on = bool(terminal.config.email.enabled or getattr(terminal.mailer, "enabled", False))
+        self.email_on = self.app.terminal.receipts.email_enabled
         if "email_input" in self.ids:
             self.ids.email_input.text = ""
         self.refresh()
@@ -66,10 +65,10 @@ class ReceiptScreen(PosScreen):
     def _receipt_locale(self, lang: str) -> str:
         from ..i18n import money_locale
 
-        return money_locale(lang, self.app.config_.terminal.locale)
+        return money_locale(lang, self.app.settings.locale)
 
     def _render(self, tx: Transaction, locale: str) -> str:  # worker thread
-        return self.app.terminal.receipt_text(tx, locale)
+        return self.app.terminal.receipts.text(tx, locale)
 
     def _rendered(self, text: str) -> None:
         self.preview = text
@@ -78,7 +77,7 @@ class ReceiptScreen(PosScreen):
         self.busy = True
         self.status = self.t("Printing…")
         locale = self._receipt_locale(self.app.lang)
-        self.app.worker.run(self.app.terminal.print_receipt, self.tx, copy=copy, locale=locale,
+        self.app.worker.run(self.app.terminal.receipts.print, self.tx, copy=copy, locale=locale,
                             on_done=self._printed, on_error=self._print_failed)
 
     def _printed(self, result: PrintResult) -> None:
@@ -107,7 +106,7 @@ class ReceiptScreen(PosScreen):
         self.status = self.t("Sending the receipt…")
         locale = self._receipt_locale(self.app.lang)
         tx = self.tx
-        self.app.worker.run(self.app.terminal.email_receipt, tx, address, locale=locale,
+        self.app.worker.run(self.app.terminal.receipts.email, tx, address, locale=locale,
                             on_done=lambda _r: self._emailed(tx), on_error=lambda exc: self._email_failed(tx, exc))
 
     def _emailed(self, tx: Transaction) -> None:
@@ -151,7 +150,7 @@ class ReceiptScreen(PosScreen):
 
         def print_it() -> None:
             app.banners.clear("email")
-            app.worker.run(app.terminal.print_receipt, tx, on_done=app.show_print_result)
+            app.worker.run(app.terminal.receipts.print, tx, on_done=app.show_print_result)
 
         app.banners.show("email", lambda: _("The receipt for %(amount)s was not emailed.") % {"amount": amount},
                          "warning", action=(lambda: _("Print receipt"), print_it))

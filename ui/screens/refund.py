@@ -91,7 +91,7 @@ class RefundScreen(PosScreen):
             reason = refund_reason(code, typed)     # BAD_REASON (e.g. a payment code typed) before the PIN is tried
             refund = terminal.refund(tx.id, amount, pin=None if as_owner else pin,
                                      owner_pin=pin if as_owner else None, reason=reason)
-            printed = terminal.print_refund_receipt(terminal.get(tx.id), refund)
+            printed = terminal.receipts.print_refund(terminal.get(tx.id), refund)
             return refund, printed
 
         def done(result: tuple[Refund, PrintResult]) -> None:

@@ -105,7 +105,7 @@ class ResultScreen(PosScreen):
             return
         if outcome_of(tx).kind != "unknown":
             self.prepare(tx=tx)
-            self.app.worker.run(self.app.terminal.mark_outcome_seen, tx.id)
+            self.app.worker.run(self.app.terminal.notices.mark_seen, tx.id)
         else:
             self.tx = tx
             self.refresh()

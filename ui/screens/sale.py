@@ -43,10 +43,10 @@ class SaleScreen(PosScreen):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        cfg = self.app.config_
-        self.merchant = f"{cfg.merchant.name} · {cfg.merchant.store_name}"
-        self.currencies = list(cfg.terminal.currencies)
-        self.currency = cfg.terminal.currency
+        cfg = self.app.settings
+        self.merchant = f"{cfg.merchant_name} · {cfg.store_name}"
+        self.currencies = list(cfg.currencies)
+        self.currency = cfg.currency
         self.tips_enabled = cfg.ui.tips_enabled
         self.presets = list(cfg.ui.tip_presets)
         self.tip_cap = cfg.ui.tip_cap_percent
@@ -185,7 +185,7 @@ class SaleScreen(PosScreen):
         terminal = self.app.terminal
 
         def action(pin: str, as_owner: bool) -> dict:
-            terminal.authorize_manager(None if as_owner else pin, owner_pin=pin if as_owner else None,
+            terminal.access.authorize_manager(None if as_owner else pin, owner_pin=pin if as_owner else None,
                                        action="batch_close")
             return terminal.batch_summary()
         self.app.screens["pin"].ask(role="manager", title=self.t("Batch close"), action=action,
@@ -194,7 +194,7 @@ class SaleScreen(PosScreen):
     def open_technician(self) -> None:
         self.staff_open = False
         self.app.screens["pin"].ask(role="technician", title=self.t("Technician PIN"),
-                                    action=lambda pin, _owner: self.app.terminal.check_pin("technician", pin),
+                                    action=lambda pin, _owner: self.app.terminal.access.check_pin("technician", pin),
                                     on_success=lambda _r: self.app.go("technician"), back="sale")
 
 

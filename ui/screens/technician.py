@@ -32,9 +32,9 @@ class TechnicianScreen(PosScreen):
                             on_done=self._loaded, on_error=lambda _e: setattr(self, "busy", False))
 
     def test_print(self) -> None:
-        """The same slip as `pos-terminal print-test` (Terminal.print_test)."""
+        """The same slip as `pos-terminal print-test` (terminal.receipts.print_test)."""
         self.busy = True
-        self.app.worker.run(self.app.terminal.print_test, on_done=self._printed,
+        self.app.worker.run(self.app.terminal.receipts.print_test, on_done=self._printed,
                             on_error=lambda e: self._printed(None, e))
 
     def _printed(self, result: PrintResult | None, error: BaseException | None = None) -> None:
