@@ -15,6 +15,7 @@ import logging
 import threading
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from terminal.fleet.mqtt import make_client
 from terminal.fleet.protocol import ROOT, sign_command, topic, valid_id
@@ -22,13 +23,17 @@ from terminal.fleet.protocol import ROOT, sign_command, topic, valid_id
 from .keys import operator_key
 from .store import Store, now
 
+if TYPE_CHECKING:
+    from .enrolment import Enroller
+    from .home import FleetHome
+
 log = logging.getLogger("fleet.bus")
 MAX_CHUNKS = 256                      # 16 MiB per support bundle
 
 
 class Console:
-    def __init__(self, home, store: Store, *, client_id: str | None = None, persistent: bool = False,
-                 enrolment=None):
+    def __init__(self, home: FleetHome, store: Store, *, client_id: str | None = None, persistent: bool = False,
+                 enrolment: Enroller | None = None):
         self.home = home
         self.store = store
         self.key = operator_key(home.root)
@@ -60,7 +65,7 @@ class Console:
         self.client.disconnect()
         self.client.loop_stop()
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties=None) -> None:
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any = None) -> None:
         if reason_code.is_failure:
             log.error("broker refused the console: %s", reason_code)
             return
@@ -69,7 +74,7 @@ class Console:
         self.ready.set()
 
     # -- incoming -------------------------------------------------------------------------------
-    def _on_message(self, client, userdata, message) -> None:
+    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:   # paho objects (untyped)
         try:
             self._dispatch(message.topic, message.payload)
         except Exception:     # a malformed message from one terminal must not stop the console

@@ -20,23 +20,27 @@ import os
 import sys
 import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from terminal.fleet.protocol import DESTRUCTIVE, OPS
 
 from .home import FleetHome
 
+if TYPE_CHECKING:
+    from .store import Store
 
-def _out(args, data, text: str) -> None:
+
+def _out(args: argparse.Namespace, data: object, text: str) -> None:
     sys.stdout.write((json.dumps(data, indent=1, default=str) if args.json else text) + "\n")
 
 
-def _store(home):
+def _store(home: FleetHome) -> Store:
     from .store import Store
 
     return Store(home.db)
 
 
-def cmd_broker(args) -> int:
+def cmd_broker(args: argparse.Namespace) -> int:
     from .broker import mosquitto_binary, write_broker_config
 
     home = FleetHome.at(args.dir)
@@ -64,7 +68,7 @@ def _parse_args_kv(pairs: list[str], raw: str | None) -> dict:
     return out
 
 
-def cmd_command(args) -> int:
+def cmd_command(args: argparse.Namespace) -> int:
     from .bus import Console
 
     home = FleetHome.at(args.dir)
@@ -92,7 +96,7 @@ def cmd_command(args) -> int:
     return 0 if all(r["result"] in ("ok", "staged") for r in results) else 1
 
 
-def cmd_terminals(args) -> int:
+def cmd_terminals(args: argparse.Namespace) -> int:
     store = _store(FleetHome.at(args.dir))
     offline = True if args.offline else (False if args.online else None)
     rows = store.terminals(offline=offline, unresolved=args.unresolved, group=args.group or "",
@@ -108,7 +112,7 @@ def _read(path: str | None) -> str:
     return Path(path).read_text() if path else ""
 
 
-def cmd_enrol(args) -> int:
+def cmd_enrol(args: argparse.Namespace) -> int:
     from .enrolment import registration
 
     home = FleetHome.at(args.dir)
@@ -152,7 +156,7 @@ def cmd_enrol(args) -> int:
     return 0
 
 
-def _golden(args, home) -> int:
+def _golden(args: argparse.Namespace, home: FleetHome) -> int:
     """What a golden image needs to enrol: the broker's CA, the enrolment account, a [fleet] table."""
     from .broker import ENROL_USER
 
@@ -169,12 +173,12 @@ def _golden(args, home) -> int:
     return 0
 
 
-def cmd_group(args) -> int:
+def cmd_group(args: argparse.Namespace) -> int:
     _store(FleetHome.at(args.dir)).set_group(args.terminal, args.group)
     return 0
 
 
-def cmd_user(args) -> int:
+def cmd_user(args: argparse.Namespace) -> int:
     from .web import add_user
 
     password = Path(args.password_file).read_text().strip()
@@ -184,7 +188,7 @@ def cmd_user(args) -> int:
     return 0
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from .service import serve
 
     return serve(FleetHome.at(args.dir), web_host=args.web_host, web_port=args.web_port)

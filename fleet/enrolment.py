@@ -12,12 +12,18 @@ import json
 import logging
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from terminal.fleet.protocol import enrol_topic, valid_id
 
 from .broker import add_terminal_credentials, reload_broker
 from .keys import public_pem
 from .store import now
+
+if TYPE_CHECKING:
+    from .bus import Console
+    from .home import FleetHome
+    from .store import Store
 
 log = logging.getLogger("fleet.enrolment")
 
@@ -44,11 +50,11 @@ def registration(*, activation_code: str, acquirer: str, acquirer_key_pem: str, 
 
 
 class Enroller:
-    def __init__(self, home, store):
+    def __init__(self, home: FleetHome, store: Store):
         self.home = home
         self.store = store
 
-    def on_hello(self, serial: str, hello: dict, console) -> None:
+    def on_hello(self, serial: str, hello: dict, console: Console) -> None:
         if not valid_id(serial) or hello.get("serial") != serial:
             return
         row = self.store.saw_serial(serial)
@@ -67,7 +73,7 @@ class Enroller:
             return
         self.issue(serial, console)
 
-    def issue(self, serial: str, console):
+    def issue(self, serial: str, console: Console) -> Any:   # paho's MQTTMessageInfo (untyped) or None
         """Hand a registered serial its credentials and registration (at its hello, or at once
         when a technician approves a serial that is waiting). The publish's MQTTMessageInfo, or
         None if the serial is not registered."""
@@ -84,5 +90,5 @@ class Enroller:
                                              "operatorKey": public_pem(console.key).decode(),
                                              **{k: v for k, v in reg.items() if k != "terminalId"}})
 
-    def _reply(self, console, serial: str, body: dict):
+    def _reply(self, console: Console, serial: str, body: dict) -> Any:
         return console.client.publish(enrol_topic(serial, "reply"), json.dumps(body), qos=1)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+from typing import TYPE_CHECKING
 
 from .bus import Console
 from .enrolment import Enroller
 from .store import Store
 from .web import create_app
 
+if TYPE_CHECKING:
+    from .home import FleetHome
+
 log = logging.getLogger("fleet")
 
 
-def web_secret(home) -> bytes:
+def web_secret(home: FleetHome) -> bytes:
     path = home.root / "web_secret"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -23,7 +27,7 @@ def web_secret(home) -> bytes:
     return bytes.fromhex(path.read_text().strip())
 
 
-def serve(home, *, web_host: str = "127.0.0.1", web_port: int = 8080) -> int:
+def serve(home: FleetHome, *, web_host: str = "127.0.0.1", web_port: int = 8080) -> int:
     import uvicorn
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -52,7 +53,7 @@ class Store:
         self._lock = threading.RLock()
 
     @contextmanager
-    def tx(self):
+    def tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -62,7 +63,7 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
-    def query(self, sql: str, args=()) -> list[dict]:
+    def query(self, sql: str, args: Sequence[object] = ()) -> list[dict]:
         with self._lock:
             return [dict(r) for r in self._db.execute(sql, args).fetchall()]
 
@@ -70,7 +71,7 @@ class Store:
         self._db.close()
 
     # -- terminals ------------------------------------------------------------------------------
-    def upsert_terminal(self, terminal_id: str, **fields) -> None:
+    def upsert_terminal(self, terminal_id: str, **fields: object) -> None:
         cols = ["id", *fields]
         sets = ", ".join(f"{c}=excluded.{c}" for c in fields) or "id=id"
         with self.tx() as db:
@@ -187,7 +188,7 @@ class Store:
         assert row is not None, "upserted just above"
         return row
 
-    def set_enrolment(self, serial: str, **fields) -> None:
+    def set_enrolment(self, serial: str, **fields: object) -> None:
         sets = ", ".join(f"{k}=?" for k in fields)
         with self.tx() as db:
             db.execute(f"UPDATE enrolments SET {sets} WHERE serial=?", [*fields.values(), serial])

@@ -14,6 +14,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import FastAPI, Request
@@ -21,12 +22,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from terminal.fleet.protocol import OPS
 
+if TYPE_CHECKING:
+    from .store import Store
+
 SESSION_S = 12 * 3600
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 COOKIE = "fleet_session"
 
 
-def add_user(store, name: str, password: str) -> None:
+def add_user(store: Store, name: str, password: str) -> None:
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, **_SCRYPT)
     with store.tx() as db:
@@ -34,7 +38,7 @@ def add_user(store, name: str, password: str) -> None:
                    (name, f"{salt.hex()}${digest.hex()}"))
 
 
-def check_user(store, name: str, password: str) -> bool:
+def check_user(store: Store, name: str, password: str) -> bool:
     rows = store.query("SELECT pw_hash FROM users WHERE name=?", (name,))
     stored = rows[0]["pw_hash"] if rows else f"{'00' * 16}${'00' * 64}"   # same work for unknown users
     salt, digest = stored.split("$")
@@ -56,7 +60,7 @@ def page(title: str, body: str, user: str = "") -> HTMLResponse:
                         f"<style>{STYLE}</style></head><body>{nav}<h1>{e(title)}</h1>{body}</body></html>")
 
 
-def create_app(store, *, secret: bytes, send: Callable[[list[str], str, dict, str], list[dict]] | None) -> FastAPI:
+def create_app(store: Store, *, secret: bytes, send: Callable[[list[str], str, dict, str], list[dict]] | None) -> FastAPI:
     """`send(terminal_ids, op, args, operator)` -> the signed envelopes (fleet.bus.Console.send_many)."""
     app = FastAPI(title="pos-fleet", docs_url=None, redoc_url=None, openapi_url=None)
 
