@@ -6,6 +6,7 @@ scanner → PosApp. Kivy is imported only here, after its environment is set.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 
@@ -16,7 +17,7 @@ from .output import say
 log = logging.getLogger("terminal.cli.app")
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="the touchscreen app with the configured devices")
     p.add_argument("--language", choices=["en", "fr_CA", "zh_Hans"], help="start in this UI language")
     p.set_defaults(func=lambda args: run_app(args, demo=False))
@@ -107,7 +108,7 @@ def _start_control(config, terminal, checkout):
     return stop, server.url
 
 
-def run_app(args, demo: bool) -> int:
+def run_app(args: argparse.Namespace, demo: bool) -> int:
     config = config_of(args)
     if demo and not config.acquirer.embedded:
         say('the demo needs acquirer.base_url = "embedded" (the demo profile)')

@@ -1,6 +1,7 @@
 """`pos-terminal control`: the local control API without the touchscreen app (rig profile)."""
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import sys
@@ -11,7 +12,7 @@ from .context import config_of, open_terminal
 from .output import say
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("control", help="serve the local control API without the UI (rig profile)")
     p.add_argument("--port", type=int, help="override control.port (0: any free port, printed at start)")
     p.add_argument("--show-token", action="store_true", help="print the control token (else only where it is)")
@@ -19,7 +20,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_control)
 
 
-def cmd_control(args) -> int:
+def cmd_control(args: argparse.Namespace) -> int:
     from ..control.server import check_bind, serve
 
     config = config_of(args)

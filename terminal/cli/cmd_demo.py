@@ -3,6 +3,7 @@ with --headless) a scripted walk through approved, declined, unknown-then-approv
 refund, a void and a batch close, printed as it happens."""
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from pathlib import Path
@@ -14,7 +15,7 @@ from .context import config_of, open_terminal
 from .output import describe, emit, say
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="the app (or a headless scripted demo) on the embedded sandbox")
     p.add_argument("--headless", action="store_true", help="scripted demo without the touchscreen app")
     p.add_argument("--fresh", action="store_true", help="use a new temporary state directory")
@@ -25,7 +26,7 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def cmd_demo(args) -> int:
+def cmd_demo(args: argparse.Namespace) -> int:
     if args.fresh and not os.environ.get(STATE_DIR_ENV):
         os.environ[STATE_DIR_ENV] = tempfile.mkdtemp(prefix="pos-terminal-demo-")
     if not args.headless and has_display():
@@ -38,7 +39,7 @@ def cmd_demo(args) -> int:
     return scripted_demo(args)
 
 
-def scripted_demo(args) -> int:
+def scripted_demo(args: argparse.Namespace) -> int:
     config = config_of(args)
     if not config.acquirer.embedded:
         say("the scripted demo needs acquirer.base_url = \"embedded\" (the demo profile)")

@@ -6,17 +6,19 @@ waits for the fleet's answer (or a technician's approval), provisions itself and
 """
 from __future__ import annotations
 
+import argparse
+
 from .output import emit, say
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("enrol", help="zero-touch enrolment with the fleet (golden image, empty state dir)")
     p.add_argument("--serial-number", help="device serial (default: the Raspberry Pi's, else terminal.serial_number)")
     p.add_argument("--timeout", type=float, default=0, help="give up after N seconds (default: wait for approval)")
     p.set_defaults(func=cmd_enrol)
 
 
-def cmd_enrol(args) -> int:
+def cmd_enrol(args: argparse.Namespace) -> int:
     from ..fleet.enrol import enrol
     from ..provisioning import device_serial_number
     from .context import config_of

@@ -1,6 +1,7 @@
 """sale, transactions, recover, cancel, refund, close-batch."""
 from __future__ import annotations
 
+import argparse
 import getpass
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from .context import config_of, open_journal
 from .output import describe, emit
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sale", help="one sale, headless")
     p.add_argument("--amount", required=True, help='decimal amount, e.g. "12.50"')
     p.add_argument("--currency", help="ISO 4217 (default: terminal.currency)")
@@ -64,7 +65,7 @@ def _code_from_stdin() -> str:
     return line.strip()
 
 
-def cmd_sale(args) -> int:
+def cmd_sale(args: argparse.Namespace) -> int:
     config = config_of(args)
     currency = args.currency or config.terminal.currency
     # Typed input checked before anything starts (exit 2, nothing journalled): the text becomes
@@ -93,7 +94,7 @@ def _wait_for_scan(config) -> str:
     return wait_for_scan(config)
 
 
-def run_operation(args, op: str, params: dict) -> int:
+def run_operation(args: argparse.Namespace, op: str, params: dict) -> int:
     from .handoff import (
         run_operation as run,  # the payment stack only for the command that runs
     )
@@ -101,7 +102,7 @@ def run_operation(args, op: str, params: dict) -> int:
     return run(args, op, params)
 
 
-def cmd_transactions(args) -> int:
+def cmd_transactions(args: argparse.Namespace) -> int:
     """Read-only: opens the journal beside a running owner, never the acquirer link."""
     with open_journal(args) as journal:
         if args.tx_id:
@@ -114,11 +115,11 @@ def cmd_transactions(args) -> int:
         return 0
 
 
-def cmd_recover(args) -> int:
+def cmd_recover(args: argparse.Namespace) -> int:
     return run_operation(args, "recover", {})
 
 
-def cmd_cancel(args) -> int:
+def cmd_cancel(args: argparse.Namespace) -> int:
     return run_operation(args, "cancel", {"txId": args.tx_id})
 
 
@@ -133,7 +134,7 @@ def _read_pin(pin_file: str | None, what: str = "--pin-file") -> str:
     return getpass.getpass("manager PIN: ")
 
 
-def cmd_refund(args) -> int:
+def cmd_refund(args: argparse.Namespace) -> int:
     reason = refund_reason(args.reason, args.reason_text)    # a bad reason: exit 2, before the PIN is asked
     params = {"txId": args.tx_id, "amount": args.amount,
               "reason": reason.code if reason else None, "reasonText": reason.text if reason else None}
@@ -146,5 +147,5 @@ def cmd_refund(args) -> int:
     return run_operation(args, "refund", params)
 
 
-def cmd_close_batch(args) -> int:
+def cmd_close_batch(args: argparse.Namespace) -> int:
     return run_operation(args, "close-batch", {})

@@ -5,8 +5,10 @@ composition root (terminal/composition.py) when this command runs.
 """
 from __future__ import annotations
 
+import argparse
 
-def register(subparsers) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "sandbox", help="run the sandbox acquirer (HTTPS on 127.0.0.1) until SIGTERM/SIGINT",
         description="Run the sandbox acquirer on loopback. Prints its base URL, CA bundle, "
@@ -17,7 +19,7 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..composition import serve_sandbox
 
     return serve_sandbox(args, as_json=bool(getattr(args, "json", False)))

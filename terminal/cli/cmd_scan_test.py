@@ -15,6 +15,7 @@ Exit codes: 0 everything read; 1 an image held no readable code, or no scan arri
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import queue
@@ -25,7 +26,7 @@ from typing import Any
 DEFAULT_LIVE_TIMEOUT_S = 0.0  # 0: until interrupted (Ctrl-C)
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("scan-test", help="show what the scanner reads",
                               description=__doc__.split("\n\n")[0])
     src = p.add_mutually_exclusive_group()
@@ -57,7 +58,7 @@ def classify(text: str | None) -> dict[str, Any]:
     return result
 
 
-def _print(args, obj: dict[str, Any]) -> None:
+def _print(args: argparse.Namespace, obj: dict[str, Any]) -> None:
     if getattr(args, "json", False):
         line = json.dumps(obj, ensure_ascii=False)
     else:
@@ -80,7 +81,7 @@ def _say(message: str) -> None:
     sys.stderr.flush()
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from drivers.errors import DeviceError
 
     try:
@@ -92,7 +93,7 @@ def run(args) -> int:
         return 3
 
 
-def _run_images(args) -> int:
+def _run_images(args: argparse.Namespace) -> int:
     import cv2
 
     from drivers.decoding import DecoderChain
@@ -122,7 +123,7 @@ def _run_images(args) -> int:
     return worst
 
 
-def _live_options(args) -> tuple[str, dict[str, Any], str]:
+def _live_options(args: argparse.Namespace) -> tuple[str, dict[str, Any], str]:
     if args.camera is not None:
         return "camera", {"camera": args.camera, "debounce_s": 2.0}, f"camera {args.camera}"
     if args.serial is not None:
@@ -133,7 +134,7 @@ def _live_options(args) -> tuple[str, dict[str, Any], str]:
     return s.kind, s.driver_options(), f"configured {s.kind} scanner"
 
 
-def _run_live(args) -> int:
+def _run_live(args: argparse.Namespace) -> int:
     from drivers.scanners import ScannerState, build_scanner
 
     kind, options, label = _live_options(args)

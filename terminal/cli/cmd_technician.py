@@ -7,6 +7,7 @@ unknown (a key rotation the acquirer has not confirmed yet).
 """
 from __future__ import annotations
 
+import argparse
 import getpass
 import os
 import re
@@ -22,7 +23,7 @@ if TYPE_CHECKING:  # pydantic is imported by the command that runs, not by --hel
     from ..config import Config
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("provision", help="enrol this device with the acquirer (technician)",
                        description="From a fresh device to ready for sales. Run it again after an interruption: "
                                    "it resumes. Pass the global --config to start from a profile (scanner, printer).")
@@ -91,13 +92,13 @@ def _pin(role: str, pin_file: str | None, vault) -> str | None:
     return pin
 
 
-def _state_dir_for(args, base: Config) -> Path:
+def _state_dir_for(args: argparse.Namespace, base: Config) -> Path:
     if args.state_dir:
         return Path(args.state_dir).expanduser().resolve()
     return base.state_dir().expanduser().resolve()
 
 
-def cmd_provision(args) -> int:
+def cmd_provision(args: argparse.Namespace) -> int:
     from ..pins import PinVault
     from ..provisioning import Provisioner, ProvisionRequest, device_serial_number
 
@@ -151,7 +152,7 @@ def cmd_provision(args) -> int:
 
 # -- rotate-key -----------------------------------------------------------------------------
 
-def _provisioned_config(args) -> Config:
+def _provisioned_config(args: argparse.Namespace) -> Config:
     from ..config import load_config
 
     if not args.config:
@@ -159,7 +160,7 @@ def _provisioned_config(args) -> Config:
     return load_config(args.config)
 
 
-def cmd_rotate_key(args) -> int:
+def cmd_rotate_key(args: argparse.Namespace) -> int:
     """The terminal that signs does the rotation: a running app or `control` is asked over its
     owner socket (it switches its key live); when none runs, this process takes the owner lock
     and does it itself."""
@@ -200,7 +201,7 @@ def _demo_refusal(command: str) -> int:
 
 # -- diagnose -------------------------------------------------------------------------------
 
-def cmd_diagnose(args) -> int:
+def cmd_diagnose(args: argparse.Namespace) -> int:
     from ..diagnostics import format_report, run_diagnostics
 
     report = run_diagnostics(args.config)
@@ -210,7 +211,7 @@ def cmd_diagnose(args) -> int:
 
 # -- factory-reset --------------------------------------------------------------------------
 
-def cmd_factory_reset(args) -> int:
+def cmd_factory_reset(args: argparse.Namespace) -> int:
     from ..config import load_config
     from ..factory_reset import factory_reset, plan_reset
 
@@ -259,7 +260,7 @@ def _confirm(plan) -> None:
 
 # -- export-logs ----------------------------------------------------------------------------
 
-def cmd_export_logs(args) -> int:
+def cmd_export_logs(args: argparse.Namespace) -> int:
     from ..log_export import export_logs
 
     output = Path(args.output) if args.output else None
@@ -272,7 +273,7 @@ def cmd_export_logs(args) -> int:
 
 # -- print-test -----------------------------------------------------------------------------
 
-def cmd_print_test(args) -> int:
+def cmd_print_test(args: argparse.Namespace) -> int:
     """The test slip the technician screen prints (ReceiptPrinter.test_print): with no running
     terminal needed, so a printer can be checked before provisioning or with the app stopped."""
     from ..config import load_config

@@ -13,7 +13,7 @@ from ..locations import STATE_DIR_ENV
 from .output import emit, say
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("update", help="install a new release and switch to it (rolls back by itself if unhealthy)",
                        description="Installs the wheel as <root>/releases/<version> (dependencies from the wheel's "
                                    "folder, nothing downloaded), stops the service, backs up and migrates the "
@@ -38,7 +38,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_journal_migrate)
 
 
-def _common(p) -> None:
+def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", help="install root (default: $POS_TERMINAL_ROOT, else /opt/pos-terminal)")
     p.add_argument("--state-dir", help=f"the terminal's state directory (default: ${STATE_DIR_ENV}, else "
                    "storage.state_dir of --config)")
@@ -48,7 +48,7 @@ def _common(p) -> None:
                    "start (default 20)")
 
 
-def _state_dir(args) -> Path:
+def _state_dir(args: argparse.Namespace) -> Path:
     if args.state_dir:
         return Path(args.state_dir)
     from ..locations import read_toml, state_dir_of
@@ -60,7 +60,7 @@ def _state_dir(args) -> Path:
     return state_dir_of(storage.get("state_dir") or None, source)
 
 
-def _updater(args):
+def _updater(args: argparse.Namespace):
     from ..releases import Layout
     from ..updater import Updater, default_settle_s
 
@@ -83,7 +83,7 @@ def _updater(args):
                    progress=say, audit=audit)
 
 
-def cmd_update(args) -> int:
+def cmd_update(args: argparse.Namespace) -> int:
     from ..errors import InputError
 
     updater = _updater(args)
@@ -105,13 +105,13 @@ def cmd_update(args) -> int:
     return 0
 
 
-def cmd_rollback(args) -> int:
+def cmd_rollback(args: argparse.Namespace) -> int:
     result = _updater(args).rollback(args.to)
     emit(args, result, f"rolled back: {result['from']} -> {result['to']}")
     return 0
 
 
-def cmd_journal_migrate(args) -> int:
+def cmd_journal_migrate(args: argparse.Namespace) -> int:
     from ..journal_schema import keep_owner, migrate_file
 
     path = _state_dir(args) / "journal.sqlite"

@@ -1,6 +1,7 @@
 """Opening the terminal for a command: configuration, composition root, recovery at start."""
 from __future__ import annotations
 
+import argparse
 import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -13,14 +14,14 @@ if TYPE_CHECKING:  # the payment stack is imported by the command that needs it,
     from ..service import Terminal
 
 
-def config_of(args) -> Config:
+def config_of(args: argparse.Namespace) -> Config:
     from ..config import load_config
 
     return load_config(getattr(args, "config", None))
 
 
 @contextlib.contextmanager
-def open_terminal(args, *, recover: bool = True, fleet: bool = False, host=None) -> Iterator[Terminal]:
+def open_terminal(args: argparse.Namespace, *, recover: bool = True, fleet: bool = False, host=None) -> Iterator[Terminal]:
     """`fleet=True` for long-running services (control): a staged fleet configuration is applied
     (rolled back if the terminal cannot start with it) and the fleet agent runs alongside.
     The terminal is this process's own: it takes the owner lock (exit 3 naming the holder when
@@ -45,7 +46,7 @@ def open_terminal(args, *, recover: bool = True, fleet: bool = False, host=None)
 
 
 @contextlib.contextmanager
-def open_journal(args) -> Iterator[Journal]:
+def open_journal(args: argparse.Namespace) -> Iterator[Journal]:
     """The journal alone, for commands that only read it (`transactions`): no keys, no
     acquirer client, no embedded sandbox, so listing stays quick on a slow device."""
     from ..journal import Journal

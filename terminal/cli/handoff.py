@@ -8,6 +8,7 @@ registry a long-running owner serves; other features add their own names to it.
 """
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 
 from ..errors import InputError
@@ -138,7 +139,7 @@ def recover_with_progress(terminal: Terminal, say: Say) -> None:
     terminal.recover(on_item=on_item)
 
 
-def run_operation(args, op: str, params: dict) -> int:
+def run_operation(args: argparse.Namespace, op: str, params: dict) -> int:
     """Run a money command here as the owner, or hand it to the running one; print its result."""
     from ..wiring import build_terminal
     from .context import config_of

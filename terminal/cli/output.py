@@ -2,6 +2,7 @@
 stderr with a message that says what to do."""
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from typing import Any
@@ -12,7 +13,7 @@ from ..reasons import reason
 from ..records import Transaction
 
 
-def emit(args, payload: dict[str, Any], text: str) -> None:
+def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
     if getattr(args, "json", False):
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, sort_keys=True) + "\n")
     else:
