@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .batch import BatchCloser, BatchReport
@@ -77,7 +77,7 @@ class MoneyOperations:
         return self._lock.locked()
 
     @contextlib.contextmanager
-    def exclusive(self, timeout_s: float = OPERATION_WAIT_S):
+    def exclusive(self, timeout_s: float = OPERATION_WAIT_S) -> Iterator[None]:
         """Wait (bounded) for the operation in flight, then hold the lock; SaleInProgress if it
         does not end in time."""
         if not self._lock.acquire(timeout=timeout_s):

@@ -17,6 +17,8 @@ from ..errors import FaultError, InputError
 from .output import say
 
 if TYPE_CHECKING:
+    from drivers.scanners import ScannerState
+
     from ..config import Config
 
 SCAN_TIMEOUT_S = 120
@@ -50,7 +52,7 @@ def wait_for_scan(config: Config, timeout_s: float = SCAN_TIMEOUT_S) -> str:
     scanner = build_scanner(kind=s.kind, **s.driver_options())
     announced: list[bool] = []
 
-    def on_state(state) -> None:
+    def on_state(state: ScannerState) -> None:
         # Say "ready" only once the device is open: bytes sent earlier would be flushed.
         if state.value == "READY" and not announced:
             announced.append(True)

@@ -14,6 +14,8 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from .limits import RateLimitedLog
 
 log = logging.getLogger("terminal.control.auth")
@@ -80,13 +82,13 @@ class FailureLimiter:
 
 
 class BearerAuth:
-    def __init__(self, app, *, token: str, limiter: FailureLimiter, prefix: str = "/v1/"):
+    def __init__(self, app: ASGIApp, *, token: str, limiter: FailureLimiter, prefix: str = "/v1/"):
         if not token:
             raise ValueError("the control API needs a token")
         self.app, self._token, self.limiter, self.prefix = app, token.encode(), limiter, prefix
         self._log = RateLimitedLog(log, interval_s=10.0)
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             return await self.app(scope, receive, send)
         if self._authorised(scope):               # the right token is never refused
@@ -108,7 +110,7 @@ class BearerAuth:
                              "token from the file control_token in the terminal's state directory",
                              [(b"www-authenticate", b"Bearer")])
 
-    def _authorised(self, scope) -> bool:
+    def _authorised(self, scope: Scope) -> bool:
         for name, value in scope.get("headers", ()):
             if name == b"authorization":
                 scheme, _, credential = value.partition(b" ")
@@ -116,7 +118,7 @@ class BearerAuth:
         return False
 
 
-async def _refuse(send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]]) -> None:
+async def _refuse(send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]]) -> None:
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

@@ -114,7 +114,7 @@ class TerminalClient:
                                   err.get("message", response.text[:200]), body)
         return response.status_code, body
 
-    def _call(self, method: str, path: str, **kw) -> Record:
+    def _call(self, method: str, path: str, **kw: Any) -> Record:
         return _wrap(self.request(method, path, **kw)[1])
 
     # -- the API -------------------------------------------------------------------------------
@@ -284,7 +284,7 @@ class TerminalClient:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -35,7 +35,7 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
-                   **extra) -> JSONResponse:
+                   **extra: object) -> JSONResponse:
     """Every error answer; a payment code that found its way into a message (a path, a field)
     is masked."""
     return JSONResponse({**extra, "error": {"code": code, "message": mask_digit_runs(message)}}, status_code=status,
@@ -90,11 +90,11 @@ def _validation_message(errors: list[dict]) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError):
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
 
     @app.exception_handler(TerminalError)
-    async def _terminal_error(request: Request, exc: TerminalError):
+    async def _terminal_error(request: Request, exc: TerminalError) -> JSONResponse:
         status = status_for(exc)
         if status == 500:
             log.error("control API request failed: %s", exc.message, extra={"code": exc.code})
@@ -102,17 +102,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(status, exc.code, exc.message, {"Retry-After": str(retry)} if retry else None)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError):
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = list(exc.errors())
         return error_response(400, _validation_code(errors), _validation_message(errors))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException):
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = getattr(exc, "code", None) or {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code,
                                                                                           "HTTP_ERROR")
         return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("control API internal error")
         return error_response(500, "INTERNAL_ERROR", "internal error: the details are in the terminal's log")

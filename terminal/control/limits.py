@@ -24,8 +24,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("terminal.control.limits")
@@ -50,7 +52,7 @@ class RateLimitedLog:
         self._held: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def log(self, level: int, key: str, message: str, *args, **kwargs) -> bool:
+    def log(self, level: int, key: str, message: str, *args: object, **kwargs: Any) -> bool:
         with self._lock:
             now = self._clock()
             last = self._last.get(key)
@@ -67,7 +69,7 @@ class RateLimitedLog:
         return True
 
 
-def loop_exception_handler(limited: RateLimitedLog):
+def loop_exception_handler(limited: RateLimitedLog) -> Callable[[asyncio.AbstractEventLoop, dict], None]:
     """asyncio's handler for accept errors (EMFILE, ENFILE, ...) and the like: rate limited."""
     def handle(loop: asyncio.AbstractEventLoop, context: dict) -> None:
         exc = context.get("exception")
@@ -84,7 +86,7 @@ def guarded_h11(limits: ControlLimits, limited: RateLimitedLog | None = None) ->
     class GuardedH11(H11Protocol):
         _limits = limits
 
-        def __init__(self, *args, **kwargs):
+        def __init__(self, *args: Any, **kwargs: Any):
             super().__init__(*args, **kwargs)
             self._awaiting_since: float | None = None     # waiting for a request's headers since
             self._header_timer: asyncio.TimerHandle | None = None
@@ -93,7 +95,8 @@ def guarded_h11(limits: ControlLimits, limited: RateLimitedLog | None = None) ->
             return [c for c in self.connections if isinstance(c, GuardedH11) and c is not self
                     and c._awaiting_since is not None and not c.transport.is_closing()]
 
-        def connection_made(self, transport) -> None:
+        # Any: uvicorn narrows asyncio's BaseTransport to Transport here (an override mypy refuses).
+        def connection_made(self, transport: Any) -> None:
             if len(self.connections) >= self._limits.max_connections:
                 idle = self._idle_others()
                 if not idle:
@@ -147,7 +150,7 @@ def guarded_h11(limits: ControlLimits, limited: RateLimitedLog | None = None) ->
             else:
                 self._headers_arrived()
 
-        def connection_lost(self, exc) -> None:
+        def connection_lost(self, exc: Exception | None) -> None:
             self._headers_arrived()
             if self.transport is None:      # refused in connection_made: never registered
                 return
@@ -160,10 +163,10 @@ class BodyLimit:
     """413 for a body over `max_body` bytes, 408 for a body that stalls; checked before any
     handler (and before body parsing) for every request."""
 
-    def __init__(self, app, *, limits: ControlLimits):
+    def __init__(self, app: ASGIApp, *, limits: ControlLimits):
         self.app, self.limits = app, limits
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         max_body = self.limits.max_body
@@ -178,7 +181,7 @@ class BodyLimit:
         received = 0
         started = False
 
-        async def guarded_send(message):
+        async def guarded_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -186,7 +189,7 @@ class BodyLimit:
 
         body_done = False
 
-        async def limited_receive():
+        async def limited_receive() -> Message:
             nonlocal received, body_done
             if body_done:  # after the body, receive() waits for a disconnect: a streaming answer
                 return await receive()  # (the event stream) waits so all day, never a stall
@@ -223,7 +226,7 @@ class _BodyProblem(StarletteHTTPException):
         self.status, self.code, self.message = status, code, message
 
 
-async def _answer(send, status: int, code: str, message: str) -> None:
+async def _answer(send: Send, status: int, code: str, message: str) -> None:
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),

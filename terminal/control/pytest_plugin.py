@@ -16,6 +16,7 @@ variables TERMINAL_URL, TERMINAL_TOKEN_FILE, TERMINAL_CA).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from .client import ControlApiError, TerminalClient
 from .local import RIG_CONFIG, LocalTerminal
 
 
-def pytest_addoption(parser):
+def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("terminal", "pos-terminal rig (control API)")
     group.addoption("--terminal-url", default=None, help="control API of a running terminal (else one is started)")
     group.addoption("--terminal-token-file", default=None, help="file holding that terminal's control token")
@@ -34,7 +35,7 @@ def pytest_addoption(parser):
     group.addoption("--terminal-event-log", default=None, help="local terminal: write the diffable event log here")
 
 
-def _option(config, name: str, env: str) -> str | None:
+def _option(config: pytest.Config, name: str, env: str) -> str | None:
     try:
         value = config.getoption(name)
     except ValueError:          # the plugin was loaded too late to register its options
@@ -43,7 +44,8 @@ def _option(config, name: str, env: str) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def terminal_endpoint(request, tmp_path_factory):
+def terminal_endpoint(request: pytest.FixtureRequest,
+                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, bool | str]]:
     """(url, token, verify) of the terminal under test, started here unless --terminal-url."""
     url = _option(request.config, "terminal_url", "TERMINAL_URL")
     if url:
@@ -61,7 +63,7 @@ def terminal_endpoint(request, tmp_path_factory):
 
 
 @pytest.fixture
-def terminal(terminal_endpoint):
+def terminal(terminal_endpoint: tuple[str, str, bool | str]) -> Iterator[TerminalClient]:
     """A client of the terminal under test, idle, with the sandbox's fault switches off."""
     url, token, verify = terminal_endpoint
     client = TerminalClient(url, token, verify=verify)
@@ -85,7 +87,7 @@ def _tidy(client: TerminalClient) -> None:
 
 
 @pytest.fixture
-def code_for():
+def code_for() -> Callable[..., str]:
     """code_for("0051"): a well-formed wallet code the sandbox answers by its last four digits."""
     return _code_for
 

@@ -13,11 +13,12 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Self
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from ..config import Config
 from ..errors import FaultError
@@ -78,7 +79,7 @@ class _Server(uvicorn.Server):
         self._on_ready = on_ready
         self._limited = limited
 
-    async def startup(self, sockets=None) -> None:
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         asyncio.get_running_loop().set_exception_handler(loop_exception_handler(self._limited))
         await super().startup(sockets=sockets)
         if self.started:
@@ -86,7 +87,7 @@ class _Server(uvicorn.Server):
 
 
 class ControlServer:
-    def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0, tls_cert: str = "", tls_key: str = "",
+    def __init__(self, app: ASGIApp, *, host: str = "127.0.0.1", port: int = 0, tls_cert: str = "", tls_key: str = "",
                  log_level: str = "warning", limits: ControlLimits | None = None):
         if not is_loopback(host) and not tls_cert:
             raise FaultError(f"control API on {host}: non-loopback addresses need TLS (control.tls_cert, "
@@ -139,7 +140,7 @@ class ControlServer:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -169,7 +170,7 @@ def serve(config: Config, *, terminal: Terminal, event_log: Path | None = None,
 
 
 @contextlib.contextmanager
-def _stop_signals_end_quietly():
+def _stop_signals_end_quietly() -> Iterator[None]:
     """uvicorn handles SIGINT/SIGTERM while it runs, then re-raises them once it has stopped;
     here that second delivery is a no-op, so the terminal is closed properly and the process
     exits 0 (a requested stop is not an interruption)."""
