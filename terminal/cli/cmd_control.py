@@ -6,10 +6,14 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import FaultError
 from .context import config_of, open_terminal
 from .output import say
+
+if TYPE_CHECKING:
+    from ..control.server import ControlServer
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +36,7 @@ def cmd_control(args: argparse.Namespace) -> int:
     check_bind(config)                      # refuse a bad address before anything starts
     logging.getLogger("terminal.events").setLevel(logging.INFO)   # the structured event log, always
 
-    def ready(server, token_path: str) -> None:
+    def ready(server: ControlServer, token_path: str) -> None:
         if host is not None:
             host.serving.set()
         say(f"control API on {server.url} (token in {token_path}); stop with Ctrl-C")

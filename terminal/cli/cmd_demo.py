@@ -7,12 +7,16 @@ import argparse
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..demo_codes import code_for
 from ..errors import BusinessError
 from ..locations import STATE_DIR_ENV
 from .context import config_of, open_terminal
 from .output import describe, emit, say
+
+if TYPE_CHECKING:
+    from ..records import Transaction
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -47,7 +51,7 @@ def scripted_demo(args: argparse.Namespace) -> int:
     say(f"headless demo: embedded sandbox acquirer, state in {config.state_dir()}")
     steps = []
     with open_terminal(args) as terminal:
-        def sale(label: str, amount: str, suffix: str):
+        def sale(label: str, amount: str, suffix: str) -> Transaction:
             say(f"\n== {label}: {amount} {config.terminal.currency}, code ending {suffix}")
             tx = terminal.sale(terminal.parse_amount(amount), code_for(suffix))
             say(describe(tx))

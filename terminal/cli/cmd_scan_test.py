@@ -21,7 +21,10 @@ import os
 import queue
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from drivers.scanners import Scanner, ScannerState, VirtualScanner
 
 DEFAULT_LIVE_TIMEOUT_S = 0.0  # 0: until interrupted (Ctrl-C)
 
@@ -143,7 +146,7 @@ def _run_live(args: argparse.Namespace) -> int:
     states: queue.Queue[ScannerState] = queue.Queue()
     scanner.start(scans.put, states.put)
     if kind == "virtual":
-        _feed_stdin(scanner)
+        _feed_stdin(cast("VirtualScanner", scanner))
     _say(f"scan-test: reading from {label}; Ctrl-C to stop")
     deadline = time.monotonic() + args.timeout if args.timeout > 0 else None
     n = 0
@@ -174,7 +177,7 @@ def _run_live(args: argparse.Namespace) -> int:
     return 0 if n else 1
 
 
-def _report_states(states, scanner) -> None:
+def _report_states(states: queue.Queue[ScannerState], scanner: Scanner) -> None:
     while True:
         try:
             state = states.get_nowait()
@@ -184,7 +187,7 @@ def _report_states(states, scanner) -> None:
         _say(f"scanner {state.value}" + (f": {msg}" if msg else ""))
 
 
-def _feed_stdin(scanner) -> None:
+def _feed_stdin(scanner: VirtualScanner) -> None:
     import threading
 
     def pump() -> None:

@@ -12,8 +12,9 @@ import getpass
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from ..locations import DEFAULT_CONFIG, STATE_DIR_ENV
@@ -21,6 +22,8 @@ from .output import emit, say
 
 if TYPE_CHECKING:  # pydantic is imported by the command that runs, not by --help
     from ..config import Config
+    from ..factory_reset import ResetPlan
+    from ..pins import PinVault
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,7 +79,7 @@ def _read_file(path: str, what: str) -> bytes:
         raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
 
 
-def _pin(role: str, pin_file: str | None, vault) -> str | None:
+def _pin(role: str, pin_file: str | None, vault: PinVault) -> str | None:
     if pin_file:
         pin = _read_file(pin_file, f"--{role}-pin-file").decode(errors="replace").strip()
     elif vault.is_set(role):
@@ -185,11 +188,11 @@ def cmd_rotate_key(args: argparse.Namespace) -> int:
     return int(result["exitCode"])
 
 
-def _audit_recorder(*, state_dir: Path):
+def _audit_recorder(*, state_dir: Path) -> Callable[..., None]:
     """Append to the journal's audit trail; a journal that cannot be opened never blocks the action."""
     from ..audit import record_in
 
-    def record(actor: str, action: str, **kw) -> None:
+    def record(actor: str, action: str, **kw: Any) -> None:
         record_in(state_dir / "journal.sqlite", actor, action, say=say, **kw)
     return record
 
@@ -249,7 +252,7 @@ def _technician_pin(pin_file: str | None) -> str:
     return getpass.getpass("technician PIN: ")
 
 
-def _confirm(plan) -> None:
+def _confirm(plan: ResetPlan) -> None:
     if not sys.stdin.isatty():
         raise InputError("factory-reset removes the keys, PINs and journal: pass --yes to confirm "
                          "(no terminal to ask on)")

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..locations import STATE_DIR_ENV
 from .output import emit, say
+
+if TYPE_CHECKING:
+    from ..updater import Updater
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,13 +64,13 @@ def _state_dir(args: argparse.Namespace) -> Path:
     return state_dir_of(storage.get("state_dir") or None, source)
 
 
-def _updater(args: argparse.Namespace):
+def _updater(args: argparse.Namespace) -> Updater:
     from ..releases import Layout
     from ..updater import Updater, default_settle_s
 
     state_dir = _state_dir(args)
 
-    def audit(actor: str, action: str, **kw) -> None:
+    def audit(actor: str, action: str, **kw: object) -> None:
         journal_path = state_dir / "journal.sqlite"
         if not journal_path.exists():
             return

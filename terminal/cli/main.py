@@ -5,6 +5,7 @@ import argparse
 import importlib
 import logging
 import sys
+from typing import NoReturn
 
 from ..errors import InputError, TerminalError
 from ..logs import mask_digit_runs, setup_logging
@@ -18,7 +19,7 @@ COMMAND_MODULES = (
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # bad usage: exit 2 with the usage line (codes in it masked)
+    def error(self, message: str) -> NoReturn:  # bad usage: exit 2 with the usage line (codes in it masked)
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {mask_digit_runs(message)}\n")
 
