@@ -17,6 +17,7 @@ import json
 import os
 import resource
 import selectors
+import shutil
 import signal
 import statistics
 import subprocess
@@ -79,7 +80,7 @@ def start_terminal(state_dir: str) -> tuple[subprocess.Popen, str, str]:
 
 
 @contextlib.contextmanager
-def core_floor():
+def core_floor(warmup: int = WARMUP):
     """The floor: the same sale in the core, in-process, against its own embedded sandbox
     (no HTTP API, no checkout, no event stream). Timed interleaved with the API sales, so a
     load change on a shared machine hits both alike."""
@@ -101,7 +102,7 @@ def core_floor():
             return time.perf_counter() - t0
 
         try:
-            for _ in range(WARMUP):
+            for _ in range(warmup):
                 one()
             cpu.clear()
             yield one, cpu
@@ -115,24 +116,21 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[index]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sales", type=int, default=300)
-    parser.add_argument("--checkpoints", type=int, default=5, help="RSS readings during the run")
-    args = parser.parse_args()
-
+def run(sales: int, *, warmup: int = WARMUP, checkpoints: int = 5, keep_state: bool = True) -> dict:
+    """`sales` API sales after `warmup`, the core floor interleaved; the figures main() prints
+    (bench/ratios.py uses "cpu_ratio")."""
     state_dir = tempfile.mkdtemp(prefix="control-load-")
     proc, url, token = start_terminal(state_dir)
     client = TerminalClient(url, token)
     latencies: list[float] = []
     floor: list[float] = []
     rss: list[tuple[int, int]] = []
-    every = max(1, args.sales // args.checkpoints)
-    floor_every = max(1, args.sales // 300)
+    every = max(1, sales // checkpoints)
+    floor_every = max(1, sales // 300)
     try:
         # the floor's terminal first: its warm-up must not leave the event stream unread (the
         # control API closes a connection idle for longer than its idle timeout)
-        with core_floor() as (core_sale, core_cpu), client.events(timeout=60) as stream:
+        with core_floor(warmup) as (core_sale, core_cpu), client.events(timeout=60) as stream:
             def one_sale() -> float:
                 t0 = time.perf_counter()
                 tx = client.sale("1.00")
@@ -145,18 +143,17 @@ def main() -> int:
                         return time.perf_counter() - t0
                 raise SystemExit("event stream ended")
 
-            for _ in range(WARMUP):
+            for _ in range(warmup):
                 one_sale()
             rss.append((0, rss_kib(proc.pid)))
             cpu_start = cpu_s(proc.pid)
-            for i in range(1, args.sales + 1):
+            for i in range(1, sales + 1):
                 latencies.append(one_sale())
                 if i % floor_every == 0:
                     floor.append(core_sale())
-                if i % every == 0 or i == args.sales:
+                if i % every == 0 or i == sales:
                     rss.append((i, rss_kib(proc.pid)))
-            elapsed = sum(latencies)  # back to back: the floor's sales are not counted
-            api_cpu_ms = (cpu_s(proc.pid) - cpu_start) * 1000 / args.sales
+            api_cpu_ms = (cpu_s(proc.pid) - cpu_start) * 1000 / sales
             core_cpu_ms = statistics.fmean(core_cpu) * 1000
     finally:
         client.close()
@@ -165,11 +162,27 @@ def main() -> int:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-
-    floor = sorted(v * 1000 for v in floor)
+        journal_mb = sum(p.stat().st_size for p in Path(state_dir).glob("journal.sqlite*")) / 1e6
+        if not keep_state:
+            shutil.rmtree(state_dir, ignore_errors=True)
+    floor_ms = sorted(v * 1000 for v in floor)
     ms = sorted(v * 1000 for v in latencies)
-    print(f"sales: {args.sales} (after {WARMUP} warm-up), approved, through the control API + embedded sandbox")
-    print(f"throughput: {args.sales / elapsed:.1f} sales/s  ({elapsed:.1f} s)")
+    return {"sales": sales, "warmup": warmup, "latencies_s": latencies, "ms": ms, "floor_ms": floor_ms,
+            "elapsed_s": sum(latencies),  # back to back: the floor's sales are not counted
+            "api_cpu_ms": api_cpu_ms, "core_cpu_ms": core_cpu_ms, "cpu_ratio": api_cpu_ms / core_cpu_ms,
+            "p50_ratio": percentile(ms, 50) / percentile(floor_ms, 50), "rss": rss,
+            "journal_mb": journal_mb, "state_dir": state_dir}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sales", type=int, default=300)
+    parser.add_argument("--checkpoints", type=int, default=5, help="RSS readings during the run")
+    args = parser.parse_args()
+    r = run(args.sales, checkpoints=args.checkpoints)
+    ms, floor, rss, latencies = r["ms"], r["floor_ms"], r["rss"], r["latencies_s"]
+    print(f"sales: {args.sales} (after {r['warmup']} warm-up), approved, through the control API + embedded sandbox")
+    print(f"throughput: {args.sales / r['elapsed_s']:.1f} sales/s  ({r['elapsed_s']:.1f} s)")
     print(f"latency ms (sale request -> RESULT event): p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  "
           f"p99 {percentile(ms, 99):.1f}  max {ms[-1]:.1f}  mean {statistics.fmean(ms):.1f}")
     if args.sales >= 2000:   # latency must not grow with the journal either
@@ -178,17 +191,16 @@ def main() -> int:
         print(f"p50 of the first {tenth} sales {percentile(first, 50) * 1000:.1f} ms, of the last {tenth} "
               f"{percentile(last, 50) * 1000:.1f} ms")
     print(f"floor, the same sale in the core (in-process, no API), interleaved: p50 {percentile(floor, 50):.1f} ms  "
-          f"p95 {percentile(floor, 95):.1f} ms;  API p50 / core p50 = {percentile(ms, 50) / percentile(floor, 50):.2f}")
+          f"p95 {percentile(floor, 95):.1f} ms;  API p50 / core p50 = {r['p50_ratio']:.2f}")
     print(f"CPU per sale (all threads, clock ticks: less sensitive to a shared machine than latency): "
-          f"terminal process {api_cpu_ms:.1f} ms; core sale {core_cpu_ms:.1f} ms (floor); "
-          f"API / core = {api_cpu_ms / core_cpu_ms:.2f}")
+          f"terminal process {r['api_cpu_ms']:.1f} ms; core sale {r['core_cpu_ms']:.1f} ms (floor); "
+          f"API / core = {r['cpu_ratio']:.2f}")
     print("terminal RSS (MiB) after N sales: " + ", ".join(f"{n}: {kib / 1024:.1f}" for n, kib in rss))
-    first, last = rss[0][1], rss[-1][1]
+    first_kib, last_kib = rss[0][1], rss[-1][1]
     half = next(kib for n, kib in rss if n >= args.sales // 2)
-    print(f"RSS growth: start->end {(last - first) / 1024:+.1f} MiB; second half {(last - half) / 1024:+.1f} MiB "
-          f"({(last - half) / max(1, args.sales - args.sales // 2) :.2f} KiB/sale)")
-    print(f"journal: {sum(p.stat().st_size for p in Path(state_dir).glob('journal.sqlite*')) / 1e6:.1f} MB "
-          f"in {state_dir}")
+    print(f"RSS growth: start->end {(last_kib - first_kib) / 1024:+.1f} MiB; second half "
+          f"{(last_kib - half) / 1024:+.1f} MiB ({(last_kib - half) / max(1, args.sales - args.sales // 2):.2f} KiB/sale)")
+    print(f"journal: {r['journal_mb']:.1f} MB in {r['state_dir']}")
     return 0
 
 

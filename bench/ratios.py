@@ -1,7 +1,7 @@
 """The regression check: ratios to a floor measured in the same run, never absolute times,
 against the committed baselines in bench/baselines.json.
 
-    python bench/ratios.py            # measure and print (about 20-40 s)
+    python bench/ratios.py            # measure and print (about 40-80 s)
     python bench/ratios.py --check    # ... and exit 1 when a ratio regressed past its tolerance
     python bench/ratios.py --update   # measure and rewrite the baselines (commit them)
 
@@ -11,7 +11,9 @@ Ratios checked:
 - decoder: the live chain's median ms on frames without a code over zxing alone's, and its
   p95 ms on all frames over zxing alone's p95, on the same frames (bench/decode.py), and the live
   chain's success rate on the existing corpus (a rate, not a time);
-- command line: `pos-terminal --help` over a bare `python -c pass` (bench/cli_startup.py).
+- command line: `pos-terminal --help` over a bare `python -c pass` (bench/cli_startup.py);
+- control API: CPU a sale of the terminal process serving the API (start, scan, result over
+  SSE) over the same sale's CPU in the core, interleaved (bench/control_load.py, 60 sales).
 
 Tolerance: a "lower is better" ratio fails above baseline x TOLERANCE (2.0: wide enough for
 a shared 2-core machine, narrow enough to catch the regressions that matter, such as the
@@ -39,6 +41,7 @@ HIGHER_IS_BETTER = {"decode_live_kept"}
 
 def measure() -> dict[str, float]:
     import cli_startup
+    import control_load
     import decode
     import payment_overhead
 
@@ -46,6 +49,7 @@ def measure() -> dict[str, float]:
         out = payment_overhead.overhead_ratios(payment_overhead.measure_steps(Path(tmp), 40))
     cli = cli_startup.measure(5)
     out["cli_help_x_bare_python"] = cli["help_ratio"]
+    out["control_api_cpu_x_core"] = control_load.run(60, warmup=10, checkpoints=1, keep_state=False)["cpu_ratio"]
     out.update(decode.ratios(per_class=6))
     return out
 

@@ -2,7 +2,7 @@
 times) against bench/baselines.json, with a tolerance wide enough for a shared machine.
 
 Runs `python bench/ratios.py --check` in its own process (the decoder bench pins itself to
-one core). About 20-40 s; deselect with `-m "not perf"`. After an intended change in a
+one core; the control API run starts a terminal). About 40-80 s; deselect with `-m "not perf"`. After an intended change in a
 figure: `python bench/ratios.py --update` and commit bench/baselines.json."""
 from __future__ import annotations
 
