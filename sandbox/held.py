@@ -21,7 +21,7 @@ class HeldAnswer:
     payment_request_id: str | None
     event: asyncio.Event
     loop: asyncio.AbstractEventLoop
-    released_by: str = ""            # "" while held, then "release" | "timeout"
+    released_by: str = ""            # "" while held, then "release" | "timeout" | "shutdown"
 
     def to_dict(self) -> dict:
         return {"endpoint": self.endpoint, "paymentRequestId": self.payment_request_id,
@@ -43,14 +43,16 @@ class HeldAnswers:
         with self._changed:
             self._held.append(held)
             self._changed.notify_all()
+        outcome = "shutdown"             # the server stopped while holding it
         try:
             await asyncio.wait_for(held.event.wait(), timeout=max_s)
             outcome = "release"
         except TimeoutError:
             outcome = "timeout"
-        with self._changed:
-            held.released_by = outcome
-            self._changed.notify_all()
+        finally:
+            with self._changed:
+                held.released_by = outcome
+                self._changed.notify_all()
 
     def release(self) -> int:
         """Let every held answer go; returns how many were held."""

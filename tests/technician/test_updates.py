@@ -15,6 +15,7 @@ from terminal.audit import AuditTrail
 from terminal.crashpoints import UPDATE_POINTS
 from terminal.errors import InputError
 from terminal.journal import Journal
+from terminal.journal_schema import SCHEMA_VERSION
 from terminal.releases import Layout, install_release
 from terminal.states import TxState
 from tests.core.journal_helpers import make_tx
@@ -109,7 +110,7 @@ def test_update_backs_up_migrates_switches_and_keeps_the_previous(rig):
     assert rig.layout.current() == "0.2.0"
     assert rig.layout.info("0.2.0")["status"] == "good" and rig.layout.info("0.2.0")["previous"] == "0.1.0"
     assert rig.calls()[:2] == ["stop", "start"]
-    assert _user_version(rig) == 1                               # migrated by the new release
+    assert _user_version(rig) == SCHEMA_VERSION                  # migrated by the new release
     backup = sqlite3.connect(result["backup"])
     assert backup.execute("PRAGMA user_version").fetchone()[0] == 0   # taken before the migration
     assert [r[0] for r in backup.execute("SELECT id FROM transactions")] == rows
