@@ -13,8 +13,10 @@ What this does instead, using only what the standard fixes:
 1. find finder-pattern candidates (three nested contours) on a binarisation against the
    local mean: the intact finders survive even when the third does not;
 2. from three finders, or from two (the third's place follows from the right-angle layout:
-   six hypotheses), an affine grid for each plausible size, and each module sampled at its
-   centre;
+   six hypotheses), or from one (which corner it is, the symbol's quarter turn and its size
+   all guessed), a grid for each plausible size, ranked by how well the fixed patterns
+   (timing, alignment, finders) come out; the inferred corners and the fourth corner
+   refined by up to a module the same way; each module sampled at its centre;
 3. each module judged against its own 3x3-module neighbourhood (the light and dark levels
    there, smoothed: a highlight *adds* a smooth field, so a dark module under it is still
    darker than its light neighbours, and a clipped area reads light, an error the error
