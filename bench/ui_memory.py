@@ -102,7 +102,7 @@ def textures() -> tuple[int, float]:
     return count, pixels / 1e6
 
 
-def sample(n: int, t0: float, libc) -> dict:
+def measure(n: int, t0: float, libc) -> dict:
     from kivy.cache import Cache
 
     gc.collect()
@@ -151,6 +151,7 @@ def child(args) -> int:
     ui.settle()
     approve_label, approve_code = next((label, code) for label, code, _ in DEMO_CODES if code.endswith("0000"))
     libc = _libc()
+    not_approved: list[str] = []
 
     def one_sale(i: int) -> None:
         sale = app.screens["sale"]
@@ -169,8 +170,15 @@ def child(args) -> int:
         ui.idle_until(lambda: app.current == "result", what="result")
         ui.settle()
         result = app.screens["result"]
-        if result.kind != "approved":
-            raise SystemExit(f"sale {i}: {result.kind} {result.headline!r}: the benchmark needs approvals")
+        if result.kind != "approved":     # (a loaded machine can time a sale out): counted, next sale
+            not_approved.append(f"sale {i + 1}: {result.kind} {result.headline!r} {result.reason_text!r}")
+            print(f"not approved: {not_approved[-1]}", file=sys.stderr, flush=True)
+            if len(not_approved) > max(5, args.sales // 50):
+                raise SystemExit(f"{len(not_approved)} sales not approved: the benchmark needs approvals")
+            ui.tap(result.ids.new_sale_btn)
+            ui.screen("sale")
+            ui.settle()
+            return
         ui.tap(result.ids.receipt_btn)
         ui.screen("receipt")
         ui.idle_until(lambda: bool(app.screens["receipt"].preview), what="slip rendered")
@@ -180,6 +188,9 @@ def child(args) -> int:
 
     def emit(row: dict) -> None:
         print(json.dumps(row), flush=True)
+
+    def sample(n: int, t0: float, libc) -> dict:
+        return {**measure(n, t0, libc), "not_approved": len(not_approved)}
 
     emit(sample(0, t0, libc))
     for i in range(args.sales):
@@ -263,6 +274,7 @@ def summarise(profile: str, rows: list[dict], args) -> dict:
                                              ("anon", "file", "py_live", "py_arenas", "malloc_used", "malloc_free")
                                              if k in end},
         "objects_growth_after_warmup": end["objects"] - warm["objects"],
+        "not_approved_sales": end.get("not_approved", 0),
         "textures_start_warm_end": [start["textures"], warm["textures"], end["textures"]],
         "limit_mb": args.limit_mb, "ratio_to_limit": round(growth / args.limit_mb, 2),
         "ok": growth <= args.limit_mb,
