@@ -14,7 +14,7 @@ from terminal.fleet.commands import CommandExecutor, Outcome
 
 def executor(tmp_path: Path) -> CommandExecutor:
     ex = CommandExecutor.__new__(CommandExecutor)       # only op_update is exercised
-    ex.terminal = SimpleNamespace(config=SimpleNamespace(source=tmp_path / "terminal.toml"))
+    ex.terminal = SimpleNamespace(settings=SimpleNamespace(config_source=tmp_path / "terminal.toml"))
     return ex
 
 
