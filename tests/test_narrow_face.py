@@ -5,7 +5,8 @@ agent (terminal/fleet/), the checkout and the watchdog call the face's intent me
 sub-faces (`terminal.receipts`, `terminal.access`, `terminal.settings`, `terminal.upkeep`, ...). They never reach
 the journal, a private attribute, or a collaborator the builder handed the terminal: a money
 rule or a receipt policy written again in a front end is how the copies came to disagree
-(issue #11). This check reads the source (no import, no app start), so it costs milliseconds.
+(issue #11). Nor do they set anything on the terminal or a sub-face: state changes go through
+intent methods (`lock`, `unlock`, ...). This check reads the source (no import, no app start), so it costs milliseconds.
 
 What counts as "the terminal" in a module: a name or attribute called `terminal` (`terminal`,
 `self.terminal`, `app.terminal`, `api.terminal`), and any local name assigned from one
@@ -80,6 +81,13 @@ def reaches_through(source: str, face: set[str]) -> list[tuple[int, str]]:
     aliases = _aliases(tree)
     found = []
     for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else [])
+        for target in targets:          # no front end sets state on the terminal or a sub-face
+            base = target.value if isinstance(target, ast.Attribute) else None
+            if base is not None and (_is_terminal(base, aliases) or (
+                    isinstance(base, ast.Attribute) and _is_terminal(base.value, aliases))):
+                found.append((target.lineno, f"{ast.unparse(target)} = ..."))
         if isinstance(node, ast.Attribute):
             if node.attr == "journal":
                 found.append((node.lineno, ".journal"))
@@ -128,8 +136,10 @@ def test_the_check_sees_the_ways_around_the_face():
         "terminal.sale(x, code)",                     # the face: fine
         "terminal.receipts.print(tx)",
         "checkout.journal_alive",                     # not the terminal, not .journal: fine
+        "terminal.sale = fake_sale",                  # 12 set on the face
+        "terminal.receipts.email_enabled = True",     # 13 set on a sub-face
         "config.terminal.currency",                   # the [terminal] section of a Config: fine
         "self.app.config_.terminal.locale",
     ]
     source = "\n".join(lines)
-    assert sorted(line for line, _ in reaches_through(source, face)) == [1, 2, 4, 6, 7, 8]
+    assert sorted(line for line, _ in reaches_through(source, face)) == [1, 2, 4, 6, 7, 8, 12, 13]
