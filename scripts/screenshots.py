@@ -89,6 +89,9 @@ def main() -> int:
         s.choose_tip("15")
         app.go("sale")
         shot("sale")
+        s.staff_open = True            # the Manager row: Batch close and Technician, each behind its PIN
+        shot("sale-manager")
+        s.staff_open = False
         s.choose_tip("none")
         s.charge()
         ui.screen("scan")
