@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import requests
 
@@ -98,11 +99,15 @@ def test_a_slow_reader_overflowing_its_queue_still_gets_everything_in_order(conf
                 for i in range(50):                              # a burst while nobody reads
                     terminal.events.note_checkout(f"T{i}", "IDLE", n=i)
                 seqs = []
+                # Heartbeats every 0.5 s keep the read timeout from firing, so a lost event would
+                # wait forever: bound the whole read (generous: a condition, not a timing check).
+                deadline = time.monotonic() + 60
                 for line in lines:
                     if line.startswith("data: "):
                         seqs.append(json.loads(line[6:])["seq"])
                         if len(seqs) == 50:
                             break
+                    assert time.monotonic() < deadline, f"events lost: got {seqs} of 1..50"
             assert seqs == list(range(1, 51))
     finally:
         terminal.close()
