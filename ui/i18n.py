@@ -85,15 +85,14 @@ def set_language(lang: str, mo_dir: Path | None = None) -> str:
     global _current, _current_lang
     if lang not in LANGUAGES:
         lang = "en"
-    if lang == "en":
+    # English has a catalog too: the messages are English already, but a few msgids are the
+    # journal's identifiers (PARTIALLY_REFUNDED, CANCEL_PENDING) that a cashier reads as words.
+    mo_dir = mo_dir or packaged_catalogs() or compile_catalogs()
+    try:
+        _current = gettext.translation(DOMAIN, localedir=str(mo_dir), languages=[lang])
+    except OSError:
+        log.warning("no catalog for %s: showing English", lang)
         _current = gettext.NullTranslations()
-    else:
-        mo_dir = mo_dir or packaged_catalogs() or compile_catalogs()
-        try:
-            _current = gettext.translation(DOMAIN, localedir=str(mo_dir), languages=[lang])
-        except OSError:
-            log.warning("no catalog for %s: showing English", lang)
-            _current = gettext.NullTranslations()
     _current_lang = lang
     return lang
 

@@ -147,3 +147,17 @@ def test_every_string_a_screen_shows_is_in_the_french_and_chinese_catalogs(ui):
         missing = sorted(m for m in seen if not catalog.get(m))
         assert not missing, f"{len(missing)} strings shown in {lang} have no translation: {missing}"
         assert not english[lang], f"English text on {lang} screens: {sorted(english[lang])}"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr_CA", "zh_Hans"])
+def test_payment_states_read_as_words_not_identifiers(lang):
+    """History and the open-payments list show a payment's state through the catalog: in every
+    language it is words, never the journal's identifier (PARTIALLY_REFUNDED, CANCEL_PENDING)."""
+    from terminal.states import TxState
+
+    i18n.set_language(lang, i18n.compile_catalogs())
+    try:
+        shown = {state.value: i18n._(state.value) for state in TxState}
+    finally:
+        i18n.set_language("en", i18n.compile_catalogs())
+    assert not [s for s, text in shown.items() if "_" in text or (s == "UNKNOWN" and text == s)], shown
