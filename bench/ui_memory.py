@@ -134,6 +134,7 @@ def child(args) -> int:
     from terminal.config import load_config, parse_config
     from terminal.demo_codes import DEMO_CODES, fresh
     from terminal.wiring import build_terminal
+    from tests.ui.helpers import receipt_then_next_sale
     from ui.app import PosApp
     from ui.headless import AppDriver
 
@@ -179,12 +180,7 @@ def child(args) -> int:
             ui.screen("sale")
             ui.settle()
             return
-        ui.tap(result.ids.receipt_btn)
-        ui.screen("receipt")
-        ui.idle_until(lambda: bool(app.screens["receipt"].preview), what="slip rendered")
-        ui.tap(app.screens["receipt"].ids.done_btn)
-        ui.screen("sale")
-        ui.settle()
+        receipt_then_next_sale(ui)
 
     def emit(row: dict) -> None:
         print(json.dumps(row), flush=True)

@@ -40,6 +40,17 @@ def sell(ui, digits: str, suffix: str, *, watch=None):
     return ui.app.screens["result"]
 
 
+def receipt_then_next_sale(ui) -> None:
+    """From an approved result: show the slip, wait until it is rendered, Done, back at the keypad."""
+    app = ui.app
+    ui.tap(app.screens["result"].ids.receipt_btn)
+    ui.screen("receipt")
+    ui.idle_until(lambda: bool(app.screens["receipt"].preview), what="slip rendered")
+    ui.tap(app.screens["receipt"].ids.done_btn)
+    ui.screen("sale")
+    ui.settle()
+
+
 def screen_tour(ui) -> Iterator[tuple[str, tuple]]:
     """Every screen a cashier can reach, plus the sale screen's custom tip and staff row and the
     scan screen's typed entry: yields (stop name, widget roots to inspect: the screen and the

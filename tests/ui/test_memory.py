@@ -15,7 +15,7 @@ import gc
 
 import pytest
 
-from tests.ui.helpers import sell
+from tests.ui.helpers import receipt_then_next_sale, sell
 
 pytestmark = pytest.mark.ui
 MB = 1024 * 1024
@@ -73,12 +73,7 @@ def test_sales_leave_no_widgets_transactions_or_textures_behind(ui):
     def one_sale(i: int) -> None:
         result = sell(ui, str(101 + i), "0000")
         assert result.kind == "approved"
-        ui.tap(result.ids.receipt_btn)
-        ui.screen("receipt")
-        ui.idle_until(lambda: bool(app.screens["receipt"].preview), what="slip rendered")
-        ui.tap(app.screens["receipt"].ids.done_btn)
-        ui.screen("sale")
-        ui.settle()
+        receipt_then_next_sale(ui)
 
     for i in range(3):               # warm-up: every screen of the sale built and drawn
         one_sale(i)
