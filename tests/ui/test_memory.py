@@ -75,14 +75,24 @@ def test_sales_leave_no_widgets_transactions_or_textures_behind(ui):
         assert result.kind == "approved"
         receipt_then_next_sale(ui)
 
+    def transactions() -> int:
+        # A background read (the open-payments watch, its notices) may hold a page of
+        # transactions at the moment of counting: the fewest over a few settled moments.
+        counts = []
+        for _ in range(3):
+            ui.settle()
+            counts.append(live(Transaction))
+        return min(counts)
+
     for i in range(3):               # warm-up: every screen of the sale built and drawn
         one_sale(i)
-    before = screen_widgets(app), live(Transaction), live(Texture)
+    before = screen_widgets(app), transactions(), live(Texture)
     for i in range(3, 10):
         one_sale(i)
-    after = screen_widgets(app), live(Transaction), live(Texture)
+    after = screen_widgets(app), transactions(), live(Texture)
     assert after[0] == before[0], f"widgets on the screens: {before[0]} after 3 sales, {after[0]} after 10"
-    assert after[1] <= before[1], f"live transactions: {before[1]} after 3 sales, {after[1]} after 10"
+    # Kept per sale would be 7 more; a transaction or two in a read in flight is not a leak.
+    assert after[1] <= before[1] + 2, f"live transactions: {before[1]} after 3 sales, {after[1]} after 10"
     # A label's texture comes and goes with its text (an "Elapsed: 1 s" on a slow sale): a
     # little slack, but not one per sale.
     assert after[2] <= before[2] + 3, f"live textures: {before[2]} after 3 sales, {after[2]} after 10"
