@@ -176,9 +176,7 @@ class PosApp(App):
     def cannot_start_text(self, exc: BaseException) -> str:
         """In the till's language: what happened and what to do; the core's own message (for the
         technician, in English) below it."""
-        try:
-            if i18n.packaged_catalogs() is None:
-                i18n.compile_catalogs()
+        try:     # set_language finds the catalogs (packaged, or compiled from a checkout's .po)
             lang = self._lang_arg or i18n.language_for_locale(self.settings.locale)
             self.set_language(lang)
         except Exception:      # no catalogs: the English text still says what to do
@@ -190,8 +188,6 @@ class PosApp(App):
     def _build_till(self) -> Widget:
         """The till as the cashier sees it: needs the configuration only, not the terminal."""
         register_default_font()
-        if i18n.packaged_catalogs() is None:   # a source checkout: compile the .po files once
-            i18n.compile_catalogs()
         self.set_language(self._lang_arg or i18n.language_for_locale(self.settings.locale))
         Builder.load_file(str(HERE / "widgets" / "common.kv"))
         from .root import PosRoot
