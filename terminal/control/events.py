@@ -105,25 +105,25 @@ class EventStream:
                 while not self._queue.empty():       # what one commit emitted comes together: one write
                     ready.append(self._queue.get_nowait())
                 chunk: list[str] = []
+                behind = False
                 for event in ready:
                     if event["seq"] <= last:
                         continue
-                    if event["seq"] == last + 1 and not self._overflowed:
-                        chunk.append(encode(event))
-                        last = event["seq"]
-                        continue
-                    # out of order, or the queue overflowed: the journal has everything, in order
-                    if chunk:
-                        yield "".join(chunk)
-                        chunk = []
+                    if event["seq"] != last + 1:     # two threads notified out of order
+                        behind = True
+                        break
+                    chunk.append(encode(event))
+                    last = event["seq"]
+                if chunk:
+                    yield "".join(chunk)
+                # A gap, or an event dropped by a full queue (perhaps while the last catch-up was being
+                # read, so that what is queued now is all old): the journal has everything, in order.
+                if behind or self._overflowed:
                     self._overflowed = False
                     self._drain()
                     async for missed in self._from_journal(last):
                         yield encode(missed)
                         last = missed["seq"]
-                    break
-                if chunk:
-                    yield "".join(chunk)
         finally:
             unsubscribe()
 
