@@ -68,6 +68,8 @@ class PaymentWatch:
         screen = self.app.screens.built("open")      # built later, it starts from self.open
         if screen is not None:
             screen.show(self.open)
+        # Remember only notices whose outcome is still unseen (one id per sale would grow forever).
+        self._noticed &= {tx.id for tx in unseen}
         for tx in unseen:
             if tx.id in (live, live_then) or tx.id in self._noticed:
                 continue

@@ -96,6 +96,10 @@ def test_after_a_restart_a_payment_that_ended_unseen_gets_its_notice_and_the_sta
     app.banners._by_key[f"ended-{tx.id}"].dismiss()
     ui.settle()
     assert tx.id not in [t.id for t in app.terminal.notices.unseen()]
+    app.watch.refresh()
+    ui.settle()
+    assert f"ended-{tx.id}" not in app.banners.texts()      # seen: never raised again
+    assert tx.id not in app.watch._noticed                   # white-box: only unseen outcomes are remembered
 
 
 def test_the_sale_just_charged_is_never_noticed_as_an_earlier_payment(ui, monkeypatch):
