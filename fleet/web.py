@@ -19,8 +19,11 @@ from urllib.parse import parse_qs, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from terminal.fleet.protocol import OPS
+
+from .login_guard import LoginGuard
 
 if TYPE_CHECKING:
     from .store import Store
@@ -60,9 +63,11 @@ def page(title: str, body: str, user: str = "") -> HTMLResponse:
                         f"<style>{STYLE}</style></head><body>{nav}<h1>{e(title)}</h1>{body}</body></html>")
 
 
-def create_app(store: Store, *, secret: bytes, send: Callable[[list[str], str, dict, str], list[dict]] | None) -> FastAPI:
+def create_app(store: Store, *, secret: bytes, send: Callable[[list[str], str, dict, str], list[dict]] | None,
+               guard: LoginGuard | None = None) -> FastAPI:
     """`send(terminal_ids, op, args, operator)` -> the signed envelopes (fleet.bus.Console.send_many)."""
     app = FastAPI(title="pos-fleet", docs_url=None, redoc_url=None, openapi_url=None)
+    guard = guard or LoginGuard()
 
     def sign(value: str) -> str:
         return hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()
@@ -98,8 +103,18 @@ def create_app(store: Store, *, secret: bytes, send: Callable[[list[str], str, d
     @app.post("/login")
     async def login(request: Request) -> Response:
         data = await form(request)
-        if not check_user(store, data.get("user", ""), data.get("password", "")):
+        user = data.get("user", "")
+        keys = guard.keys(user, request.client.host if request.client else "")
+        wait_s = guard.wait_s(keys)
+        if wait_s > 0:                       # refused before the password is hashed
+            minutes = int(wait_s // 60) + 1
+            return RedirectResponse("/login?" + urlencode({"error": f"too many failed logins: try again in {minutes} "
+                                                                    "min, or ask another administrator"}),
+                                    status_code=303)
+        if not await run_in_threadpool(check_user, store, user, data.get("password", "")):   # scrypt: off the loop
+            guard.failed(keys)
             return RedirectResponse("/login?" + urlencode({"error": "wrong user or password"}), status_code=303)
+        guard.succeeded(keys)
         expiry = int(time.time()) + SESSION_S
         value = f"{data['user']}:{expiry}"
         response = RedirectResponse("/", status_code=303)
