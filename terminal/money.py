@@ -1,6 +1,6 @@
 """Money as integer minor units plus an ISO 4217 currency. No float, ever.
 
-Amounts are parsed strictly at the edge ("12.50") and formatted with Babel for display.
+Amounts are parsed strictly at the edge ("12.50") and formatted for display as Babel (CLDR) writes them (locale_formats.py).
 """
 from __future__ import annotations
 
@@ -111,7 +111,8 @@ def money_from_api(obj: object) -> Money:
 
 
 def format_money(money: Money, locale: str = "en_US") -> str:
-    """Locale display through Babel ('$12.50', '12,50 $', 'US$12.50')."""
-    from babel.numbers import format_currency
+    """Locale display as Babel writes it ('$12.50', '12,50 $', 'US$12.50'), from the terminal's
+    table of its locales (locale_formats.py: Babel's locale data is not loaded to show a till)."""
+    from .locale_formats import format_currency
 
-    return format_currency(money.decimal(), money.currency, locale=locale.replace("zh_Hans", "zh_Hans_CN"))
+    return format_currency(money.decimal(), money.currency, locale)

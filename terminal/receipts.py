@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from babel.dates import format_datetime
-
 from drivers.printers.document import ReceiptDocument
 
 from .config import Config
+from .locale_formats import format_short_datetime
 from .money import Money, format_money, money_from_api
 from .outcome import is_void
 from .records import REFUND_SUCCESS, Refund, Transaction
@@ -61,7 +60,7 @@ class ReceiptBuilder:
             when = datetime.fromisoformat(iso)
         except ValueError:
             return iso
-        return format_datetime(when.astimezone(), "short", locale=BABEL_LOCALE[locale])
+        return format_short_datetime(when.astimezone(), BABEL_LOCALE[locale])
 
     def _header(self, doc: ReceiptDocument, title: str, L: dict, when: str, locale: str, copy: bool) -> None:
         m = self.config.merchant

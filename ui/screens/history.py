@@ -7,13 +7,13 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from babel.dates import format_datetime
 from kivy.clock import Clock
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.button import Button
 
 from terminal.errors import InputError
 from terminal.history import HistoryQuery, HistoryResult
+from terminal.locale_formats import format_short_datetime
 from terminal.records import Transaction
 
 from .base import PosScreen
@@ -64,7 +64,7 @@ def when_text(iso: str, lang: str) -> str:
         when = datetime.fromisoformat(iso).astimezone()
     except ValueError:
         return iso
-    return format_datetime(when, "short", locale=BABEL.get(lang, "en_US"))
+    return format_short_datetime(when, BABEL.get(lang, "en_US"))
 
 
 def matches(tx: Transaction, query: str) -> bool:
