@@ -31,6 +31,12 @@ drawn: later sales' keypad-to-scan measured 75-540 ms, a cost of this harness on
 display, Xvfb with the same llvmpipe and no glFinish, 15.6 ms). To run on a display instead:
 SDL_VIDEODRIVER=x11 DISPLAY=:N (nothing is then finished by hand).
 
+Memory at idle is also broken down, app against the bare Kivy app (medians): anonymous memory
+(Python's small-object arenas, glibc malloc's arenas in use and free, the large blocks malloc
+maps, textures) and file-backed (shared libraries, the software GL among them), threads,
+malloc arenas, and the font faces SDL_ttf opened (one per size and style, each with its own
+copy of the font's tables).
+
 Floors measured in the same run: a bare Python start, and a bare Kivy app (one label) on the
 same window and GL stack (first frame, RSS). RSS is also given without the software-GL
 libraries (Mesa's llvmpipe: libLLVM, swrast_dri / libgallium), which a Raspberry Pi with its
@@ -72,6 +78,50 @@ def rss_mb():
     for line in open("/proc/self/status"):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
+def memory_mb():
+    # Where the resident memory is: anonymous vs file-backed (shared libraries, fonts are read,
+    # not mapped), Python's small-object arenas (1 MiB each), glibc malloc (its arenas, in use /
+    # free, large blocks it mmaps), threads, textures. Linux + glibc; {} elsewhere.
+    import ctypes, gc, re, tempfile
+    try:
+        roll = {l.split()[0].rstrip(":"): int(l.split()[1]) / 1024
+                for l in open("/proc/self/smaps_rollup") if l.split()[0].endswith(":")}
+        out = {"anon": roll["Anonymous"], "file": roll["Rss"] - roll["Anonymous"], "soft_gl": soft_gl_mb(),
+               "threads": len(os.listdir("/proc/self/task"))}
+        fd, path = tempfile.mkstemp()
+        saved = os.dup(2)
+        os.dup2(fd, 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(fd)
+        stats = open(path).read()
+        out["py_arenas"] = int(re.search(r"# arenas allocated current\s*=\s*([\d,]+)", stats).group(1).replace(",", ""))
+        libc = ctypes.CDLL(None)
+        class Info(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                       "fsmblks", "uordblks", "fordblks", "keepcost")]
+        libc.mallinfo2.restype = Info
+        info = libc.mallinfo2()
+        out.update(malloc_heap=info.arena / 2**20, malloc_mmap=info.hblkhd / 2**20,
+                   malloc_used=info.uordblks / 2**20, malloc_free=info.fordblks / 2**20)
+        libc.fopen.restype = ctypes.c_void_p
+        libc.fopen.argtypes = (ctypes.c_char_p, ctypes.c_char_p)
+        libc.malloc_info.argtypes = (ctypes.c_int, ctypes.c_void_p)
+        libc.fclose.argtypes = (ctypes.c_void_p,)
+        f = libc.fopen(path.encode(), b"w")
+        libc.malloc_info(0, f)
+        libc.fclose(f)
+        out["malloc_arenas"] = open(path).read().count("<heap nr=")
+        os.unlink(path)
+    except (OSError, AttributeError, KeyError):
+        return {}
+    from kivy.graphics.texture import Texture
+    textures = [o for o in gc.get_objects() if isinstance(o, Texture)]
+    out.update(textures=len(textures), textures_rgba=sum(t.width * t.height for t in textures) * 4 / 2**20)
+    return out
 """
 
 CHILD = r"""
@@ -85,6 +135,14 @@ prepare_environment(width=800, height=480, maxfps=60)
 os.environ["POS_TERMINAL_STATE_DIR"] = STATE
 os.environ["POS_TERMINAL_UI_CACHE"] = STATE + "-ui"
 from kivy.core.window import Window
+import kivy.core.text.text_sdl2 as text_sdl2
+FACES = set()           # the (size, font, bold...) faces SDL_ttf opened: each its own copy of the tables
+_font_id = text_sdl2.LabelSDL2._get_font_id
+def _record_face(label):
+    face = _font_id(label)
+    FACES.add(face)
+    return face
+text_sdl2.LabelSDL2._get_font_id = _record_face
 flips = {}
 def on_flip(*_):
     now = (time.perf_counter(), time.process_time())
@@ -113,7 +171,8 @@ checkout = app.checkout
 ui.settle()
 ui.idle_until(lambda: all(app.screens.built(n) is not None for n in WARM), what="sale flow screens")
 ui.settle()
-rss, soft = rss_mb(), soft_gl_mb()
+rss, soft, memory = rss_mb(), soft_gl_mb(), memory_mb()
+memory["font_faces"] = len(FACES)
 sale = app.screens["sale"]
 times = []
 for _ in range(10):
@@ -140,7 +199,7 @@ print(json.dumps({"cold_start_s": flips["first"][0] - T0, "keypad_ready_s": flip
                   "charge_ready_cpu_s": flips["charge"][1], "rss_mb": rss, "rss_soft_gl_mb": soft,
                   "rss_after_sales_mb": rss_mb(), "keypad_to_scan_first_ms": first_sale,
                   "keypad_to_scan_later_ms": later[len(later) // 2], "keypad_to_scan_later_max_ms": later[-1],
-                  "gl": renderer, "video": os.environ.get("SDL_VIDEODRIVER", "")}))
+                  "gl": renderer, "video": os.environ.get("SDL_VIDEODRIVER", ""), "memory": memory}))
 ui.stop()
 services.close()
 """
@@ -149,7 +208,7 @@ services.close()
 KIVY_FLOOR = r"""
 import time
 T0 = time.perf_counter()
-import json, sys
+import json, os, sys
 sys.path.insert(0, ROOT)
 SOFT_GL
 from ui.headless import prepare_environment, AppDriver
@@ -172,7 +231,7 @@ while not first:
     ui.frames(1)
 ui.frames(10)
 print(json.dumps({"cold_start_s": first[0][0] - T0, "cold_start_cpu_s": first[0][1], "rss_mb": rss_mb(),
-                  "rss_soft_gl_mb": soft_gl_mb()}))
+                  "rss_soft_gl_mb": soft_gl_mb(), "memory": memory_mb()}))
 """
 
 
@@ -185,7 +244,32 @@ def kivy_floor(runs: int) -> dict[str, float]:
         proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120,
                               check=True)
         out.append(json.loads([x for x in proc.stdout.splitlines() if x.startswith("{")][-1]))
-    return {k: statistics.median(r[k] for r in out) for k in out[0]}
+    floor = {k: statistics.median(r[k] for r in out) for k in out[0] if k != "memory"}
+    floor["memory"] = median_memory(out)
+    return floor
+
+
+def median_memory(results: list[dict]) -> dict[str, float]:
+    keys = set.intersection(*(set(r.get("memory") or {}) for r in results))
+    return {k: statistics.median(r["memory"][k] for r in results) for k in keys}
+
+
+MEMORY_ROWS = (("anon", "anonymous MB"), ("py_arenas", "  Python small-object arenas (1 MiB)"),
+               ("malloc_heap", "  malloc arenas MB"), ("malloc_used", "    in use MB"),
+               ("malloc_free", "    free MB"), ("malloc_mmap", "  malloc mmapped blocks MB"),
+               ("textures_rgba", "  textures (RGBA size) MB"), ("file", "file-backed MB"),
+               ("soft_gl", "  of which software GL MB"), ("threads", "threads"), ("malloc_arenas", "malloc arenas"),
+               ("textures", "textures"), ("font_faces", "font faces opened"))
+
+
+def print_memory(app: dict[str, float], bare: dict[str, float]) -> None:
+    """Where the idle till's RSS is, against the bare Kivy app (medians)."""
+    print("  memory at idle (median)            app    bare Kivy   app - bare")
+    for key, label in MEMORY_ROWS:
+        if key in app:
+            base = bare.get(key)
+            diff = f"{app[key] - base:+10.1f}" if base is not None else ""
+            print(f"    {label:32s} {app[key]:8.1f} {base if base is not None else float('nan'):10.1f} {diff}")
 
 
 def run_profile(profile: str, runs: int) -> list[dict] | None:
@@ -269,6 +353,7 @@ def main() -> int:
             med = statistics.median(r[key] for r in results)
             print(f"  {key:18s} median {med:8.3f}  x bare Kivy's first frame CPU "
                   f"{med / kivy['cold_start_cpu_s']:4.2f} ({kivy['cold_start_cpu_s']:.3f} s)")
+        print_memory(median_memory(results), kivy["memory"])
     return 0
 
 
