@@ -1,13 +1,22 @@
-"""Sales back to back through the control API against the embedded sandbox acquirer.
+"""Sales back to back through the control API against the sandbox acquirer.
 
     python bench/control_load.py                 # 300 sales: a quick look
     python bench/control_load.py --sales 10000   # the full run
+    python bench/control_load.py --acquirer embedded   # the rig profile's in-process sandbox
 
-The terminal runs as `pos-terminal --config config/rig.toml control` in its own process with a
-fresh state directory; this script is the ECR: POST /v1/sales, POST /v1/scans, then the
-sale's RESULT on one long-lived event stream (no polling). Prints throughput, latency
-percentiles (sale request to result event) and the terminal process's RSS at the start (after
-a warm-up) and at checkpoints, so growth without bound shows.
+The terminal runs as `pos-terminal control` in its own process with a fresh state directory;
+this script is the ECR: POST /v1/sales, POST /v1/scans, then the sale's RESULT on one
+long-lived event stream (no polling). Prints throughput, latency percentiles (sale request to
+result event) and the terminal process's RSS at the start (after a warm-up) and at
+checkpoints, so growth without bound shows.
+
+The acquirer: by default the sandbox runs as its own process (`python -m sandbox`), as in the
+field, where the acquirer is another machine; the terminal process then does only the
+terminal's work, and the sandbox's own CPU a sale is printed beside it. The floor (the same
+sale in the core, in this process) talks to that same sandbox process, so the ratio compares
+like with like. `--acquirer embedded` runs the rig profile as it ships (config/rig.toml: the
+sandbox inside the terminal's process, sharing its GIL and CPU) and the floor with its own
+in-process sandbox: the figures of earlier sessions.
 """
 from __future__ import annotations
 
@@ -65,32 +74,92 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def start_terminal(state_dir: str) -> tuple[subprocess.Popen, str, str]:
-    env = {**os.environ, "POS_TERMINAL_STATE_DIR": state_dir}
-    proc = subprocess.Popen([sys.executable, "-m", "terminal.cli.main", "--config", str(ROOT / "config" / "rig.toml"),
-                             "--json", "control", "--port", "0"], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+def _first_json_line(proc: subprocess.Popen, what: str) -> dict:
     selector = selectors.DefaultSelector()
     selector.register(proc.stdout, selectors.EVENT_READ)
     if not selector.select(timeout=60):
         proc.kill()
-        raise SystemExit("the terminal did not start within 60 s")
-    ready = json.loads(proc.stdout.readline())
+        raise SystemExit(f"{what} did not start within 60 s")
+    return json.loads(proc.stdout.readline())
+
+
+class SandboxProcess:
+    """The sandbox acquirer in its own process (`python -m sandbox`), with what
+    tests.support.write_terminal_config needs of a sandbox (clients registered over its
+    loopback admin API)."""
+
+    def __init__(self, state_dir: Path):
+        self.proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--json", "--state-dir", str(state_dir),
+                                      "--slow-response-s", "3"], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
+        info = _first_json_line(self.proc, "the sandbox acquirer")
+        self.base_url, self.admin_url = info["baseUrl"], info["adminUrl"]
+        self.ca_bundle_path = Path(info["caBundle"])
+        self.signing_public_key_path = Path(info["signingPublicKey"])
+        self.encryption_public_key_path = Path(info["encryptionPublicKey"])
+        self.encryption_kid = info["encryptionKid"]
+
+    def register_client(self, *, client_id: str, terminal_id: str, public_key_pem: bytes, key_version: int = 1) -> None:
+        import requests
+
+        response = requests.post(f"{self.admin_url}/clients", verify=str(self.ca_bundle_path), timeout=30,
+                                 json={"client_id": client_id, "terminal_id": terminal_id,
+                                       "public_key_pem": public_key_pem.decode(), "key_version": key_version})
+        response.raise_for_status()
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+# The rig profile's acquirer schedule (config/rig.toml), for a terminal on the sandbox process.
+RIG_SCHEDULE = {"read_timeout_s": 2, "other_read_timeout_s": 2, "inquiry_interval_s": 0.2, "inquiry_window_s": 4,
+                "cancel_retry_max_s": 1}
+
+
+def terminal_config(tmp: Path, sandbox: SandboxProcess | None) -> Path:
+    """config/rig.toml as it ships (embedded sandbox), or the rig profile's terminal on the
+    sandbox process: control API on, virtual scanner, receipts to a file."""
+    if sandbox is None:
+        return ROOT / "config" / "rig.toml"
+    from tests.support import write_terminal_config
+
+    return write_terminal_config(tmp, sandbox, acquirer=RIG_SCHEDULE, terminal={"serial_number": "RIG-0001"},
+                                 scanner={"kind": "virtual"}, control={"enabled": True, "port": 0})
+
+
+def start_terminal(state_dir: str, config: Path | None = None) -> tuple[subprocess.Popen, str, str]:
+    env = {**os.environ, "POS_TERMINAL_STATE_DIR": state_dir}
+    proc = subprocess.Popen([sys.executable, "-m", "terminal.cli.main", "--config",
+                             str(config or ROOT / "config" / "rig.toml"),
+                             "--json", "control", "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+    ready = _first_json_line(proc, "the terminal")
+    if "url" not in ready:
+        proc.kill()
+        raise SystemExit(f"the terminal did not start: {ready}")
     return proc, ready["url"], Path(ready["tokenFile"]).read_text().strip()
 
 
 @contextlib.contextmanager
-def core_floor(warmup: int = WARMUP):
-    """The floor: the same sale in the core, in-process, against its own embedded sandbox
-    (no HTTP API, no checkout, no event stream). Timed interleaved with the API sales, so a
-    load change on a shared machine hits both alike."""
-    from sandbox.embedded import EmbeddedSandbox
+def core_floor(warmup: int = WARMUP, sandbox: SandboxProcess | None = None):
+    """The floor: the same sale in the core, in this process (no HTTP API, no checkout, no
+    event stream), against the sandbox process, or without one against its own embedded
+    sandbox. Timed interleaved with the API sales, so a load change on a shared machine hits
+    both alike."""
     from tests.support import build, write_terminal_config
 
     with tempfile.TemporaryDirectory(prefix="control-floor-") as tmp:
-        sandbox = EmbeddedSandbox(state_dir=Path(tmp) / "sandbox")
-        sandbox.start()
-        terminal = build(write_terminal_config(Path(tmp), sandbox))
+        embedded = None
+        if sandbox is None:
+            from sandbox.embedded import EmbeddedSandbox
+
+            embedded = EmbeddedSandbox(state_dir=Path(tmp) / "sandbox")
+            embedded.start()
+        terminal = build(write_terminal_config(Path(tmp), sandbox or embedded, acquirer=RIG_SCHEDULE))
         amount = terminal.parse_amount("1.00")
 
         cpu: list[float] = []   # CPU seconds of each timed sale
@@ -108,7 +177,8 @@ def core_floor(warmup: int = WARMUP):
             yield one, cpu
         finally:
             terminal.close()
-            sandbox.stop()
+            if embedded is not None:
+                embedded.stop()
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -116,11 +186,21 @@ def percentile(sorted_values: list[float], p: float) -> float:
     return sorted_values[index]
 
 
-def run(sales: int, *, warmup: int = WARMUP, checkpoints: int = 5, keep_state: bool = True) -> dict:
+def run(sales: int, *, warmup: int = WARMUP, checkpoints: int = 5, keep_state: bool = True,
+        acquirer: str = "process") -> dict:
     """`sales` API sales after `warmup`, the core floor interleaved; the figures main() prints
-    (bench/ratios.py uses "cpu_ratio")."""
+    (bench/ratios.py uses "cpu_ratio"). acquirer: "process" (the sandbox in its own process)
+    or "embedded" (config/rig.toml: in the terminal's process)."""
     state_dir = tempfile.mkdtemp(prefix="control-load-")
-    proc, url, token = start_terminal(state_dir)
+    sandbox = SandboxProcess(Path(state_dir) / "acquirer") if acquirer == "process" else None
+    # the terminal's state: write_terminal_config puts its key in <dir>/state
+    terminal_state = str(Path(state_dir) / "terminal" / "state") if sandbox else state_dir
+    try:
+        proc, url, token = start_terminal(terminal_state, terminal_config(Path(state_dir) / "terminal", sandbox))
+    except BaseException:
+        if sandbox is not None:
+            sandbox.stop()
+        raise
     client = TerminalClient(url, token)
     latencies: list[float] = []
     floor: list[float] = []
@@ -130,7 +210,7 @@ def run(sales: int, *, warmup: int = WARMUP, checkpoints: int = 5, keep_state: b
     try:
         # the floor's terminal first: its warm-up must not leave the event stream unread (the
         # control API closes a connection idle for longer than its idle timeout)
-        with core_floor(warmup) as (core_sale, core_cpu), client.events(timeout=60) as stream:
+        with core_floor(warmup, sandbox) as (core_sale, core_cpu), client.events(timeout=60) as stream:
             def one_sale() -> float:
                 t0 = time.perf_counter()
                 tx = client.sale("1.00")
@@ -147,8 +227,11 @@ def run(sales: int, *, warmup: int = WARMUP, checkpoints: int = 5, keep_state: b
                 one_sale()
             rss.append((0, rss_kib(proc.pid)))
             cpu_start = cpu_s(proc.pid)
+            acquirer_cpu = 0.0    # the sandbox process's CPU in the API sales (not the floor's)
             for i in range(1, sales + 1):
+                a0 = cpu_s(sandbox.proc.pid) if sandbox else 0.0
                 latencies.append(one_sale())
+                acquirer_cpu += cpu_s(sandbox.proc.pid) - a0 if sandbox else 0.0
                 if i % floor_every == 0:
                     floor.append(core_sale())
                 if i % every == 0 or i == sales:
@@ -162,7 +245,9 @@ def run(sales: int, *, warmup: int = WARMUP, checkpoints: int = 5, keep_state: b
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-        journal_mb = sum(p.stat().st_size for p in Path(state_dir).glob("journal.sqlite*")) / 1e6
+        if sandbox is not None:
+            sandbox.stop()
+        journal_mb = sum(p.stat().st_size for p in Path(terminal_state).glob("journal.sqlite*")) / 1e6
         if not keep_state:
             shutil.rmtree(state_dir, ignore_errors=True)
     floor_ms = sorted(v * 1000 for v in floor)
@@ -171,17 +256,23 @@ def run(sales: int, *, warmup: int = WARMUP, checkpoints: int = 5, keep_state: b
             "elapsed_s": sum(latencies),  # back to back: the floor's sales are not counted
             "api_cpu_ms": api_cpu_ms, "core_cpu_ms": core_cpu_ms, "cpu_ratio": api_cpu_ms / core_cpu_ms,
             "p50_ratio": percentile(ms, 50) / percentile(floor_ms, 50), "rss": rss,
-            "journal_mb": journal_mb, "state_dir": state_dir}
+            "journal_mb": journal_mb, "state_dir": terminal_state, "acquirer": acquirer,
+            "acquirer_cpu_ms": acquirer_cpu * 1000 / sales if sandbox else None}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sales", type=int, default=300)
     parser.add_argument("--checkpoints", type=int, default=5, help="RSS readings during the run")
+    parser.add_argument("--acquirer", choices=("process", "embedded"), default="process",
+                        help="the sandbox acquirer in its own process (default, as in the field), or embedded in "
+                             "the terminal's process (config/rig.toml as it ships)")
     args = parser.parse_args()
-    r = run(args.sales, checkpoints=args.checkpoints)
+    r = run(args.sales, checkpoints=args.checkpoints, acquirer=args.acquirer)
     ms, floor, rss, latencies = r["ms"], r["floor_ms"], r["rss"], r["latencies_s"]
-    print(f"sales: {args.sales} (after {r['warmup']} warm-up), approved, through the control API + embedded sandbox")
+    where = ("the sandbox acquirer in its own process" if args.acquirer == "process"
+             else "the sandbox acquirer embedded in the terminal's process")
+    print(f"sales: {args.sales} (after {r['warmup']} warm-up), approved, through the control API; {where}")
     print(f"throughput: {args.sales / r['elapsed_s']:.1f} sales/s  ({r['elapsed_s']:.1f} s)")
     print(f"latency ms (sale request -> RESULT event): p50 {percentile(ms, 50):.1f}  p95 {percentile(ms, 95):.1f}  "
           f"p99 {percentile(ms, 99):.1f}  max {ms[-1]:.1f}  mean {statistics.fmean(ms):.1f}")
@@ -195,6 +286,9 @@ def main() -> int:
     print(f"CPU per sale (all threads, clock ticks: less sensitive to a shared machine than latency): "
           f"terminal process {r['api_cpu_ms']:.1f} ms; core sale {r['core_cpu_ms']:.1f} ms (floor); "
           f"API / core = {r['cpu_ratio']:.2f}")
+    if r["acquirer_cpu_ms"] is not None:
+        print(f"the acquirer's own CPU per API sale (the sandbox process, not in the figures above): "
+              f"{r['acquirer_cpu_ms']:.1f} ms")
     print("terminal RSS (MiB) after N sales: " + ", ".join(f"{n}: {kib / 1024:.1f}" for n, kib in rss))
     first_kib, last_kib = rss[0][1], rss[-1][1]
     half = next(kib for n, kib in rss if n >= args.sales // 2)

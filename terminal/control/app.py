@@ -28,6 +28,7 @@ from . import models as m
 from .auth import BearerAuth, FailureLimiter
 from .errors import ApiError, error_response, install_error_handlers
 from .events import BadPosition, EventStream, parse_position
+from .hot_routes import HotRoute, HotRoutes
 from .idempotency import differing_field
 from .limits import BodyLimit, ControlLimits
 
@@ -161,6 +162,7 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
     _transaction_routes(app, api)
     _event_route(app, terminal, heartbeat_s=heartbeat_s, queue_size=event_queue_size)
     _install_openapi(app)
+    app.add_middleware(HotRoutes, routes=hot_routes(api))               # inside the body limits
     app.add_middleware(BodyLimit, limits=limits or ControlLimits())     # inside the token check
     app.add_middleware(BearerAuth, token=token, limiter=limiter or FailureLimiter())
     return app
@@ -192,9 +194,44 @@ def _status_route(app: FastAPI, api: ControlApi) -> None:
         return out
 
 
+def sale_started(api: ControlApi, body: m.SaleRequest) -> JSONResponse:
+    """POST /v1/sales (also a hot route: hot_routes.py)."""
+    checkout = api.checkout
+    amount = _amount(body.amount, "amount")
+    tip = _amount(body.tip, "tip")
+    before = checkout.pending
+    found = checkout.begin(amount, tip=tip, reference=body.reference, idempotency_key=body.idempotencyKey)
+    if found is before or isinstance(found, Transaction):   # an earlier sale with this key
+        field = differing_field(found, amount, tip, body.reference)
+        if field is not None:
+            raise ApiError(409, "IDEMPOTENCY_KEY_REUSED",
+                           f"this idempotencyKey was used for another sale ({field} differs): use a new key "
+                           "for a new sale, or repeat the first request exactly")
+        return JSONResponse(found.to_api(), status_code=200)
+    return JSONResponse(found.to_api(), status_code=201)
+
+
+def scan_accepted(api: ControlApi, body: m.ScanRequest) -> JSONResponse:
+    """POST /v1/scans (also a hot route: hot_routes.py)."""
+    if not api.scans_enabled:
+        raise ApiError(403, "SCANS_DISABLED", "scans come from the configured scanner on this terminal: "
+                                              "POST /v1/scans needs scanner.kind = \"virtual\" (rig profile)")
+    try:
+        tx_id = api.checkout.scan(body.code)
+    except PaymentCodeError as exc:
+        raise ApiError(400, exc.code, exc.message) from None
+    return JSONResponse({"transactionId": tx_id, "state": "PROCESSING"}, status_code=202)
+
+
+def hot_routes(api: ControlApi) -> dict[str, HotRoute]:
+    """The requests of every sale, served by hot_routes.HotRoutes when their body is valid."""
+    return {"/v1/sales": HotRoute(m.SaleRequest, lambda body: sale_started(api, body)),
+            "/v1/scans": HotRoute(m.ScanRequest, lambda body: scan_accepted(api, body))}
+
+
 def _sale_routes(app: FastAPI, api: ControlApi) -> None:
-    """Starting a sale and the scan that pays it."""
-    checkout, scans_enabled = api.checkout, api.scans_enabled
+    """Starting a sale and the scan that pays it (a valid request is served by the hot routes,
+    these document them and answer everything else)."""
 
     @app.post("/v1/sales", status_code=201, response_model=None,
               responses={201: {"model": m.TransactionOut, "description": "started: waiting for the scan",
@@ -204,31 +241,13 @@ def _sale_routes(app: FastAPI, api: ControlApi) -> None:
                          409: _E, **_COMMON},
               summary="start a sale; the terminal then waits for a scan")
     def start_sale(body: m.SaleRequest):
-        amount = _amount(body.amount, "amount")
-        tip = _amount(body.tip, "tip")
-        before = checkout.pending
-        found = checkout.begin(amount, tip=tip, reference=body.reference, idempotency_key=body.idempotencyKey)
-        if found is before or isinstance(found, Transaction):   # an earlier sale with this key
-            field = differing_field(found, amount, tip, body.reference)
-            if field is not None:
-                raise ApiError(409, "IDEMPOTENCY_KEY_REUSED",
-                               f"this idempotencyKey was used for another sale ({field} differs): use a new key "
-                               "for a new sale, or repeat the first request exactly")
-            return JSONResponse(found.to_api(), status_code=200)
-        return JSONResponse(found.to_api(), status_code=201)
+        return sale_started(api, body)
 
     @app.post("/v1/scans", status_code=202, response_model=None,
               responses={202: {"model": m.ScanAccepted}, 403: _E, 409: _E, **_COMMON},
               summary="inject a scan as if read by the scanner (virtual scanner only)")
     def scan(body: m.ScanRequest):
-        if not scans_enabled:
-            raise ApiError(403, "SCANS_DISABLED", "scans come from the configured scanner on this terminal: "
-                                                  "POST /v1/scans needs scanner.kind = \"virtual\" (rig profile)")
-        try:
-            tx_id = checkout.scan(body.code)
-        except PaymentCodeError as exc:
-            raise ApiError(400, exc.code, exc.message) from None
-        return {"transactionId": tx_id, "state": "PROCESSING"}
+        return scan_accepted(api, body)
 
 
 def _transaction_routes(app: FastAPI, api: ControlApi) -> None:

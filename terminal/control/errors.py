@@ -88,18 +88,29 @@ def _validation_message(errors: list[dict]) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+def exception_response(exc: Exception) -> JSONResponse:
+    """The answer to an exception a handler raised (the app's exception handlers, and the hot
+    routes of hot_routes.py, which run the same handlers outside FastAPI)."""
+    if isinstance(exc, ApiError):
         return error_response(exc.status, exc.code, exc.message, exc.headers)
-
-    @app.exception_handler(TerminalError)
-    async def _terminal_error(request: Request, exc: TerminalError) -> JSONResponse:
+    if isinstance(exc, TerminalError):
         status = status_for(exc)
         if status == 500:
             log.error("control API request failed: %s", exc.message, extra={"code": exc.code})
         retry = getattr(exc, "retry_after_s", 0)
         return error_response(status, exc.code, exc.message, {"Retry-After": str(retry)} if retry else None)
+    log.error("control API internal error", exc_info=exc)
+    return error_response(500, "INTERNAL_ERROR", "internal error: the details are in the terminal's log")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return exception_response(exc)
+
+    @app.exception_handler(TerminalError)
+    async def _terminal_error(request: Request, exc: TerminalError) -> JSONResponse:
+        return exception_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -114,5 +125,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("control API internal error")
-        return error_response(500, "INTERNAL_ERROR", "internal error: the details are in the terminal's log")
+        return exception_response(exc)

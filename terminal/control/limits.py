@@ -194,7 +194,8 @@ class BodyLimit:
             if body_done:  # after the body, receive() waits for a disconnect: a streaming answer
                 return await receive()  # (the event stream) waits so all day, never a stall
             try:
-                message = await asyncio.wait_for(receive(), self.limits.body_timeout_s)
+                async with asyncio.timeout(self.limits.body_timeout_s):   # no task per receive (wait_for made one)
+                    message = await receive()
             except TimeoutError:
                 raise _BodyProblem(408, "BODY_TIMEOUT", f"the request body stalled for "
                                    f"{self.limits.body_timeout_s:g} s: send it in one go") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -31,23 +32,48 @@ UNDIFFABLE = {"progress"}
 class EventLog:
     """Every journal event as a structured log record (logger `terminal.events`, INFO), and,
     when given a file, as one JSON line without timestamps, keys sorted, so a rig can diff two
-    runs after replacing ids."""
+    runs after replacing ids.
+
+    Written by its own thread, in journal order. A listener runs in the thread that committed
+    the event: the request handlers and the sale's worker, between the commit and the answer
+    (or the RESULT) the cash register waits for. Six events a sale, each a log record formatted
+    as JSON and written, were about 0.7 ms of that wait. The journal has every event before any
+    listener hears of it, so a line still queued when the process is killed is missing from the
+    log only; close() writes everything queued."""
+
+    _STOP = object()
 
     def __init__(self, path: Path | None = None):
-        self._lock = threading.Lock()
         self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115 - held for the writer's life, closed in close()
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = threading.Thread(target=self._run, name="event-log", daemon=True)
+        self._thread.start()
 
     def __call__(self, event: dict) -> None:
+        self._queue.put(event)
+
+    def _run(self) -> None:
+        while (event := self._queue.get()) is not self._STOP:
+            try:
+                self._write(event)
+            except Exception:   # a full disk must not stop the log for good
+                log.exception("event log line not written")
+
+    def _write(self, event: dict) -> None:
         record = {"seq": event["seq"], "txId": event["txId"], "kind": event["kind"], "from": event["from"],
                   "to": event["to"], "detail": event["detail"]}
         events_log.info("%s %s %s->%s", event["kind"], event["txId"] or "-", event["from"] or "-",
                         event["to"] or "-", extra=record)
         if self._file is not None and event["kind"] not in UNDIFFABLE:
-            with self._lock:
-                self._file.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
-                self._file.flush()
+            self._file.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
+            self._file.flush()
 
     def close(self) -> None:
+        """Write what is queued, then stop (idempotent)."""
+        if self._thread is not None:
+            self._queue.put(self._STOP)
+            self._thread.join(timeout=10)
+            self._thread = None
         if self._file is not None:
             self._file.close()
             self._file = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 
 from terminal.control.wiring import EventLog
 
@@ -52,6 +53,43 @@ def test_state_changes_are_logged_with_id_and_seq(caplog):
     with caplog.at_level(logging.INFO, logger="terminal.events"):
         log({"seq": 7, "txId": "Tabc", "at": "x", "kind": "state", "from": "SENT", "to": "APPROVED",
              "detail": {"resultCode": "SUCCESS"}})
+        log.close()     # written by the log's own thread: close() writes what is queued
     record = caplog.records[-1]
     assert record.seq == 7 and record.txId == "Tabc" and record.to == "APPROVED"
     assert "Tabc" in record.getMessage()
+
+
+def test_a_slow_log_never_holds_up_the_thread_that_committed_the_event(tmp_path):
+    """The listener runs in a request handler or the sale's worker, before the answer the cash
+    register waits for: writing the log line (a slow disk, a blocked stderr) happens elsewhere."""
+    release = threading.Event()
+    seen: list[int] = []
+
+    class Stuck(logging.Handler):
+        def emit(self, record):
+            release.wait(30)
+            seen.append(record.seq)
+
+    logger = logging.getLogger("terminal.events")
+    handler, level = Stuck(), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    log = EventLog(tmp_path / "events.jsonl")
+    try:
+        returned = threading.Event()
+        caller = threading.Thread(target=lambda: (log(_event(1)), log(_event(2)), returned.set()))
+        caller.start()
+        assert returned.wait(10), "the committing thread waited for the log to be written"
+        release.set()
+    finally:
+        release.set()
+        log.close()
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert seen == [1, 2]
+    assert [json.loads(line)["seq"] for line in (tmp_path / "events.jsonl").read_text().splitlines()] == [1, 2]
+
+
+def _event(seq: int) -> dict:
+    return {"seq": seq, "txId": "Tabc", "at": "x", "kind": "state", "from": "SENT", "to": "APPROVED",
+            "detail": {"resultCode": "SUCCESS"}}
