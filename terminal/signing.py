@@ -174,8 +174,10 @@ def public_key_pem(key: rsa.RSAPrivateKey | rsa.RSAPublicKey) -> bytes:
     return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def load_private_key(pem: bytes) -> rsa.RSAPrivateKey:
-    key = serialization.load_pem_private_key(pem, password=None)
+def load_private_key(pem: bytes, *, validated: bool = False) -> rsa.RSAPrivateKey:
+    """`validated`: these exact bytes passed OpenSSL's full RSA key check before (the keystore's
+    record, see terminal/keystore.py), so it is not run again; never for a key from elsewhere."""
+    key = serialization.load_pem_private_key(pem, password=None, unsafe_skip_rsa_key_validation=validated)
     if not isinstance(key, rsa.RSAPrivateKey) or key.key_size != 2048:
         raise ValueError("signing key must be RSA 2048")
     return key

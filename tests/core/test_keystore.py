@@ -9,7 +9,7 @@ import pytest
 
 from terminal.errors import FaultError
 from terminal.files import write_atomic
-from terminal.keystore import CONTROL_TOKEN, HMAC_KEY, SIGNING_KEY, KeyStore
+from terminal.keystore import CONTROL_TOKEN, HMAC_KEY, NEXT_SIGNING_KEY, SIGNING_KEY, VALIDATED_KEYS, KeyStore
 
 
 def _mode(path) -> int:
@@ -111,3 +111,72 @@ def test_write_atomic_replaces_and_sets_mode(tmp_path, loose_umask):
     write_atomic(path, b"two", mode=0o640)
     assert path.read_bytes() == b"two" and _mode(path) == 0o640
     assert sorted(p.name for p in path.parent.iterdir()) == ["b.bin"]
+
+
+@pytest.fixture
+def key_checks(monkeypatch):
+    """How each signing key load ran: True = OpenSSL's full RSA key check, False = skipped."""
+    from cryptography.hazmat.primitives import serialization
+
+    from terminal import signing
+
+    seen: list[bool] = []
+    real = serialization.load_pem_private_key
+
+    def spy(pem, password, **kw):
+        seen.append(not kw.get("unsafe_skip_rsa_key_validation", False))
+        return real(pem, password, **kw)
+    monkeypatch.setattr(signing.serialization, "load_pem_private_key", spy)
+    return seen
+
+
+def _pem(key) -> bytes:
+    from terminal.signing import private_key_pem
+
+    return private_key_pem(key)
+
+
+def test_a_key_file_is_checked_in_full_once_per_content(tmp_path, terminal_key, key_checks):
+    """Each start used to run OpenSSL's RSA key check (60 ms of CPU before Charge): now once for
+    the bytes of a key file, again whenever they change."""
+    write_atomic(tmp_path / SIGNING_KEY, _pem(terminal_key))       # put there by hand: never checked
+    for _ in range(3):
+        assert KeyStore(state_dir=tmp_path).signing_key().private_numbers() == terminal_key.private_numbers()
+    assert key_checks == [True, False, False]
+    assert _mode(tmp_path / VALIDATED_KEYS) == 0o600
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    write_atomic(tmp_path / SIGNING_KEY, _pem(other))            # other bytes: checked again
+    KeyStore(state_dir=tmp_path).signing_key()
+    KeyStore(state_dir=tmp_path).signing_key()
+    assert key_checks[3:] == [True, False]
+
+
+def test_keys_generated_here_are_never_checked_and_survive_a_rotation(tmp_path, key_checks):
+    store = KeyStore(state_dir=tmp_path)
+    store.signing_key(create=True)
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    store.store_signing_key(rsa.generate_private_key(public_exponent=65537, key_size=2048), NEXT_SIGNING_KEY)
+    os.replace(store.path(NEXT_SIGNING_KEY), store.path(SIGNING_KEY))   # as a confirmed rotation does
+    store.signing_key()
+    assert key_checks == [False]
+
+
+def test_an_inconsistent_key_is_refused_even_with_a_record(tmp_path, terminal_key):
+    """A key whose CRT values do not match (a damaged file that still parses) is checked in full
+    and refused, whatever the record holds for the key that was there before."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    store = KeyStore(state_dir=tmp_path)
+    store.store_signing_key(terminal_key)
+    n = terminal_key.private_numbers()
+    bad = rsa.RSAPrivateNumbers(n.p, n.q, n.d, n.dmp1, n.dmq1, (n.iqmp + 1) % n.p, n.public_numbers)
+    write_atomic(store.path(SIGNING_KEY), _pem(bad.private_key(unsafe_skip_rsa_key_validation=True)))
+    with pytest.raises(FaultError) as info:
+        store.signing_key()
+    assert info.value.code == "KEY_INVALID" and "re-provision" in info.value.message
+    write_atomic(tmp_path / VALIDATED_KEYS, b"garbage\n")      # a damaged record only costs a full check
+    store.store_signing_key(terminal_key)
+    assert store.signing_key().private_numbers() == terminal_key.private_numbers()
