@@ -153,7 +153,10 @@ def create_app(*, terminal: Terminal, checkout: Checkout, token: str, scans_enab
                      devices=devices)
     app = FastAPI(title="pos-terminal control API", version=API_VERSION,
                   description=_DESCRIPTION,
-                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json",
+                  # No OpenTelemetry: a terminal sends no telemetry anywhere, and FastAPI asked the
+                  # global providers whether to record on every request.
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.control = api
     install_error_handlers(app)
 

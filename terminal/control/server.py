@@ -98,7 +98,10 @@ class ControlServer:
         self.ready = threading.Event()
         self.limits = limits or ControlLimits()
         limited = RateLimitedLog(log)
+        # proxy_headers off: no proxy stands in front of this API, and X-Forwarded-For from a local
+        # process would otherwise be taken as the client's address (the wrong-token limit is per address).
         config = uvicorn.Config(app, lifespan="off", log_level=log_level, access_log=False, ws="none",
+                                proxy_headers=False,
                                 timeout_graceful_shutdown=1, ssl_certfile=tls_cert or None,
                                 ssl_keyfile=tls_key or None, http=guarded_h11(self.limits, limited),
                                 timeout_keep_alive=self.limits.idle_s,  # type: ignore[arg-type] # uvicorn hands it to call_later: a float works

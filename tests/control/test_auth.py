@@ -55,6 +55,16 @@ def test_five_failures_a_minute_then_429_with_retry_after(served):
     assert requests.get(served.url + "/v1/status", headers=served.headers()).status_code == 200
 
 
+def test_a_forwarded_for_header_does_not_change_the_address_that_is_limited(served):
+    """No proxy stands in front of the control API: a local process naming another client in
+    X-Forwarded-For is still the one whose wrong tokens are counted."""
+    for i in range(5):
+        bad = {"Authorization": "Bearer nope", "X-Forwarded-For": f"10.0.0.{i}", "X-Real-IP": f"10.0.0.{i}"}
+        assert requests.get(served.url + "/v1/status", headers=bad, timeout=10).status_code == 401
+    bad = {"Authorization": "Bearer nope", "X-Forwarded-For": "10.0.0.99"}
+    assert requests.get(served.url + "/v1/status", headers=bad, timeout=10).status_code == 429
+
+
 def test_limiter_forgets_old_addresses_first():
     clock = lambda: 0.0
     limiter = FailureLimiter(max_failures=2, window_s=60, max_addresses=2, clock=clock)
