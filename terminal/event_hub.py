@@ -22,22 +22,29 @@ Listener = Callable[[dict], None]
 class EventHub:
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
+        self._last: list[Listener] = []       # background work: heard after everyone else
         self._lock = threading.Lock()
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Add a listener; returns the function that removes it (idempotent)."""
+    def subscribe(self, listener: Listener, *, last: bool = False) -> Callable[[], None]:
+        """Add a listener; returns the function that removes it (idempotent).
+
+        last=True: a listener that starts work of its own in another thread (the event log, the
+        receipt printer) is called after the others. Each wakes a thread that then wants the
+        interpreter; woken first, they ran before the event loop that forwards the event to
+        the cash register waiting for it (the sale's RESULT over SSE)."""
         with self._lock:
-            self._listeners.append(listener)
+            (self._last if last else self._listeners).append(listener)
 
         def unsubscribe() -> None:
             with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
+                for group in (self._listeners, self._last):
+                    if listener in group:
+                        group.remove(listener)
         return unsubscribe
 
     def emit(self, event: dict) -> None:
         with self._lock:
-            listeners = list(self._listeners)
+            listeners = [*self._listeners, *self._last]
         for listener in listeners:
             try:
                 listener(event)
@@ -50,9 +57,10 @@ class EventFeed:
         self._hub = hub
         self._journal = journal
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Every journal event from now on, in order; returns the unsubscribe function."""
-        return self._hub.subscribe(listener)
+    def subscribe(self, listener: Listener, *, last: bool = False) -> Callable[[], None]:
+        """Every journal event from now on, in order; returns the unsubscribe function.
+        last=True for a listener that only hands events to a thread of its own (EventHub)."""
+        return self._hub.subscribe(listener, last=last)
 
     def last_seq(self) -> int:
         """The position of the newest journalled event (0: none yet)."""

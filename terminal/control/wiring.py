@@ -168,7 +168,7 @@ def build_control(terminal: Terminal, *, token: str, checkout: Checkout | None =
 
     logger = EventLog(event_log)
     control._closers.append(logger.close)
-    control._closers.append(terminal.events.subscribe(logger))
+    control._closers.append(terminal.events.subscribe(logger, last=True))
     if print_receipts:
         printer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receipts")
 
@@ -177,7 +177,7 @@ def build_control(terminal: Terminal, *, token: str, checkout: Checkout | None =
             if event["kind"] == "checkout" and d.get("state") == "RESULT" and d.get("txState"):
                 printer.submit(_print_sale, terminal, event["txId"])
         control._closers.append(lambda: printer.shutdown(wait=True))
-        control._closers.append(terminal.events.subscribe(on_result))
+        control._closers.append(terminal.events.subscribe(on_result, last=True))
     if feed is not None:
         feed.start()
         control._closers.append(feed.stop)
