@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from drivers.decoding import DecoderChain, build_decoder
 from drivers.decoding.backends import BACKENDS
+from drivers.decoding.chain import FRAME_UNITS, LIVE_UNITS
 
 W, H = 640, 480
 EXISTING = ["clean", "blur", "noise", "dim", "rotation", "perspective", "motion", "glare",
@@ -348,7 +349,8 @@ def run_decoder(decode, frames: list[Frame]) -> tuple[dict[str, float], list[flo
     return {c: ok[c] / n[c] for c in CLASSES if n[c]}, with_code, without
 
 
-def run_live(chain: DecoderChain, frames: list[Frame], hold: int, floor=None, floor_ms: dict | None = None
+def run_live(chain: DecoderChain, frames: list[Frame], hold: int, floor=None, floor_ms: dict | None = None,
+             units: list[int] | None = None
              ) -> tuple[dict[str, float], dict[str, float], list[float], list[float], list[int]]:
     """The chain as the camera runs it: each corpus image is shown for up to ``hold``
     consecutive frames (a phone held up to a 30 fps camera; the same pixels each time, so no
@@ -357,7 +359,8 @@ def run_live(chain: DecoderChain, frames: list[Frame], hold: int, floor=None, fl
     and within ``hold`` frames per class, the ms of every call with / without a code, and
     the frame number each read code was read on. With ``floor`` (zxing alone), it is timed
     on the same image just before each call and its ms go to ``floor_ms`` ("code"/"none"),
-    so a load change on a shared machine hits the chain and its floor alike."""
+    so a load change on a shared machine hits the chain and its floor alike. ``units``
+    receives each call's units of fallback work (chain.last_units: counted, not timed)."""
     first: dict[str, int] = {c: 0 for c in CLASSES}
     within: dict[str, int] = {c: 0 for c in CLASSES}
     n: dict[str, int] = {c: 0 for c in CLASSES}
@@ -375,6 +378,8 @@ def run_live(chain: DecoderChain, frames: list[Frame], hold: int, floor=None, fl
             text = chain.decode(f.image)
             ms = (time.perf_counter() - t0) * 1000
             (without if f.payload is None else with_code).append(ms)
+            if units is not None:
+                units.append(chain.last_units)
             if f.payload is None:
                 if text is not None:
                     break  # a false read: counted as a failure below
@@ -456,15 +461,20 @@ def main(argv: list[str] | None = None) -> int:
             chain.decode(frames[0].image)
             zx = build_decoder("zxing")
             floor: dict[str, list[float]] = {"code": [], "none": []}
+            units: list[int] = []
             rates, within, wc, wo, read_on = run_live(
-                chain, frames, args.hold, lambda img, zx=zx: zx.decode(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)), floor)
+                chain, frames, args.hold, lambda img, zx=zx: zx.decode(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)), floor,
+                units)
             live_floor = floor
             rows.append(("live 1st", rates, code_rate(rates), wc, wo))
             rows.append((f"live <={args.hold}", within, code_rate(within), wc, wo))
             late = [k for k in read_on if k > 1]
             extra = (f"live: {len(late)} of {len(read_on)} codes read after the first frame "
                      f"(median frame {statistics.median(late) if late else 0:.0f}, "
-                     f"max {max(late) if late else 0})")
+                     f"max {max(late) if late else 0}); fallback work per frame (units, "
+                     f"budget {LIVE_UNITS}): none on {units.count(0)} of {len(units)} frames, "
+                     f"over the budget on {sum(u > LIVE_UNITS for u in units)} (the dark-frame "
+                     f"stage alone, {FRAME_UNITS['dark']}), max {max(units)}")
             continue
         if name == "still":
             chain = DecoderChain()

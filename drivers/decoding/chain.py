@@ -9,8 +9,7 @@ image all of them together stay inside ``budget_ms``:
 1. zxing on the full frame (LocalAverage binarizer, its own invert/rotate/downscale retries),
    with ``return_errors`` so a symbol that was located but failed its checksum gives a region.
 2. Region fallbacks on that symbol only (a crop, so upscaling is cheap): 2x upscale,
-   unsharp mask, denoise, glare flattening (black-hat), global-histogram binarizer, and in
-   live mode symbol repair.
+   unsharp mask, denoise, glare flattening (black-hat), global-histogram binarizer.
 3. Frame fallbacks: symbol repair (on a still image right after the first region
    fallback), local contrast equalisation + smoothing (dark frames only), glare
    flattening, half-scale (averages noise away), fixed-threshold and
@@ -27,26 +26,34 @@ so a frame stays within ``budget_ms`` (give or take one estimate's error).
 
 ``live=True`` (camera use) spends the fallbacks where a code is likely and spreads them over
 frames, because most camera frames hold no code at all and a 30 fps camera sees a held-up
-phone for dozens of frames. The work per frame is fixed, not timed, so what is read does not
-depend on how busy the CPU is:
+phone for dozens of frames. The work per frame is counted, not timed, so what is read does
+not depend on how busy the CPU is: after zxing, a frame does at most ``LIVE_UNITS`` units of
+fallback work (a unit is about 0.3-0.4 ms on a 2-core x86; each step has a fixed price in
+units, see repair.UNITS, ROI_UNITS, FRAME_UNITS), or one step priced above that alone
+("dark", 9 units, on one dark frame in ``spread``). Three kinds of work share the budget:
 
-- every frame: zxing; when it located a symbol it could not read (a finder pattern is the
-  evidence a code is there), two region fallbacks on that symbol's crop, in rotation, and
-  one frame fallback in rotation (pyzbar, ~10 ms, joins the rotation only then);
-- nothing located: on every ``spread``-th frame, the dark-frame fallback when the frame is
-  dark, else a finder search at half resolution (symbol repair; ~0.3 ms when it finds no
-  finder, at full resolution when it found one but read nothing) and the next frame fallback
-  in rotation; nothing on the others. A located symbol gets the finder search too.
+- a located symbol zxing could not read (a finder pattern is the evidence a code is there):
+  the next region fallback in rotation on its crop (a crop over ROI_MAX_PIXELS is scaled
+  down first, so the price stays bounded);
+- a symbol-repair job, resumed from frame to frame (repair.read_steps: finder searches,
+  batches of grids scored, grids refined and read, each a step), started on a located
+  symbol or on every ``spread``-th frame; it goes first on every other frame. One that saw
+  a finder pattern and read nothing rests for JOB_REST frames; a new scene (the picture
+  changed) drops it, and a grid is always sampled again on the frame it is read from, so a
+  job never returns the previous phone's code;
+- on a located symbol, or every ``spread``-th frame: the next frame fallback in rotation
+  ("dark" instead on a dark frame). pyzbar (~15 ms a call) is not used live.
 
-So an idle camera costs about one zxing call per frame (the median); a frame costs at most
-zxing + two crops + one stage; a code that only a frame fallback reads is read within
-``spread`` x the number of stages frames (under a second at 30 fps).
+So an idle camera costs about one zxing call per frame (the median), a frame at most zxing
+plus ``LIVE_UNITS`` units (or one bigger step), and a code that only a fallback reads is read
+within half a second at 30 fps on the generated corpus (bench/decode.py).
 A still image (``live=False``: scan-test, single shots) runs every fallback in one call.
 """
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
+from math import ceil
 from typing import Any
 
 from ..errors import DependencyMissing
@@ -54,8 +61,19 @@ from .backends import Decoder, PyzbarDecoder, build_decoder
 from .repair import SymbolRepair
 
 Stage = tuple[str, Callable[[Any], "str | None"]]
-ROI_PER_FRAME = 2  # live: region fallbacks per frame on a located symbol (of 6, in rotation)
-LIVE_REPAIR_TRIES = 6  # live: grids tried per frame by the symbol repair (see repair.py)
+# Live mode's work per frame after zxing, in units (repair.UNITS: about 0.3 ms of a core of a
+# 2-core x86). Region fallbacks cost ROI_UNITS per ROI_PIXELS of crop (they work on a 2x
+# upscale); frame fallbacks FRAME_UNITS each (measured on bench/decode.py's corpus).
+LIVE_UNITS = 6
+ROI_PIXELS = 160 * 160
+ROI_MAX_PIXELS = 2 * ROI_PIXELS  # live: a larger crop is scaled down to this first
+ROI_UNITS = {"up2": 1, "sharpen": 3, "denoise": 1, "flat": 1, "global": 1}
+FRAME_UNITS = {"dark": 9, "flat": 4, "half": 1, "fixed": 2, "smooth": 3, "global": 1,
+               "upscale": 6, "pyzbar": 40}
+LIVE_REPAIR_TRIES = 6  # live: grids the symbol repair reads per search of the frame
+CROP_REPAIR_TRIES = 8  # ... per search of a located symbol's crop
+SCENE_CHANGE = 12  # live: mean grey-level change of a 16x12 thumbnail that makes a new scene
+JOB_REST = 9  # live: frames without a new repair job after one that saw finders but read nothing
 
 
 class DecoderChain:
@@ -66,7 +84,8 @@ class DecoderChain:
     starts; live mode does a fixed amount of work per frame instead.
     ``last_resort``: add pyzbar as a final frame fallback when it is usable (still images).
     ``spread`` (live): a frame fallback runs on one frame in ``spread`` when nothing was located.
-    ``last_stage`` names the stage that produced the last result (for diagnostics/bench).
+    ``last_stage`` names the stage that produced the last result (for diagnostics/bench);
+    ``last_units`` (live) the units of fallback work the last frame did.
     """
 
     def __init__(self, *, primary: str = "zxing", budget_ms: float = 25.0, live: bool = False,
@@ -84,6 +103,12 @@ class DecoderChain:
         self._roi_rotation = 0
         self._frame_no = 0
         self._cost: dict[str, float] = {}  # running estimate of each stage's ms
+        self._job: Generator[int, Any, str | None] | None = None  # live: the repair in steps
+        self._job_cost = 0  # units of the job's next step
+        self._job_saw = False  # the job saw a finder pattern (then it rests after failing)
+        self._job_rest = 0  # frames left before a new job may start
+        self.last_units = 0  # live: units of fallback work the last frame did (tests, bench)
+        self._thumb: Any = None  # the frame the job started on, tiny (to tell a new scene)
         self._single: Decoder | None = None
         if primary != "zxing":
             self._single = build_decoder(primary)
@@ -110,6 +135,7 @@ class DecoderChain:
             ("upscale", lambda g: self._read(
                 cv2.resize(g, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_LINEAR))),
         ]
+        self._live_regions = self._region_stages()
         self._last_resort: list[Stage] = []
         if last_resort and PyzbarDecoder.is_usable():
             zbar = PyzbarDecoder()
@@ -137,8 +163,7 @@ class DecoderChain:
         plan: list[tuple[str, Callable[[Any], str | None], Any]] = []
         for box in regions[:2]:
             crop = self._crop(gray, box)
-            plan += [("roi-" + name, stage, crop) for name, stage in self._region_stages()
-                     if name != "repair"]
+            plan += [("roi-" + name, stage, crop) for name, stage in self._region_stages()]
         plan.insert(1 if plan else 0, ("repair", self._repair.decode, gray))
         for name, stage, image in plan:
             text = self._timed(name, stage, image, deadline)
@@ -154,55 +179,142 @@ class DecoderChain:
         return None
 
     def _decode_live(self, gray: Any) -> str | None:
-        """A fixed amount of work per frame, whatever the machine's speed (so what is read
-        does not depend on a busy CPU): zxing; ``ROI_PER_FRAME`` region fallbacks in
-        rotation on a located symbol; at most one frame fallback (see _frame_plan)."""
+        """zxing, then at most ``LIVE_UNITS`` units of fallback work (counted, not timed: see
+        repair.UNITS) from up to three kinds of work, see the module docstring: a region
+        fallback on a located symbol, steps of a symbol-repair job, a frame fallback. The kind
+        that goes first turns with each frame, and a step bigger than the whole budget runs
+        only as the frame's first, alone, so no kind waits for good and no frame does more
+        than zxing plus the budget or one big step."""
+        self.last_units = 0
         text, regions = self._primary(gray)
         if text is not None:
             self.last_stage = "zxing"
+            self._job = None  # a new scene: a job's finders are stale
             return text
-        if regions:
-            crop = self._crop(gray, regions[0])
-            stages = self._region_stages()
-            for _ in range(ROI_PER_FRAME):
-                name, stage = stages[self._roi_rotation % len(stages)]
-                self._roi_rotation += 1
-                text = stage(crop)
+        self._frame_no += 1
+        if (self._job is not None or self._job_rest) and self._new_scene(gray):
+            self._job, self._job_rest = None, 0  # another phone, or none: stale finders
+        located = bool(regions)
+        due = located or self._frame_no % self.spread == 0  # evidence of a code, or its turn
+        dark = due and self._is_dark(gray)
+        if self._job_rest:
+            self._job_rest -= 1
+        elif self._job is None and due and not dark:
+            box = self._crop_box(gray, regions[0]) if located else None
+            self._job = self._repair_job(gray, box)
+            self._thumb = self._thumbnail(gray)
+            self._job_cost = next(self._job)
+        work: list[tuple[str, Callable[[], tuple[int, Callable[[], tuple[str, str | None]]]]]] = []
+        if located:
+            work.append(("roi", lambda: self._roi_work(gray, regions[0])))
+        if due and not (dark and self._frame_no % self.spread):  # "dark" is big: 1 in spread
+            work.append(("frame", lambda: self._frame_work(gray, located, dark)))
+        if work:
+            turn = self._frame_no % len(work)
+            work = work[turn:] + work[:turn]
+        if self._job is not None:  # first on every other frame: it reads most of the rest
+            work.insert(0 if self._frame_no % 2 else len(work),
+                        ("repair", lambda: (0, lambda: ("repair", None))))
+        budget = LIVE_UNITS
+        for kind, peek in work:
+            if kind == "repair":
+                text, budget = self._job_work(gray, budget)
                 if text is not None:
-                    self.last_stage = "roi-" + name
+                    self.last_stage = "repair"
                     return text
-        for name, stage in self._frame_plan(gray, located=bool(regions)):
-            text = stage(gray)
+                continue
+            cost, run = peek()
+            if cost > budget and budget < LIVE_UNITS:
+                continue  # not this frame: a later one starts with it
+            budget -= cost
+            self.last_units += cost
+            name, text = run()
             if text is not None:
                 self.last_stage = name
                 return text
         self._none()
         return None
 
-    def _frame_plan(self, gray: Any, *, located: bool) -> list[Stage]:
-        """Live mode: the one frame fallback this frame gets, or none (most frames of an idle
-        camera), see the module docstring."""
-        stages = self._frame_stages
-        self._frame_no += 1
-        if not located and self._frame_no % self.spread:
-            return []
-        if self._is_dark(gray):
-            return stages[:1]  # "dark": the one fallback that reads a dim frame
-        rest = stages[1:] + (self._last_resort if located else [])
-        k = self._rotation % len(rest)
-        self._rotation += 1
-        # a finder search at half resolution (~0.3 ms) before the stage in rotation, for a
-        # symbol whose finder pattern is too damaged for zxing's detector (or whose located
-        # region is off: the region fallbacks' repair only sees that crop)
-        return [("repair", self._scan_repair), rest[k]]
+    def _new_scene(self, gray: Any) -> bool:
+        """The picture changed since the repair job started (a 16x12 thumbnail moved by more
+        than SCENE_CHANGE grey levels on average), not just by a hand's tremor or noise."""
+        thumb = self._thumbnail(gray)
+        return float(self._cv2.norm(thumb, self._thumb, self._cv2.NORM_L1)) > SCENE_CHANGE * thumb.size
 
-    def _scan_repair(self, gray: Any) -> str | None:
-        """Half resolution first (cheap on an idle frame); full resolution when that saw a
-        finder-like pattern but read nothing (finder rings 2-3 pixels wide are lost at half)."""
-        text = self._repair.decode(gray, scale=0.5, max_tries=LIVE_REPAIR_TRIES)
-        if text is None and self._repair.last_finders:
-            text = self._repair.decode(gray, max_tries=LIVE_REPAIR_TRIES)
-        return text
+    def _thumbnail(self, gray: Any) -> Any:
+        return self._cv2.resize(gray[::4, ::4], (16, 12), interpolation=self._cv2.INTER_AREA)
+
+    def _job_work(self, gray: Any, budget: int) -> tuple[str | None, int]:
+        """Steps of the repair job while they fit in ``budget`` (the first even when it does
+        not, if the budget is whole); (text, budget left)."""
+        while self._job is not None and (self._job_cost <= budget or budget == LIVE_UNITS):
+            budget -= self._job_cost
+            self.last_units += self._job_cost
+            try:
+                self._job_cost = self._job.send(gray)
+            except StopIteration as done:
+                self._job = None
+                if done.value is not None:
+                    return done.value, budget
+                self._job_rest = JOB_REST if self._job_saw else 0
+        return None, budget
+
+    def _repair_job(self, gray: Any, box: tuple[int, int, int, int] | None
+                    ) -> Generator[int, Any, str | None]:
+        """The symbol repair as the live chain runs it, in steps (repair.read_steps): a
+        finder search at half resolution, the cheap test for a code-like pattern; when it
+        saw one, a search at full resolution (finder rings 2-3 pixels wide are lost at
+        half); on a symbol zxing located, a search of its crop (fewer stray candidates, so
+        more of its grids are tried). Then the grids of all of them, best first."""
+        repair = self._repair
+        h, w = gray.shape
+        gray = yield repair.finder_units(h * w / 4)
+        found = repair.search(gray, 0.5)
+        sources = []
+        if found:
+            gray = yield repair.finder_units(h * w)
+            sources = [(found, LIVE_REPAIR_TRIES), (repair.search(gray), LIVE_REPAIR_TRIES)]
+        if box is not None:
+            x0, y0, x1, y1 = box
+            gray = yield repair.finder_units((x1 - x0) * (y1 - y0))
+            sources.append((repair.search(gray, box=box), CROP_REPAIR_TRIES))
+        self._job_saw = any(src[0] for src in sources)
+        return (yield from repair.read_steps(gray, sources))
+
+    def _roi_work(self, gray: Any, box: tuple[int, int, int, int]
+                  ) -> tuple[int, Callable[[], tuple[str, str | None]]]:
+        """The next region fallback in rotation on the located symbol's crop: (units, run);
+        a crop's units grow with its area (most of these fallbacks upscale it 2x), up to
+        ROI_MAX_PIXELS: a larger one is scaled down to that (its modules are large)."""
+        crop = self._crop(gray, box)
+        if crop.size > ROI_MAX_PIXELS:  # a big symbol has big modules: shrink it, bound the work
+            f = (ROI_MAX_PIXELS / crop.size) ** 0.5
+            crop = self._cv2.resize(crop, None, fx=f, fy=f, interpolation=self._cv2.INTER_AREA)
+        stages = self._live_regions
+        name, stage = stages[self._roi_rotation % len(stages)]
+        cost = ROI_UNITS[name] * min(ceil(crop.size / ROI_PIXELS), ROI_MAX_PIXELS // ROI_PIXELS)
+
+        def run() -> tuple[str, str | None]:
+            self._roi_rotation += 1
+            return "roi-" + name, stage(crop)
+        return cost, run
+
+    def _frame_work(self, gray: Any, located: bool, dark: bool
+                    ) -> tuple[int, Callable[[], tuple[str, str | None]]]:
+        """This frame's frame fallback: "dark" on a dark frame, else the next in rotation
+        (pyzbar joins the rotation only on a located symbol): (units, run)."""
+        stages = self._frame_stages
+        if dark:
+            name, stage = stages[0]
+        else:
+            rest = stages[1:]
+            name, stage = rest[self._rotation % len(rest)]
+
+        def run() -> tuple[str, str | None]:
+            if not dark:
+                self._rotation += 1
+            return name, stage(gray)
+        return FRAME_UNITS[name], run
 
     def _timed(self, name: str, stage: Callable[[Any], str | None], image: Any,
                deadline: float | None) -> str | None:
@@ -242,10 +354,15 @@ class DecoderChain:
         return None, regions
 
     def _crop(self, gray: Any, box: tuple[int, int, int, int]) -> Any:
+        x0, y0, x1, y1 = self._crop_box(gray, box)
+        return gray[y0:y1, x0:x1]
+
+    def _crop_box(self, gray: Any, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        """zxing's region of a symbol, padded to keep the quiet zone, inside the frame."""
         x0, y0, x1, y1 = box
-        pad = max(12, (x1 - x0) // 4, (y1 - y0) // 4)  # keep the quiet zone
+        pad = max(12, (x1 - x0) // 4, (y1 - y0) // 4)
         h, w = gray.shape
-        return gray[max(0, y0 - pad):min(h, y1 + pad), max(0, x0 - pad):min(w, x1 + pad)]
+        return max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
 
     def _region_stages(self) -> list[Stage]:
         cv2 = self._cv2
@@ -268,8 +385,7 @@ class DecoderChain:
             return self._read(self._flatten(g, max(9, min(g.shape) // 8) | 1), **fast)
 
         return [("up2", up2), ("sharpen", sharpen), ("denoise", denoise), ("flat", flat),
-                ("global", lambda g: self._read(g, binarizer=self._bin.GlobalHistogram)),
-                ("repair", self._repair.decode)]
+                ("global", lambda g: self._read(g, binarizer=self._bin.GlobalHistogram))]
 
     def _flatten(self, gray: Any, k: int) -> Any:
         """Glare: a reflection ADDS a smooth light field that washes the dark modules out. A

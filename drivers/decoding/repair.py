@@ -27,12 +27,21 @@ What this does instead, using only what the standard fixes:
 
 A wrong hypothesis fails the format check or Reed-Solomon, so a mis-read needs a code to
 decode validly from a misplaced grid; zxing's checks make that as unlikely as on any frame.
+
+Cost: a search is a few milliseconds (finders 1-3 ms on 640x480, then up to 40 hypotheses and
+six grids read, each refined by up to 72 small moves), too much for one camera frame next to
+zxing. So the search is also a sequence of small steps of known price (steps(),
+read_steps(): yields the units of the next step, is sent the frame to do it on), which the
+live chain runs a few units per frame; the grids are scored in batches (grid_batch.py).
 """
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from math import ceil
 from typing import Any
+
+from .grid_batch import GridScorer
 
 # centre index of the bottom-right alignment pattern, QR versions 2-6 (version 1 has none;
 # from 7 on the version information must be read too: those sizes are not repaired)
@@ -43,6 +52,17 @@ _JITTER = [(dx, dy) for dx in (-1, -0.5, 0, 0.5, 1) for dy in (-1, -0.5, 0, 0.5,
            if dx or dy]  # in modules
 GOOD_SCORE = 0.95  # share of fixed modules right above which a grid is not searched further
 MAX_CONTOURS = 4000  # a frame of sensor noise yields tens of thousands: not a code, give up
+# Units of work of each step of steps(), for the live camera's per-frame budget (chain.py);
+# one unit is about 0.3 ms of a core of the benchmarks' 2-core x86 (zxing on a 640x480 frame
+# is 1-2): the finder search per FINDER_PIXELS searched, scoring grids per
+# grid_batch.GRID_MODULES modules (in batches of at most GRID_BATCH grids), one grid
+# repainted and read. Counted, never timed, so what a frame does is the same on a busy
+# machine as on an idle one (calibrated on bench/decode.py's corpus: 0.23-0.35 ms a unit).
+UNITS = {"finders": 1, "grids": 1, "read": 1}
+FINDER_PIXELS = 640 * 480 // 5
+GRID_BATCH = 24
+SCORE_SPREAD = 0.16  # grids scoring this far below their tier's best are not read (the
+# corpus's repaired reads came from at most 0.145 below)
 
 
 class SymbolRepair:
@@ -63,6 +83,7 @@ class SymbolRepair:
         self._align = np.ones((5, 5), bool)
         self._align[1:4, 1:4] = False
         self._align[2, 2] = True
+        self._scorer = GridScorer(self._finder, self._align)
 
     # ------------------------------------------------------------------ public
 
@@ -70,41 +91,98 @@ class SymbolRepair:
         """Text of a repaired symbol in ``gray``, or None. ``scale`` < 1 searches the finders
         on a downscaled copy (cheaper; sampling stays at full resolution). ``max_tries``
         overrides the bound on grids handed to zxing for this call."""
-        cv2 = self._cv2
+        steps = self.steps(gray, scale=scale, max_tries=max_tries)
+        try:
+            next(steps)
+            while True:
+                steps.send(gray)
+        except StopIteration as done:
+            return done.value
+
+    def steps(self, gray: Any, *, scale: float = 1.0, max_tries: int | None = None
+              ) -> Generator[int, Any, str | None]:
+        """decode() cut into steps of bounded work, for a live camera that can spend only
+        a little time on each frame (see chain.py): yields the units of work (UNITS) of the
+        step it does next, then waits to be sent the image to do it on (the same view of
+        the next camera frame: the finders found on one frame are sampled on a later one,
+        which a held phone allows); returns the text, or None when every step is done.
+        ``gray`` is only for the size of the images to come."""
+        h, w = gray.shape[:2]
+        gray = yield self.finder_units(h * w * scale * scale)
+        found = self.search(gray, scale)
+        self.last_finders = len(found)
+        tries = self.max_tries if max_tries is None else max_tries
+        return (yield from self.read_steps(gray, [(found, tries)]))
+
+    def search(self, gray: Any, scale: float = 1.0, box: tuple[int, int, int, int] | None = None
+               ) -> list[tuple[Any, float, float]]:
+        """finders() on ``gray`` scaled by ``scale``, or on its crop to ``box`` (x0, y0, x1,
+        y1), in ``gray``'s coordinates."""
+        cv2, np = self._cv2, self._np
+        if box is not None:
+            x0, y0, x1, y1 = box
+            return [(p + np.array([x0, y0]), m, a) for p, m, a in self.finders(gray[y0:y1, x0:x1])]
         small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale,
                                                      interpolation=cv2.INTER_AREA)
-        found = [(p / scale, m / scale, a) for p, m, a in self.finders(small)]
-        self.last_finders = len(found)
-        # by tier (three finders seen, two, one), every hypothesis and size, ranked by how
-        # well its fixed patterns (timing, alignment, finders) come out: the right grid
-        # scores high, a wrong one near chance. Most codes read on the first grid.
-        hyps = list(self.hypotheses(found))
-        tries = self.max_tries if max_tries is None else max_tries
-        scored = 0
+        return [(p / scale, m / scale, a) for p, m, a in self.finders(small)]
+
+    @staticmethod
+    def finder_units(pixels: float) -> int:
+        """Units of work of a finder search over ``pixels`` pixels."""
+        return ceil(pixels * UNITS["finders"] / FINDER_PIXELS)
+
+    def read_steps(self, gray: Any, sources: list[tuple[list[tuple[Any, float, float]], int]]
+                   ) -> Generator[int, Any, str | None]:
+        """Grids from the finders of each source (one finder search each: (finders, grids it
+        may read)), read best first, in steps (see steps()). By tier (three finders seen,
+        two, one), every hypothesis and size of every source, ranked together by how well
+        its fixed patterns (timing, alignment, finders) come out: the right grid scores
+        high, a wrong one near chance, and most codes read on the first grid. (Two
+        sources often offer nearly the same grid; both are read: a fraction of a module
+        apart, one may refine onto the modules where the other does not.)"""
+        hyps = [list(self.hypotheses(found)) for found, _tries in sources]
+        left = [tries for _found, tries in sources]  # grids each source may still read
+        scored = [0] * len(sources)  # hypotheses each source has had scored
         for tier in ("three", "two", "one"):
-            grids: list[tuple[float, Any, Any, Any, float, int, tuple[int, ...]]] = []
-            for tl, tr, bl, module, inferred, layout in hyps:
-                if tier != ("one" if layout is not None else "two" if inferred else "three"):
+            options: list[tuple[Any, Any, Any, float, int, tuple[int, ...]]] = []
+            owner: list[int] = []
+            for si, (found, _tries) in enumerate(sources):
+                if left[si] <= 0 or scored[si] >= MAX_GRIDS:
                     continue
-                grids.extend(self._grids(gray, found, tl, tr, bl, module, inferred, layout))
-                scored += 1
-                if scored >= MAX_GRIDS:
-                    break
-            grids.sort(key=lambda g: -g[0])
-            for _score, tl, tr, bl, module, version, inferred in grids[:tries]:
-                tries -= 1
-                text = self._read(self.render(self.repaint(
-                    self.refine(gray, (tl, tr, bl), module, version, inferred), version)))
+                for tl, tr, bl, module, inferred, layout in hyps[si]:
+                    if tier != ("one" if layout is not None else "two" if inferred else "three"):
+                        continue
+                    grids = list(self._grids(gray, found, tl, tr, bl, module, inferred, layout))
+                    options += grids
+                    owner += [si] * len(grids)
+                    scored[si] += 1
+                    if scored[si] >= MAX_GRIDS:
+                        break
+            if not options:
+                continue
+            scores = yield from self._rank_steps(gray, options)
+            ranked = sorted(range(len(options)), key=lambda i: (-scores[i], i))
+            for i in ranked:
+                if scores[i] < scores[ranked[0]] - SCORE_SPREAD:
+                    break  # far below this tier's best: the fixed patterns are not there
+                tl, tr, bl, module, version, inferred = options[i]
+                if left[owner[i]] <= 0:
+                    continue
+                left[owner[i]] -= 1
+                grid = yield from self._refine_steps(gray, (tl, tr, bl), module, version,
+                                                     inferred, scores[i])
+                # sampled again on the frame read, so the text always comes from it
+                gray = yield UNITS["read"] + self.grid_units(1, version)
+                _s, dark = self.score_many(gray, [grid], version, modules=True)
+                text = self._read(self.render(self.repaint(dark[0], version)))
                 if text is not None:
                     return text
-            if tries <= 0 or scored >= MAX_GRIDS:
-                break
         return None
 
     def _grids(self, gray: Any, found: list[tuple[Any, float, float]], tl: Any, tr: Any,
                bl: Any, module: float, inferred: tuple[int, ...], layout: int | None
-               ) -> Iterator[tuple[float, Any, Any, Any, float, int, tuple[int, ...]]]:
-        """(score, corners, module, version, inferred) of each plausible size."""
+               ) -> Iterator[tuple[Any, Any, Any, float, int, tuple[int, ...]]]:
+        """(corners, module, version, inferred) of each plausible size, unscored."""
         h, w = gray.shape[:2]
         if layout is None:
             options = [(tl, tr, bl, v) for v in self._versions(tl, tr, bl, module)]
@@ -118,8 +196,36 @@ class SymbolRepair:
                     -3 * module < x < w + 3 * module and -3 * module < y < h + 3 * module
                     for x, y in (p0, p1, p2, far)):
                 continue  # the symbol would leave the frame
-            dark = self.modules(self.sample(gray, p0, p1, p2, 17 + 4 * version))
-            yield self.score(dark, version), p0, p1, p2, module, version, inferred
+            yield p0, p1, p2, module, version, inferred
+
+    def _rank_steps(self, gray: Any, options: list[tuple[Any, Any, Any, float, int, tuple[int, ...]]]
+                    ) -> Generator[int, Any, list[float]]:
+        """The score of each of ``options`` (from _grids), in batches of one size and at
+        most GRID_BATCH grids, a step each."""
+        by_version: dict[int, list[int]] = {}
+        for i, opt in enumerate(options):
+            by_version.setdefault(opt[4], []).append(i)
+        scores = [0.0] * len(options)
+        for version, all_idx in by_version.items():
+            for k in range(0, len(all_idx), GRID_BATCH):
+                idx = all_idx[k:k + GRID_BATCH]
+                gray = yield self.grid_units(len(idx), version)
+                batch, _dark = self.score_many(
+                    gray, [(options[i][0], options[i][1], options[i][2], None) for i in idx],
+                    version)
+                for i, sc in zip(idx, batch):
+                    scores[i] = float(sc)
+        return scores
+
+    @staticmethod
+    def grid_units(grids: int, version: int) -> int:
+        """Units of work of scoring ``grids`` grids of a size (grid_batch.GridScorer)."""
+        return GridScorer.units(grids, version) * UNITS["grids"]
+
+    def score_many(self, gray: Any, grids: list[tuple[Any, Any, Any, Any]], version: int,
+                   *, modules: bool = False) -> tuple[Any, Any]:
+        """(scores, dark modules or None) of many grids of one size (see grid_batch)."""
+        return self._scorer.score_many(gray, grids, version, modules=modules)
 
     def score(self, dark: Any, version: int) -> float:
         """Share of the fixed modules (timing, alignment, finders) that read as the standard
@@ -140,34 +246,50 @@ class SymbolRepair:
 
     def refine(self, gray: Any, corners: tuple[Any, Any, Any], module: float, version: int,
                inferred: tuple[int, ...]) -> Any:
-        """The module grid after a small search: each finder centre that was inferred (not
-        seen) moved by up to a module, then the fourth corner (perspective: the
-        affine grid drifts there) likewise, each kept where the fixed patterns score best."""
+        """The dark modules of the grid after a small search (see _refine_steps)."""
+        score = self.score_many(gray, [(*corners, None)], version)[0][0]
+        steps = self._refine_steps(gray, corners, module, version, inferred, score)
+        try:
+            next(steps)
+            while True:
+                steps.send(gray)
+        except StopIteration as done:
+            return self.score_many(gray, [done.value], version, modules=True)[1][0]
+
+    def _refine_steps(self, gray: Any, corners: tuple[Any, Any, Any], module: float,
+                      version: int, inferred: tuple[int, ...], score: float
+                      ) -> Generator[int, Any, tuple[Any, Any, Any, Any]]:
+        """The grid (tl, tr, bl, br or None, as score_many takes it) after a small search:
+        each finder centre that was inferred (not seen) moved by up to a module, then the
+        fourth corner (perspective: the affine grid drifts there) likewise, each kept where
+        the fixed patterns score best (the first best, in _JITTER's order). ``score`` is the
+        grid's own (from ranking). Each search is one batch (score_many) and a step."""
         np = self._np
-        n = 17 + 4 * version
         pts = list(corners)
-        best = self.modules(self.sample(gray, pts[0], pts[1], pts[2], n))
-        best_score = self.score(best, version)
+        best: tuple[Any, Any, Any, Any] = (pts[0], pts[1], pts[2], None)
+        best_score = score
         if best_score >= GOOD_SCORE:
             return best  # already on the modules (the usual case with three finders seen)
         for k in inferred:
-            base = pts[k]
-            found = base
+            cands = []
             for dx, dy in _JITTER:
-                pts[k] = base + module * np.array([dx, dy])
-                dark = self.modules(self.sample(gray, pts[0], pts[1], pts[2], n))
-                s = self.score(dark, version)
-                if s > best_score:
-                    best, best_score, found = dark, s, pts[k]
-            pts[k] = found
+                moved = list(pts)
+                moved[k] = pts[k] + module * np.array([dx, dy])
+                cands.append((moved[0], moved[1], moved[2], None))
+            gray = yield self.grid_units(len(cands), version)
+            scores, _dark = self.score_many(gray, cands, version)
+            j = int(np.argmax(scores))
+            if scores[j] > best_score:
+                best, best_score, pts[k] = cands[j], scores[j], cands[j][k]
         if version in _ALIGN:
             corner = pts[1] + pts[2] - pts[0]
-            for dx, dy in _JITTER:
-                dark = self.modules(self.sample(gray, pts[0], pts[1], pts[2], n,
-                                                br=corner + module * np.array([dx, dy])))
-                s = self.score(dark, version)
-                if s > best_score:
-                    best, best_score = dark, s
+            cands = [(pts[0], pts[1], pts[2], corner + module * np.array([dx, dy]))
+                     for dx, dy in _JITTER]
+            gray = yield self.grid_units(len(cands), version)
+            scores, _dark = self.score_many(gray, cands, version)
+            j = int(np.argmax(scores))
+            if scores[j] > best_score:
+                best = cands[j]
         return best
 
     def finders(self, gray: Any, block: int = 31, c: int = 8) -> list[tuple[Any, float, float]]:
@@ -183,16 +305,16 @@ class SymbolRepair:
         if hier is None or len(contours) > MAX_CONTOURS:
             return []
         h = hier[0]
+        hole = h[:, 2]
+        core = np.where(hole >= 0, h[hole, 2], -1)  # a contour two levels down, if any
         cands = []
-        for i, outer in enumerate(contours):
-            hole = h[i][2]
-            core = h[hole][2] if hole >= 0 else -1
-            if core < 0:
-                continue
-            a_out, a_core = cv2.contourArea(outer), cv2.contourArea(contours[core])
+        for i in np.flatnonzero(core >= 0):  # a few dozen of the thousands of contours
+            outer = contours[i]
+            core_i = core[i]
+            a_out, a_core = cv2.contourArea(outer), cv2.contourArea(contours[core_i])
             if a_out < 64 or a_core <= 0 or not 2.5 < a_out / a_core < 14:
                 continue
-            m_out, m_core = cv2.moments(outer), cv2.moments(contours[core])
+            m_out, m_core = cv2.moments(outer), cv2.moments(contours[core_i])
             if m_out["m00"] <= 0 or m_core["m00"] <= 0:
                 continue
             p_out = np.array([m_out["m10"], m_out["m01"]]) / m_out["m00"]
