@@ -13,7 +13,8 @@ Ratios checked:
   chain's success rate on the existing corpus (a rate, not a time);
 - command line: `pos-terminal --help` over a bare `python -c pass` (bench/cli_startup.py);
 - control API: CPU a sale of the terminal process serving the API (start, scan, result over
-  SSE) over the same sale's CPU in the core, interleaved (bench/control_load.py, 60 sales).
+  SSE) over the same sale's CPU in the core, interleaved, both against the sandbox acquirer
+  in its own process (bench/control_load.py, 60 sales).
 
 Tolerance: a "lower is better" ratio fails above baseline x TOLERANCE (2.0: wide enough for
 a shared 2-core machine, narrow enough to catch the regressions that matter, such as the
