@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from drivers.decoding import DecoderChain, build_decoder
 from drivers.decoding.backends import BACKENDS
-from drivers.decoding.chain import FRAME_UNITS, LIVE_UNITS
+from drivers.decoding.chain import LIVE_UNITS
 
 W, H = 640, 480
 EXISTING = ["clean", "blur", "noise", "dim", "rotation", "perspective", "motion", "glare",
@@ -473,8 +473,7 @@ def main(argv: list[str] | None = None) -> int:
                      f"(median frame {statistics.median(late) if late else 0:.0f}, "
                      f"max {max(late) if late else 0}); fallback work per frame (units, "
                      f"budget {LIVE_UNITS}): none on {units.count(0)} of {len(units)} frames, "
-                     f"over the budget on {sum(u > LIVE_UNITS for u in units)} (the dark-frame "
-                     f"stage alone, {FRAME_UNITS['dark']}), max {max(units)}")
+                     f"over it on {sum(u > LIVE_UNITS for u in units)}, max {max(units)}")
             continue
         if name == "still":
             chain = DecoderChain()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from drivers.decoding import DecoderChain
-from drivers.decoding.chain import FRAME_UNITS, LIVE_UNITS
+from drivers.decoding.chain import LIVE_UNITS
 from drivers.decoding.repair import SymbolRepair
 
 from .frames import frame_with
@@ -35,7 +35,7 @@ def test_a_glared_code_is_read_within_half_a_second_without_any_frame_over_budge
     assert sum(units) > LIVE_UNITS  # ... over several frames (one frame's budget is not enough)
 
 
-def test_no_frame_does_more_than_its_budget_or_the_dark_frame_step_alone():
+def test_no_frame_does_more_than_its_budget():
     rng = np.random.default_rng(5)
     idle = frame_with(None)
     dark = (cv2.cvtColor(frame_with(URL), cv2.COLOR_BGR2GRAY) * 0.08
@@ -45,10 +45,10 @@ def test_no_frame_does_more_than_its_budget_or_the_dark_frame_step_alone():
     clipped = cv2.cvtColor(frame_with(URL, x=X, y=Y, scale=SCALE), cv2.COLOR_BGR2GRAY)
     (x0, y0), (x1, y1) = module_xy(8, 8), module_xy(33, 33)
     clipped[y0:y1, x0:x1] = 255
-    for scene in (idle, noise, clipped, glared(), dark):
+    for scene in (idle, noise, clipped, glared(), dark, dark[:, ::-1].copy()):
         chain = DecoderChain(live=True)
         text, _k, units = run_live(chain, [scene] * 30)
-        assert all(u <= LIVE_UNITS or u == FRAME_UNITS["dark"] for u in units), units
+        assert max(units) <= LIVE_UNITS, units
         assert text is not None or any(units), units  # the fallbacks did run
 
 
