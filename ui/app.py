@@ -100,8 +100,8 @@ class PosApp(App):
         self._scanner = scanner
         self._loader = loader
         self.settings: Settings = settings
-        self.terminal: Any = None
-        self.checkout: Any = None
+        self._terminal: Terminal | None = None     # attached once built (the properties below)
+        self._checkout: Checkout | None = None
         self.events: CoreEvents | None = None
         self.scanner_link: ScannerLink | None = None
         self.screens: Any = {}       # a ScreenBook once the till is built
@@ -112,11 +112,25 @@ class PosApp(App):
             self._attach(terminal, checkout)
 
     def _attach(self, terminal: Terminal, checkout: Checkout) -> None:
-        self.terminal = terminal
-        self.checkout = checkout
+        self._terminal = terminal
+        self._checkout = checkout
         self.settings = terminal.settings
         self.scanner_link = ScannerLink(scanner=self._scanner, checkout=checkout, on_rejected=self._scan_rejected,
                                         on_health=self._scanner_health)
+
+    @property
+    def terminal(self) -> Terminal:
+        """The core. Screens that call it open once `terminal_ready` (Charge, History and the staff
+        actions wait for it), so reaching it earlier is a bug, raised as one."""
+        if self._terminal is None:
+            raise RuntimeError("the terminal is not built yet: wait for terminal_ready")
+        return self._terminal
+
+    @property
+    def checkout(self) -> Checkout:
+        if self._checkout is None:
+            raise RuntimeError("the checkout is not built yet: wait for terminal_ready")
+        return self._checkout
 
     @property
     def link(self) -> ScannerLink:
@@ -129,7 +143,7 @@ class PosApp(App):
     # -- building ---------------------------------------------------------------------------
     def build(self) -> Widget:
         root = self._build_till()
-        if self.terminal is None:
+        if self._terminal is None:
             self._load_after_first_frame()
         else:
             self._connect_till()
@@ -267,7 +281,7 @@ class PosApp(App):
 
     def back_to_till(self) -> None:
         """Where the checkout really is: its sale's screen, or the sale screen."""
-        state = self.checkout.state.value if self.checkout is not None else "IDLE"
+        state = self._checkout.state.value if self._checkout is not None else "IDLE"
         if state == "AWAITING_SCAN":
             self.go("scan", pending=self.checkout.pending)
         elif state == "PROCESSING":
@@ -394,7 +408,7 @@ class PosApp(App):
         """Closing while a payment's result is being checked: warn first (True keeps the window);
         a second close within CLOSE_CONFIRM_S quits, and the payment is resolved at the next
         start."""
-        if self.checkout is None or self.checkout.state.value != "PROCESSING":
+        if self._checkout is None or self._checkout.state.value != "PROCESSING":
             return False
         now = self._clock()
         if self._close_warned_at is not None and now - self._close_warned_at <= CLOSE_CONFIRM_S:

@@ -69,7 +69,7 @@ if not FAIL:
     ui.frames(2)
     out["before"] = {"disabled": sale.ids.charge_btn.disabled, "text": sale.ids.charge_btn.text,
                      "history": app.screens["sale"].ids.history_btn.disabled, "screen": app.current,
-                     "checkout": app.checkout is not None, "currency": sale.currency}
+                     "checkout": app.terminal_ready, "currency": sale.currency}
 gate.set()
 if FAIL:
     ui.idle_until(lambda: hasattr(app, "load_error"), what="load error shown", **wait)
