@@ -8,7 +8,6 @@ terminator. The framer is pure: bytes and timestamps in, results out, so it can 
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 
 STX, ETX = 0x02, 0x03
@@ -28,7 +27,11 @@ class FrameResult:
 
 
 def clean_text(raw: bytes, max_length: int) -> FrameResult:
-    """Validate one frame's payload: UTF-8, no control characters, not too long."""
+    """Validate one frame's payload: UTF-8, nothing unprintable, not too long.
+
+    Unprintable is what str.isprintable() refuses: control and format characters, surrogates,
+    private-use and unassigned code points (U+FBC3 came through once: line noise that decodes
+    as UTF-8), and separators other than the ASCII space."""
     if len(raw) > max_length:
         return FrameResult(reason=f"frame of {len(raw)} bytes exceeds max_length {max_length}")
     try:
@@ -37,9 +40,9 @@ def clean_text(raw: bytes, max_length: int) -> FrameResult:
         return FrameResult(reason=f"invalid UTF-8 in a {len(raw)}-byte frame "
                                   "(wrong baud rate or scanner encoding?)")
     text = text.strip(" ")
-    controls = sum(1 for ch in text if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co"))
-    if controls:
-        return FrameResult(reason=f"{controls} control character(s) in a {len(raw)}-byte frame")
+    unprintable = sum(1 for ch in text if not ch.isprintable())
+    if unprintable:
+        return FrameResult(reason=f"{unprintable} unprintable or control character(s) in a {len(raw)}-byte frame")
     if not text:
         return FrameResult(reason="blank frame")
     return FrameResult(code=text)

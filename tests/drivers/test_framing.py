@@ -102,6 +102,14 @@ def test_bad_suffix_rejected():
         Framer("ETX")
 
 
+@pytest.mark.parametrize("junk", ["\ufbc3", "\u2028", "\u00a0", "\ue000", "\u200b"],
+                         ids=["unassigned", "line-separator", "no-break-space", "private-use", "zero-width-space"])
+def test_unprintable_characters_line_noise_decodes_to_are_dropped(junk):
+    """Hypothesis found U+FBC3 (unassigned) passing as part of a code."""
+    out = Framer("CR").feed(f"28{junk}1234\r".encode(), 0.0)
+    assert codes(out) == [] and "unprintable" in reasons(out)[0]
+
+
 @settings(max_examples=300, deadline=None)
 @given(chunks=st.lists(st.binary(max_size=64), max_size=20),
        suffix=st.sampled_from(["CR", "LF", "CRLF", "TAB", "NONE"]))
