@@ -74,7 +74,7 @@ FRAME_UNITS = {"dark": 6, "flat": 4, "half": 1, "fixed": 2, "smooth": 3, "global
 LIVE_REPAIR_TRIES = 6  # live: grids the symbol repair reads per search of the frame
 CROP_REPAIR_TRIES = 8  # ... per search of a located symbol's crop
 SCENE_CHANGE = 12  # live: mean grey-level change of a 16x12 thumbnail that makes a new scene
-JOB_REST = 9  # live: frames without a new repair job after one that saw finders but read nothing
+JOB_REST = 3  # live: frames without a new repair job after one that saw finders but read nothing
 
 
 class DecoderChain:

@@ -92,3 +92,18 @@ def test_the_batched_grid_scoring_equals_the_single_grid_one():
             one = repair.modules(repair.sample(gray, tl, tr, bl, n, br=br))
             assert (one == d).all()
             assert sc == pytest.approx(repair.score(one, version))
+
+
+def test_a_new_phone_is_not_kept_waiting_by_the_last_ones_repair():
+    """A repair job on a symbol nothing can read (it runs, then rests some frames after
+    failing: the same picture would fail again) is dropped when the picture changes, so the
+    next phone's repair starts at once."""
+    clipped = cv2.cvtColor(frame_with(URL, x=X, y=Y, scale=SCALE), cv2.COLOR_BGR2GRAY)
+    (x0, y0), (x1, y1) = module_xy(8, 8), module_xy(33, 33)
+    clipped[y0:y1, x0:x1] = 255
+    moved = np.roll(glared(), 120, axis=1)  # the next phone, held a little further right
+    alone = run_live(DecoderChain(live=True), [moved] * HALF_SECOND)[1]
+    for wait in range(20, 32):  # the unreadable one's jobs end (and rest) at various frames
+        chain = DecoderChain(live=True)
+        assert run_live(chain, [clipped] * wait)[0] is None
+        assert run_live(chain, [moved] * HALF_SECOND)[1] <= alone + 2
