@@ -6,10 +6,11 @@ from hypothesis import HealthCheck, settings
 
 from terminal import signing
 
-# Modest, deterministic-enough hypothesis budget for the whole core suite (no deadline: CI
+# Modest hypothesis budget (derandomized: tests/conftest.py) for the whole core suite (no deadline: CI
 # machines vary; tests never assert on wall time).
 settings.register_profile(
-    "core", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "core", parent=settings.get_profile("suite"), max_examples=60, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("core")
 
