@@ -25,7 +25,14 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
+from .errors import FaultError
+
 log = logging.getLogger("terminal.watchdog")
+
+
+class ShuttingDown(Exception):
+    """The terminal is closing (its journal is closed before STOPPING=1 is sent): a beat then
+    sends nothing and reports nothing, since nothing is wrong."""
 DEFAULT_INTERVAL_S = 10.0
 UI_MAX_STALL_S = 5.0          # a touchscreen frozen longer than this is restarted
 WORKER_MAX_STALL_S = 120.0    # every worker thread busy this long (a sale's waits are far shorter)
@@ -86,6 +93,8 @@ class Watchdog:
         (systemd then restarts the service when WatchdogSec runs out). Returns whether it pinged."""
         try:
             healthy = bool(is_healthy())
+        except ShuttingDown:
+            return False
         except Exception:
             log.exception("health check raised")
             healthy = False
@@ -169,6 +178,11 @@ def terminal_healthy(terminal) -> bool:
     every heartbeat registered on `terminal.upkeep.liveness` (UI loop, payment worker) is fresh."""
     try:
         terminal.upkeep.check_journal()   # a real query under the journal's lock
+    except FaultError as exc:
+        if exc.code == "JOURNAL_CLOSED":  # closing: the journal goes before STOPPING=1 is sent
+            raise ShuttingDown from None
+        log.warning("watchdog: the journal does not answer (%s)", exc.code)
+        return False
     except Exception:  # noqa: BLE001 - boundary: any failure is reported, not raised
         log.warning("watchdog: the journal does not answer")
         return False

@@ -175,3 +175,24 @@ def test_blocked_heartbeat_thread_stops_the_pings(notify_socket, tmp_path):
         stop.set()
         dog.stop()
         journal.close()
+
+
+def test_a_beat_while_the_terminal_closes_reports_nothing(notify_socket, tmp_path, caplog):
+    """Under systemd the journal closes before STOPPING=1 is sent; a beat in between logged "the
+    journal does not answer" and set STATUS=unhealthy, on every clean stop. It sends nothing now."""
+    import logging
+
+    from terminal.journal import Journal
+    from terminal.watchdog import Liveness, terminal_healthy
+
+    path, sock = notify_socket
+    journal = Journal(tmp_path / "journal.sqlite")
+    terminal = _face(journal, Liveness())
+    dog = Watchdog(environ={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "4000000"})
+    assert dog.beat(lambda: terminal_healthy(terminal))
+    assert _pending(sock) == ["STATUS=ready for payments", "WATCHDOG=1"]
+    journal.close()
+    with caplog.at_level(logging.WARNING, logger="terminal.watchdog"):
+        assert not dog.beat(lambda: terminal_healthy(terminal))
+    assert _pending(sock) == [] and caplog.records == []
+    assert dog.stopping() and _pending(sock) == ["STOPPING=1"]
