@@ -287,7 +287,7 @@ def main() -> int:
     ap.add_argument("--limit-mb", type=float, default=10.0)
     ap.add_argument("--malloc-arena-max", type=int, default=0,
                     help="MALLOC_ARENA_MAX for the app process (default: the app's own cap of 2, "
-                         "terminal/cli/app_runtime.py; glibc's own default is 8 per core)")
+                         "ui/process_settings.py; glibc's own default is 8 per core)")
     ap.add_argument("--json", action="store_true", help="only the JSON summary")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--tmp", help=argparse.SUPPRESS)

@@ -43,3 +43,10 @@ def touchscreen_app_class() -> type[PosApp]:
     from ui.app import PosApp
 
     return PosApp
+
+
+def prepare_app_process() -> dict[str, str]:
+    """The touchscreen app's process settings (ui/process_settings.py), before Kivy loads."""
+    from ui.process_settings import prepare_app_process as prepare
+
+    return prepare()

@@ -31,7 +31,7 @@ def prepare_environment(*, width: int = 800, height: int = 480, home: str | None
     # child process died with exit 1 and nothing on stderr. Python mode leaves stderr alone.
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
     os.environ.setdefault("KIVY_HOME", home or tempfile.mkdtemp(prefix="kivy-home-"))
-    from terminal.cli.app_runtime import prepare_app_process
+    from .process_settings import prepare_app_process
 
     prepare_app_process()     # what `pos-terminal run` applies: measured and tested as a till runs
     from kivy.config import Config

@@ -115,7 +115,7 @@ def run_app(args: argparse.Namespace, demo: bool) -> int:
         return 2
     os.environ["KIVY_NO_ARGS"] = "1"
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    from .app_runtime import prepare_app_process
+    from ..composition import prepare_app_process
 
     log.debug("app process settings", extra={"applied": prepare_app_process()})
     from kivy.config import Config as KivyConfig

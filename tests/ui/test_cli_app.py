@@ -33,16 +33,17 @@ def test_demo_calls_run_app_with_demo_true(monkeypatch):
 
 def test_run_applies_the_app_process_settings_before_the_app(monkeypatch):
     """`pos-terminal run` (what the systemd unit starts) sets the app's process settings
-    (terminal/cli/app_runtime.py) before the app is built; an operator's own values win."""
+    (ui/process_settings.py) before the app is built; an operator's own values win."""
     import argparse
 
     from terminal import composition
-    from terminal.cli import app_runtime, cmd_app
+    from terminal.cli import cmd_app
+    from ui import process_settings
 
     seen = {}
     monkeypatch.delenv("KIVY_IMAGE", raising=False)
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
-    monkeypatch.setattr(app_runtime, "cap_malloc_arenas", lambda arenas=2: seen.setdefault("arenas", arenas) > 0)
+    monkeypatch.setattr(process_settings, "cap_malloc_arenas", lambda arenas=2: seen.setdefault("arenas", arenas) > 0)
 
     class FakeApp:
         def __init__(self, **kwargs):
@@ -56,14 +57,14 @@ def test_run_applies_the_app_process_settings_before_the_app(monkeypatch):
     assert cmd_app.run_app(argparse.Namespace(config=None, language=None), demo=False) == 0
     assert seen == {"arenas": 2, "kivy_image_at_build": "sdl2,tex,dds"}
     monkeypatch.setenv("KIVY_IMAGE", "sdl2,pil")
-    assert "KIVY_IMAGE" not in app_runtime.prepare_app_process()
+    assert "KIVY_IMAGE" not in process_settings.prepare_app_process()
     assert os.environ["KIVY_IMAGE"] == "sdl2,pil"
 
 
 PROCESS_CHILD = r"""
 import json, os, sys, threading
 sys.path.insert(0, ROOT)
-from terminal.cli.app_runtime import prepare_app_process
+from ui.process_settings import prepare_app_process
 applied = prepare_app_process() if CAP else {}
 import ctypes, tempfile
 def work(started, release):

@@ -20,7 +20,7 @@ import ctypes
 import logging
 import os
 
-log = logging.getLogger("terminal.cli.app")
+log = logging.getLogger("ui.process_settings")
 
 KIVY_ENV = {"KIVY_IMAGE": "sdl2,tex,dds"}
 MALLOC_ARENAS = 2
