@@ -242,3 +242,19 @@ def test_the_app_ticks_its_watchdog_heartbeats(ui):
     ui.idle_until(lambda: all(beats[n].last > before[n] for n in ("ui loop", "payment worker")),
                   what="heartbeats ticked")
     assert liveness.stale() == []
+
+
+def test_an_amount_typed_in_the_search_never_matches_a_time_of_day():
+    """CI: "7.77" showed a sale of another amount made at hh:mm:17.77…, before the core's answer
+    replaced the list (the local filter matched the creation time's fraction of a second)."""
+    from dataclasses import replace
+
+    from terminal.records import Transaction
+    from terminal.states import TxState
+    from ui.screens.history import matches
+
+    other = Transaction(id="T1", payment_request_id="PR1", state=TxState.APPROVED, currency="USD", amount_minor=1250,
+                        order_ref="O1", created_at="2026-11-30T02:54:17.771234+00:00")
+    assert not matches(other, "7.77")
+    assert matches(replace(other, amount_minor=777), "7.77")
+    assert matches(other, "2026-11-30") and matches(other, "02:54")

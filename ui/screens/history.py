@@ -72,7 +72,8 @@ def matches(tx: Transaction, query: str) -> bool:
     q = query.strip().lower().replace(",", ".")
     if not q:
         return True
-    hay = [tx.amount.plain(), str(tx.amount_minor), tx.created_at[:10], tx.created_at,
+    # the time to the second: its fraction ("…:17.771234") matched amounts such as "7.77"
+    hay = [tx.amount.plain(), str(tx.amount_minor), tx.created_at[:10], tx.created_at[:19],
            tx.masked_code.lower(), tx.masked_code.replace("*", "").lower(), tx.id.lower(), tx.state.value.lower(),
            tx.wallet.lower()]
     return any(q in h for h in hay)
