@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import BusinessError, FaultError
-from .keystore import CONTROL_TOKEN, HMAC_KEY, SIGNING_KEY, VALIDATED_KEYS
+from .keystore import KEY_FILES
 from .pins import LOCK_FILE, PIN_FILES, PinVault
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 JOURNAL = "journal.sqlite"
 OWNED_FILES = (
-    SIGNING_KEY, "terminal_key.next.pem", HMAC_KEY, CONTROL_TOKEN, VALIDATED_KEYS, *PIN_FILES, LOCK_FILE,
+    *KEY_FILES, *PIN_FILES, LOCK_FILE,      # KEY_FILES: every secret the keystore writes
     JOURNAL, JOURNAL + "-wal", JOURNAL + "-shm", JOURNAL + "-journal", "provisioning.json", "rotation.json",
     "acquirer_signing_key.pem", "acquirer_encryption_key.pem", "acquirer_ca.pem", "terminal.toml",
 )
