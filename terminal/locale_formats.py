@@ -83,6 +83,16 @@ def format_short_datetime(when: datetime, locale: str) -> str:
             .replace("{1}", _apply(date_pattern, when, am, pm)))
 
 
+def format_timestamp(iso: str, locale: str) -> str:
+    """A journal timestamp (ISO 8601) as a short date-time in the terminal's time zone; text
+    that is not one is shown as it is (receipts and the history list)."""
+    try:
+        when = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return format_short_datetime(when.astimezone(), locale)
+
+
 def _apply(pattern: str, when: datetime, am: str, pm: str) -> str:
     out, i = [], 0
     while i < len(pattern):

@@ -3,12 +3,11 @@ language (en_US, en_CA, fr_CA, zh_Hans). Only masked codes ever reach a receipt.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 from drivers.printers.document import ReceiptDocument
 
 from .config import Config
-from .locale_formats import format_short_datetime
+from .locale_formats import format_timestamp
 from .money import Money, format_money, money_from_api
 from .outcome import is_void
 from .records import REFUND_SUCCESS, Refund, Transaction
@@ -56,11 +55,7 @@ class ReceiptBuilder:
         return format_money(money, locale)
 
     def _when(self, iso: str, locale: str) -> str:
-        try:
-            when = datetime.fromisoformat(iso)
-        except ValueError:
-            return iso
-        return format_short_datetime(when.astimezone(), BABEL_LOCALE[locale])
+        return format_timestamp(iso, BABEL_LOCALE[locale])
 
     def _header(self, doc: ReceiptDocument, title: str, L: dict, when: str, locale: str, copy: bool) -> None:
         m = self.config.merchant

@@ -4,7 +4,7 @@ filter; the core runs the query over the whole journal and the totals cover ever
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from kivy.clock import Clock
@@ -13,7 +13,7 @@ from kivy.uix.button import Button
 
 from terminal.errors import InputError
 from terminal.history import HistoryQuery, HistoryResult
-from terminal.locale_formats import format_short_datetime
+from terminal.locale_formats import format_timestamp
 from terminal.records import Transaction
 
 from .base import PosScreen
@@ -60,11 +60,7 @@ class HistoryRow(Button):
 
 
 def when_text(iso: str, lang: str) -> str:
-    try:
-        when = datetime.fromisoformat(iso).astimezone()
-    except ValueError:
-        return iso
-    return format_short_datetime(when, BABEL.get(lang, "en_US"))
+    return format_timestamp(iso, BABEL.get(lang, "en_US"))
 
 
 def matches(tx: Transaction, query: str) -> bool:
@@ -72,8 +68,8 @@ def matches(tx: Transaction, query: str) -> bool:
     q = query.strip().lower().replace(",", ".")
     if not q:
         return True
-    # the time to the second: its fraction ("…:17.771234") matched amounts such as "7.77"
-    hay = [tx.amount.plain(), str(tx.amount_minor), tx.created_at[:10], tx.created_at[:19],
+    # the date and time to the second (its fraction, "…:17.771234", matched amounts like "7.77")
+    hay = [tx.amount.plain(), str(tx.amount_minor), tx.created_at[:19],
            tx.masked_code.lower(), tx.masked_code.replace("*", "").lower(), tx.id.lower(), tx.state.value.lower(),
            tx.wallet.lower()]
     return any(q in h for h in hay)
