@@ -244,18 +244,6 @@ class SymbolRepair:
             total += 49
         return hits / total
 
-    def refine(self, gray: Any, corners: tuple[Any, Any, Any], module: float, version: int,
-               inferred: tuple[int, ...]) -> Any:
-        """The dark modules of the grid after a small search (see _refine_steps)."""
-        score = self.score_many(gray, [(*corners, None)], version)[0][0]
-        steps = self._refine_steps(gray, corners, module, version, inferred, score)
-        try:
-            next(steps)
-            while True:
-                steps.send(gray)
-        except StopIteration as done:
-            return self.score_many(gray, [done.value], version, modules=True)[1][0]
-
     def _refine_steps(self, gray: Any, corners: tuple[Any, Any, Any], module: float,
                       version: int, inferred: tuple[int, ...], score: float
                       ) -> Generator[int, Any, tuple[Any, Any, Any, Any]]:
