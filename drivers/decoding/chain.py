@@ -204,20 +204,21 @@ class DecoderChain:
             self._job = self._repair_job(gray, box)
             self._thumb = self._thumbnail(gray)
             self._job_cost = next(self._job)
-        work: list[tuple[str, Callable[[], tuple[int, Callable[[], tuple[str, str | None]]]]]] = []
+        # each piece of work: its (units, run) on demand; None is the repair job, whose steps
+        # are run while they fit (_job_work)
+        work: list[Callable[[], tuple[int, Callable[[], tuple[str, str | None]]]] | None] = []
         if located:
-            work.append(("roi", lambda: self._roi_work(gray, regions[0])))
+            work.append(lambda: self._roi_work(gray, regions[0]))
         if due and not (dark and self._frame_no % self.spread):  # "dark" fills a frame: 1 in 3
-            work.append(("frame", lambda: self._frame_work(gray, located, dark)))
+            work.append(lambda: self._frame_work(gray, located, dark))
         if work:
             turn = self._frame_no % len(work)
             work = work[turn:] + work[:turn]
         if self._job is not None:  # first on every other frame: it reads most of the rest
-            work.insert(0 if self._frame_no % 2 else len(work),
-                        ("repair", lambda: (0, lambda: ("repair", None))))
+            work.insert(0 if self._frame_no % 2 else len(work), None)
         budget = LIVE_UNITS
-        for kind, peek in work:
-            if kind == "repair":
+        for peek in work:
+            if peek is None:
                 text, budget = self._job_work(gray, budget)
                 if text is not None:
                     self.last_stage = "repair"
