@@ -37,14 +37,22 @@ class EventLog:
     Written by its own thread, in journal order. A listener runs in the thread that committed
     the event: the request handlers and the sale's worker, between the commit and the answer
     (or the RESULT) the cash register waits for. Six events a sale, each a log record formatted
-    as JSON and written, were about 0.7 ms of that wait. The journal has every event before any
-    listener hears of it, so a line still queued when the process is killed is missing from the
-    log only; close() writes everything queued."""
+    as JSON and written, were about 0.7 ms of that wait.
+
+    The writer gathers what arrives within `linger_s` of an event and writes it in one pass. Woken
+    for every event, it took the interpreter six times a sale, each time from a thread on the
+    cash register's path: back-to-back sales through the control API measured 1.7-2.6 ms slower
+    a sale (p50) than with the log written in passes of 0.1 s. Nobody waits on these lines: the
+    journal has every event before any listener hears of it, so a line still queued when the
+    process is killed is missing from the log only; close() writes everything queued at once."""
 
     _STOP = object()
+    LINGER_S = 0.1
 
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None, *, linger_s: float = LINGER_S):
         self._file = open(path, "a", encoding="utf-8") if path else None  # noqa: SIM115 - held for the writer's life, closed in close()
+        self._linger_s = linger_s
+        self._closing = threading.Event()      # cuts a linger short
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = threading.Thread(target=self._run, name="event-log", daemon=True)
         self._thread.start()
@@ -53,11 +61,32 @@ class EventLog:
         self._queue.put(event)
 
     def _run(self) -> None:
-        while (event := self._queue.get()) is not self._STOP:
+        while True:
+            batch = [self._queue.get()]
+            self._closing.wait(self._linger_s)
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if not self._write_batch(batch):
+                return
+
+    def _write_batch(self, batch: list) -> bool:
+        """Write the events of one pass, in order; False once the stop mark is reached."""
+        for event in batch:
+            if event is self._STOP:
+                return False
             try:
                 self._write(event)
             except Exception:   # a full disk must not stop the log for good
                 log.exception("event log line not written")
+        if self._file is not None:
+            try:
+                self._file.flush()
+            except OSError:
+                log.exception("event log lines not written")
+        return True
 
     def _write(self, event: dict) -> None:
         record = {"seq": event["seq"], "txId": event["txId"], "kind": event["kind"], "from": event["from"],
@@ -66,11 +95,11 @@ class EventLog:
                         event["to"] or "-", extra=record)
         if self._file is not None and event["kind"] not in UNDIFFABLE:
             self._file.write(json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n")
-            self._file.flush()
 
     def close(self) -> None:
         """Write what is queued, then stop (idempotent)."""
         if self._thread is not None:
+            self._closing.set()
             self._queue.put(self._STOP)
             self._thread.join(timeout=10)
             self._thread = None

@@ -93,3 +93,24 @@ def test_a_slow_log_never_holds_up_the_thread_that_committed_the_event(tmp_path)
 def _event(seq: int) -> dict:
     return {"seq": seq, "txId": "Tabc", "at": "x", "kind": "state", "from": "SENT", "to": "APPROVED",
             "detail": {"resultCode": "SUCCESS"}}
+
+
+def test_events_arriving_together_are_written_in_one_pass_and_close_cuts_the_wait_short(tmp_path):
+    """The writer gathers what comes within its linger (one wake-up for a sale's six events, not
+    six), and close() writes everything queued at once instead of waiting out the linger."""
+    passes: list[list] = []
+
+    class Recording(EventLog):
+        def _write_batch(self, batch):
+            passes.append([event["seq"] if isinstance(event, dict) else "stop" for event in batch])
+            return super()._write_batch(batch)
+
+    log = Recording(tmp_path / "events.jsonl", linger_s=60)
+    for seq in range(1, 6):
+        log(_event(seq))
+    closing = threading.Thread(target=log.close)
+    closing.start()
+    closing.join(10)
+    assert not closing.is_alive(), "close() waited out the linger"
+    assert passes == [[1, 2, 3, 4, 5, "stop"]]
+    assert [json.loads(line)["seq"] for line in (tmp_path / "events.jsonl").read_text().splitlines()] == [1, 2, 3, 4, 5]
