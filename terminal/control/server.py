@@ -23,7 +23,7 @@ from starlette.types import ASGIApp
 from ..config import Config
 from ..errors import FaultError
 from ..service import Terminal
-from .limits import ControlLimits, RateLimitedLog, guarded_h11, loop_exception_handler
+from .limits import ControlLimits, RateLimitedLog, guarded_http, loop_exception_handler
 
 log = logging.getLogger("terminal.control")
 START_TIMEOUT_S = 20.0
@@ -103,9 +103,8 @@ class ControlServer:
         config = uvicorn.Config(app, lifespan="off", log_level=log_level, access_log=False, ws="none",
                                 proxy_headers=False,
                                 timeout_graceful_shutdown=1, ssl_certfile=tls_cert or None,
-                                ssl_keyfile=tls_key or None, http=guarded_h11(self.limits, limited),
+                                ssl_keyfile=tls_key or None, http=guarded_http(self.limits, limited),
                                 timeout_keep_alive=self.limits.idle_s,  # type: ignore[arg-type] # uvicorn hands it to call_later: a float works
-                                h11_max_incomplete_event_size=16 * 1024,
                                 backlog=self.limits.max_connections)   # also asyncio's accept batch
         self._server = _Server(config, on_ready=self.ready.set, limited=limited)
         self._thread: threading.Thread | None = None

@@ -3,6 +3,7 @@ bodies, oversized bodies. The register and the acquirer client must keep working
 and nothing is journalled for a refused request."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import resource
@@ -124,6 +125,28 @@ def test_at_the_cap_the_longest_idle_connection_makes_room(quick):
         r = s.get(server.url + "/v1/status", headers=served.headers(), timeout=10)
     assert r.status_code == 200
     assert _closed_by_server(idle[0], 5)
+
+
+def test_headers_over_16_kib_are_refused_and_the_connection_closed(served):
+    """llhttp sets no header size of its own: a local process streaming headers must not grow
+    the terminal's memory. Under the limit is served; over it, 400 and closed, nothing journalled."""
+    before = _journal_seq(served)
+    server_port = urlparse(served.url).port
+    auth = f"Authorization: Bearer {served.token}\r\n"
+    with socket.create_connection(("127.0.0.1", server_port), timeout=5) as ok:
+        ok.sendall(f"GET /v1/status HTTP/1.1\r\nHost: x\r\n{auth}X-Pad: {'a' * 12_000}\r\n\r\n".encode())
+        assert ok.recv(65536).startswith(b"HTTP/1.1 200")
+    with socket.create_connection(("127.0.0.1", server_port), timeout=5) as big:
+        head = f"GET /v1/status HTTP/1.1\r\nHost: x\r\n{auth}".encode()
+        big.sendall(head + b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 1000) for i in range(20)) + b"\r\n")
+        answer = b""
+        with contextlib.suppress(ConnectionResetError):
+            while chunk := big.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 400"), answer[:100]
+    assert _journal_seq(served) == before
+    with requests.Session() as s:     # the API still serves
+        assert s.get(served.url + "/v1/status", headers=served.headers(), timeout=10).status_code == 200
 
 
 def _journal_seq(served) -> int:

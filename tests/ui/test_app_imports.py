@@ -18,7 +18,7 @@ pytestmark = pytest.mark.ui
 ROOT = Path(__file__).resolve().parents[2]
 START_WAIT_S = 240
 # (sandbox.standalone, a few argparse options of the `sandbox` command, comes with the CLI parser.)
-NOT_NEEDED = ["fastapi", "uvicorn", "starlette", "anyio", "httpx", "h11", "sandbox.embedded", "sandbox.server",
+NOT_NEEDED = ["fastapi", "uvicorn", "starlette", "anyio", "httpx", "h11", "httptools", "sandbox.embedded", "sandbox.server",
               "sandbox.app", "cv2", "numpy", "pyzbar", "zxingcpp", "paho", "terminal.control", "terminal.fleet",
               # Kivy's Pillow image provider (ui/process_settings.py) and Babel's locale data
               # (terminal/locale_formats.py): about 6 MB resident between them
