@@ -45,8 +45,9 @@ right token is always served.
 
 Limits: request bodies up to 64 KiB (413 `BODY_TOO_LARGE` beyond; 408 `BODY_TIMEOUT` when a body
 stalls for 10 s); request headers must arrive within 10 s of connecting (or of the previous
-answer), request line and headers up to 16 KiB (400 and closed beyond), and an idle keep-alive connection is closed after 5 s; at most 64 connections, where a
-new one replaces the one that has waited longest without a request.
+answer), the request line and headers up to 16 KiB (400 and closed beyond); an idle keep-alive
+connection is closed after 5 s; at most 64 connections, where a new one replaces the one that
+has waited longest without a request.
 
 A sale: `POST /v1/sales` (201, the terminal waits for the customer's code; 200 with the same
 transaction for a repeated `idempotencyKey`, also after a restart), then the scan (a scanner, or
