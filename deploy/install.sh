@@ -37,13 +37,14 @@ echo "==> system packages"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 # python3-venv: the virtual environment; libzbar0: pyzbar decoder; Mesa EGL/GL + SDL2 for Kivy;
-# libmtdev1: touchscreens; fonts-noto-cjk: Chinese receipts and UI; chrony: a correct clock
+# libmtdev1: touchscreens; fonts-wqy-microhei: Chinese receipts and UI (the font the till is measured
+# with; drivers/fonts.py says why not Noto CJK); chrony: a correct clock
 # (the acquirer refuses requests more than 300 s off); libusb-1.0-0: USB receipt printers (pyusb).
 apt-get install -y --no-install-recommends \
     python3 python3-venv python3-pip python3-dev build-essential git \
     libzbar0 libgl1 libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1 libgles2 \
     libsdl2-2.0-0 libsdl2-image-2.0-0 libsdl2-mixer-2.0-0 libsdl2-ttf-2.0-0 libmtdev1 \
-    fonts-noto-cjk chrony sqlite3 ca-certificates libusb-1.0-0
+    fonts-wqy-microhei chrony sqlite3 ca-certificates libusb-1.0-0
 
 echo "==> service user '$SERVICE_USER' (groups dialout, video, input, lp, render)"
 if ! id "$SERVICE_USER" >/dev/null 2>&1; then

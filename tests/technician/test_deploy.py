@@ -103,3 +103,15 @@ def test_journald_drop_in_bounds_the_journal():
     conf.read_string((ROOT / "deploy" / "journald-pos-terminal.conf").read_text())
     assert conf["Journal"]["SystemMaxUse"] and conf["Journal"]["Storage"] == "persistent"
     assert "/etc/systemd/journald.conf.d/pos-terminal.conf" in (ROOT / "deploy" / "install.sh").read_text()
+
+
+def test_the_installers_install_the_cjk_font_the_till_is_measured_with():
+    """deploy/install.sh installed fonts-noto-cjk while the UI prefers, and every benchmark ran
+    on, WenQuanYi (bootstrap.sh): a kiosk's idle till was 219.5 MB instead of 185.6 (FreeType
+    holds 2.2 MB of Noto's tables per face, 15 faces) and 0.16 s slower to its keypad."""
+    from drivers.fonts import KNOWN_PATHS, PREFERRED_PACKAGE
+
+    assert "wqy-microhei" in KNOWN_PATHS[0] and PREFERRED_PACKAGE == "fonts-wqy-microhei"
+    install = (ROOT / "deploy" / "install.sh").read_text()
+    assert PREFERRED_PACKAGE in install and PREFERRED_PACKAGE in (ROOT / "bootstrap.sh").read_text()
+    assert "fonts-noto-cjk" not in install          # 90 MB on the SD card that nothing would use
