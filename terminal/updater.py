@@ -69,6 +69,10 @@ class Updater:
         self.settle_s = settle_s
         self.say = progress
         self.audit = audit
+        # Whether the service ran when the update began: only then is it started again (and its
+        # health checked). A service the technician stopped, one not provisioned yet (it cannot
+        # start) or a system without a running systemd (an image build) is left as it was.
+        self._was_running = True
 
     # -- the record ---------------------------------------------------------------------------
     @property
@@ -167,7 +171,8 @@ class Updater:
         try:
             lock = OwnerLock(self.state_dir, command="pos-terminal update").acquire()
         except TerminalBusy as busy:
-            self._service("start", check=False)
+            if self._was_running:
+                self._service("start", check=False)
             self.record_path.unlink(missing_ok=True)
             raise BusinessError(f"{busy.message}; the update was not started (the service runs again)",
                                 code="TERMINAL_BUSY") from None
@@ -207,12 +212,18 @@ class Updater:
         self._release_cli(version, "--help", what=f"self-test of release {version}")
         self._save(record, "staged")
         crashpoint("update_after_stage")
-        self.say(f"[2/6] stopping {self.service}")
-        self._service("stop")
-        self._save(record, "stopped")
-        crashpoint("update_after_stop")
-        lock = self._owner_lock()
+        self._was_running = self._service("is-active", check=False)
+        lock: OwnerLock | _NoLock = _NoLock()
         try:
+            if self._was_running:
+                self.say(f"[2/6] stopping {self.service}")
+                self._service("stop")
+            else:
+                self.say(f"[2/6] {self.service} is not running: it stays stopped")
+                self._service("stop", check=False)       # a restart loop (activating) stops too
+            self._save(record, "stopped")
+            crashpoint("update_after_stop")
+            lock = self._owner_lock()
             self._refuse_if_unresolved("update")
             if self._journal().exists():
                 from .journal_schema import backup, keep_owner
@@ -236,7 +247,8 @@ class Updater:
             lock.release()
             if self.layout.current() != old and old:
                 self.layout.switch(old)
-            self._service("start", check=False)
+            if self._was_running:
+                self._service("start", check=False)
             self.record_path.unlink(missing_ok=True)
             if not isinstance(exc, BusinessError):
                 self.audit("technician", "update", result="failed", fromVersion=old, toVersion=version,
@@ -244,6 +256,15 @@ class Updater:
             raise
         finally:
             lock.release()
+        if not self._was_running:
+            self.layout.mark(version, status="good", previous=old, checked="self-test (the service was not running)")
+            self.record_path.unlink(missing_ok=True)
+            self.audit("technician", "update", fromVersion=old, toVersion=version, serviceStarted=False)
+            self.say(f"[5/6] {self.service} was not running before the update: not started, so its health is not "
+                     f"checked; release {version} passed its self-test and migrated the journal")
+            self.say(f"[6/6] release {version} is current; start it with `systemctl start {self.service}`"
+                     + (f" ({old} is kept for `pos-terminal rollback`)" if old else ""))
+            return {"from": old, "to": version, "backup": record.get("backup"), "started": False}
         self.say(f"[5/6] starting {self.service} and checking its health")
         ok, why = self.healthy()
         self._save(record, "started")
@@ -257,7 +278,7 @@ class Updater:
         self.audit("technician", "update", fromVersion=old, toVersion=version)
         kept = f"{old} is kept for `pos-terminal rollback`" if old else "the first release on this device"
         self.say(f"[6/6] release {version} is current and healthy; {kept}")
-        return {"from": old, "to": version, "backup": record.get("backup")}
+        return {"from": old, "to": version, "backup": record.get("backup"), "started": True}
 
     def _roll_back(self, record: dict, why: str) -> None:
         old, new = record.get("from"), record.get("to")
@@ -312,13 +333,29 @@ class Updater:
         self._refuse_if_unresolved("rollback")
         record = {"kind": "rollback", "from": current, "to": target, "startedAt": now_iso()}
         self._save(record, "stopping")
-        self.say(f"[1/3] stopping {self.service}")
-        self._service("stop")
+        self._was_running = self._service("is-active", check=False)
+        try:
+            if self._was_running:
+                self.say(f"[1/3] stopping {self.service}")
+                self._service("stop")
+            else:
+                self.say(f"[1/3] {self.service} is not running: it stays stopped")
+                self._service("stop", check=False)
+        except Exception:
+            self._service("start", check=False)
+            self.record_path.unlink(missing_ok=True)
+            raise
         crashpoint("rollback_after_stop")
         self.say(f"[2/3] switching to release {target}")
         self.layout.switch(target)
         self._save(record, "switched")
         crashpoint("rollback_after_switch")
+        if not self._was_running:
+            self.record_path.unlink(missing_ok=True)
+            self.audit("technician", "rollback", result="ok", fromVersion=current, toVersion=target,
+                       serviceStarted=False)
+            self.say(f"[3/3] release {target} is current; {self.service} was not running and is not started")
+            return {"from": current, "to": target, "started": False}
         self.say(f"[3/3] starting {self.service}")
         ok, why = self.healthy()
         self.record_path.unlink(missing_ok=True)
@@ -326,7 +363,7 @@ class Updater:
         if not ok:
             raise FaultError(f"release {target} does not start either ({why}): check `journalctl -u {self.service}`",
                              code="ROLLBACK_UNHEALTHY")
-        return {"from": current, "to": target}
+        return {"from": current, "to": target, "started": True}
 
 
 def default_settle_s() -> float:

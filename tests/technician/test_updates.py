@@ -33,8 +33,12 @@ if grep -q badmigration "$1"; then
 fi
 """
 SYSTEMCTL = """#!/bin/sh
-# fake systemctl: logs the verb; a release marked UNHEALTHY never stays up
+# fake systemctl: logs the verb; a release marked UNHEALTHY never stays up; <tmp>/OFFLINE: no
+# systemd as PID 1 (a chroot, an image build); <tmp>/STOPPED: the service is not running;
+# <tmp>/STOP_FAILS: `stop` fails
 echo "$1" >> "{log}"
+if [ -e "{tmp}/OFFLINE" ]; then echo "System has not been booted with systemd as init system (PID 1)." >&2; exit 1; fi
+case "$1" in is-active) [ -e "{tmp}/STOPPED" ] && exit 3 ;; stop) [ -e "{tmp}/STOP_FAILS" ] && exit 1 ;; esac
 case "$1" in start|is-active) [ -e "{root}/current/UNHEALTHY" ] && exit 3 ;; esac
 exit 0
 """
@@ -49,7 +53,7 @@ class Rig:
         self.installer = tmp / "install.sh"
         self.installer.write_text(INSTALLER.format(python=sys.executable))
         self.systemctl = tmp / "systemctl.sh"
-        self.systemctl.write_text(SYSTEMCTL.format(log=self.log, root=self.root))
+        self.systemctl.write_text(SYSTEMCTL.format(log=self.log, root=self.root, tmp=tmp))
         self.installer.chmod(0o755)
         self.systemctl.chmod(0o755)
         self.layout = Layout(self.root)
@@ -109,7 +113,7 @@ def test_update_backs_up_migrates_switches_and_keeps_the_previous(rig):
     assert result["from"] == "0.1.0" and result["to"] == "0.2.0"
     assert rig.layout.current() == "0.2.0"
     assert rig.layout.info("0.2.0")["status"] == "good" and rig.layout.info("0.2.0")["previous"] == "0.1.0"
-    assert rig.calls()[:2] == ["stop", "start"]
+    assert rig.calls()[:3] == ["is-active", "stop", "start"]
     assert _user_version(rig) == SCHEMA_VERSION                  # migrated by the new release
     backup = sqlite3.connect(result["backup"])
     assert backup.execute("PRAGMA user_version").fetchone()[0] == 0   # taken before the migration
@@ -148,7 +152,7 @@ def test_a_failed_migration_leaves_the_old_release_running(rig):
     rows = rig.journal_rows()
     proc = rig.cli("update", str(rig.wheel("0.2.0", "badmigration")), "--installer", str(rig.installer))
     assert proc.returncode == 3 and "migration 2 failed" in proc.stderr
-    assert rig.layout.current() == "0.1.0" and rig.calls() == ["stop", "start"]
+    assert rig.layout.current() == "0.1.0" and rig.calls() == ["is-active", "stop", "start"]
     assert not (rig.root / "update.json").exists() and rig.journal_rows() == rows
 
 
@@ -203,3 +207,32 @@ def test_update_refuses_to_run_inside_the_service_it_stops(rig, monkeypatch):
     with pytest.raises(InputError, match="systemd-run"):
         updater.update(rig.wheel("0.2.0"))
     assert rig.layout.current() == "0.1.0" and rig.calls() == []
+
+
+@pytest.mark.parametrize("why", ["STOPPED", "OFFLINE"])
+def test_a_service_that_was_not_running_is_updated_and_left_stopped(rig, why):
+    """deploy/install.sh run again after `git pull` on a terminal not provisioned yet (its service
+    cannot start), stopped by the technician, or in an image build without systemd: the update
+    used to fail at `systemctl stop` (offline) or start a service that cannot run, fail its
+    health check and roll back (exit 3), so the installer could never upgrade it."""
+    (rig.tmp / why).touch()
+    rows = rig.journal_rows()
+    proc = rig.cli("--json", "update", str(rig.wheel("0.2.0")), "--installer", str(rig.installer))
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["to"] == "0.2.0" and result["started"] is False
+    assert rig.layout.current() == "0.2.0" and rig.layout.info("0.2.0")["status"] == "good"
+    assert "start" not in rig.calls() and "systemctl start" in proc.stderr    # says how to start it
+    assert _user_version(rig) == SCHEMA_VERSION and rig.journal_rows() == rows
+    assert not (rig.root / "update.json").exists()
+    proc = rig.cli("rollback")                                    # back, still without starting it
+    assert proc.returncode == 0, proc.stderr
+    assert rig.layout.current() == "0.1.0" and "start" not in rig.calls()
+
+
+def test_a_failed_stop_starts_the_old_release_again_and_leaves_no_update_record(rig):
+    (rig.tmp / "STOP_FAILS").touch()
+    proc = rig.cli("update", str(rig.wheel("0.2.0")), "--installer", str(rig.installer))
+    assert proc.returncode == 3 and "systemctl stop" in proc.stderr
+    assert rig.layout.current() == "0.1.0" and rig.calls() == ["is-active", "stop", "start"]
+    assert not (rig.root / "update.json").exists()               # was left at "staged"
