@@ -85,6 +85,12 @@ render_unit() {
         "$unit"
 }
 
+# Succeeds when version $1 is older than $2 (PEP 440, with the packaging module pip carries;
+# `sort -V` would put 0.2.0rc1 after 0.2.0). $3: a python with pip.
+version_older() {
+    "$3" -c 'import sys; from pip._vendor.packaging.version import Version as V; sys.exit(0 if V(sys.argv[1]) < V(sys.argv[2]) else 1)' "$1" "$2"
+}
+
 # sd_booted(3): systemd is PID 1 here. Not in a chroot, a container or an image build: systemctl
 # can still enable units there (symlinks), but not reload, start or stop them.
 systemd_running() {
@@ -156,6 +162,15 @@ main() {
     if [[ -n "$CURRENT" ]] && runuser -u "$SERVICE_USER" -- "$PREFIX/current/bin/pos-terminal" --help >/dev/null 2>&1; then
         if [[ "$CURRENT" == "$VERSION" ]]; then
             echo "release $VERSION is already current (bump the version in pyproject.toml to ship a change)"
+        elif version_older "$VERSION" "$CURRENT" "$BUILD_VENV/bin/python"; then
+            # An older checkout would silently downgrade the terminal; going back is a rollback.
+            local back="update --version $VERSION"             # the bundle just built, in bundles/
+            [[ ! -x "$PREFIX/releases/$VERSION/bin/pos-terminal" ]] || back="rollback --to $VERSION"
+            echo "this checkout is release $VERSION, older than the current $CURRENT: the release was not changed." >&2
+            echo "To go back to $VERSION on purpose: sudo POS_TERMINAL_STATE_DIR=$STATE_DIR $PREFIX/current/bin/pos-terminal \\" >&2
+            echo "    --config $STATE_DIR/terminal.toml $back --root $PREFIX" >&2
+            echo "To upgrade instead: check out $CURRENT or newer and run this again." >&2
+            exit 1
         else
             # An upgrade: the running release's own updater (refuses while payments are unresolved,
             # backs up and migrates the journal, rolls back by itself if the new one is unhealthy).

@@ -5,6 +5,7 @@ systemctl): a script that ran its side effects on `source` would fail here, neve
 from __future__ import annotations
 
 import shutil
+import sys
 import subprocess
 from pathlib import Path
 
@@ -130,3 +131,19 @@ def test_main_reloads_systemd_only_where_it_runs_and_uses_debians_python():
     assert "install -d -m 0755 /etc/udev/rules.d" in main
     assert "\n        python3 -m venv" not in main and "|| python3 -m venv" not in main and 'local PYTHON=/usr/bin/python3' in main
     assert 'runuser -u "$SERVICE_USER" -- "$REL/bin/pos-terminal" --help' in main
+
+
+@pytest.mark.parametrize(("new", "current", "older"), [
+    ("0.1.0", "0.1.1", True),
+    ("0.2.0rc1", "0.2.0", True),          # sort -V says the reverse
+    ("0.9.0", "0.10.0", True),
+    ("0.10.0", "0.9.0", False),
+    ("0.1.1", "0.1.0", False),
+])
+def test_an_older_checkout_is_told_apart_from_an_upgrade(sourced, new, current, older):
+    """Run from an older checkout, install.sh went through `pos-terminal update` to the older
+    release without a word (seen for real: 0.1.1 -> 0.1.0); it now refuses and names `rollback`."""
+    proc = sourced(f'version_older {new} {current} "{sys.executable}"')
+    assert proc.returncode == (0 if older else 1), proc.stderr
+    main = SCRIPT.read_text()
+    assert 'elif version_older "$VERSION" "$CURRENT"' in main and 'back="rollback --to $VERSION"' in main
