@@ -5,8 +5,8 @@ systemctl): a script that ran its side effects on `source` would fail here, neve
 from __future__ import annotations
 
 import shutil
-import sys
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
