@@ -35,7 +35,10 @@ class Layout:
 
     @classmethod
     def at(cls, root: str | Path | None = None) -> Layout:
-        return cls(Path(root or os.environ.get(ROOT_ENV) or DEFAULT_ROOT))
+        """--root, else $POS_TERMINAL_ROOT, else the root this release runs from, else the default:
+        installed with `install.sh --prefix /opt/x`, `/opt/x/current/bin/pos-terminal update` (and
+        the unit's `update --recover` at boot) work on /opt/x, not on an empty /opt/pos-terminal."""
+        return cls(Path(root or os.environ.get(ROOT_ENV) or own_root(Path(sys.prefix)) or DEFAULT_ROOT))
 
     @property
     def releases(self) -> Path:
@@ -87,6 +90,13 @@ class Layout:
     def mark(self, version: str, **fields: object) -> None:
         info = {**self.info(version), **fields}
         write_atomic(self.release(version) / "RELEASE.json", json.dumps(info, sort_keys=True).encode(), mode=0o644)
+
+
+def own_root(venv: Path) -> Path | None:
+    """<root> when this interpreter's venv is <root>/releases/<version>/venv (an installed release)."""
+    if venv.name == "venv" and venv.parent.parent.name == "releases" and _VERSION.match(venv.parent.name):
+        return venv.parent.parent.parent
+    return None
 
 
 def version_of_wheel(wheel: Path) -> str:

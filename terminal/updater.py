@@ -327,7 +327,7 @@ class Updater:
                       and r.get("status") != "failed"]
             target = others[0] if others else None
         if not target or target == current:
-            raise InputError("no other release to roll back to (see /opt/pos-terminal/releases): pass --to VERSION")
+            raise InputError(f"no other release to roll back to (see {self.layout.releases}): pass --to VERSION")
         if not (self.layout.release(target) / "bin" / "pos-terminal").exists():
             raise InputError(f"release {target} is not installed")
         self._refuse_if_unresolved("rollback")

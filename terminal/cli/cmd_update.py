@@ -43,7 +43,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--root", help="install root (default: $POS_TERMINAL_ROOT, else /opt/pos-terminal)")
+    p.add_argument("--root", help="install root (default: $POS_TERMINAL_ROOT, else the root of the "
+                   "release this command runs from, else /opt/pos-terminal)")
     p.add_argument("--state-dir", help=f"the terminal's state directory (default: ${STATE_DIR_ENV}, else "
                    "storage.state_dir of --config)")
     p.add_argument("--systemctl", help="systemctl command (default: $POS_TERMINAL_SYSTEMCTL, else systemctl)")

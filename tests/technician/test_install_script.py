@@ -90,6 +90,7 @@ def test_the_unit_is_rewritten_for_the_chosen_user_prefix_and_state_dir(sourced)
     assert "Environment=KIVY_HOME=/var/lib/pos-e2e/kivy" in lines
     assert "ExecStart=/opt/pos-e2e/current/bin/pos-terminal --config /var/lib/pos-e2e/terminal.toml run" in lines
     assert "ReadWritePaths=/var/lib/pos-e2e" in lines
+    assert "Environment=POS_TERMINAL_ROOT=/opt/pos-e2e" in lines     # update --recover at boot looks there
     assert "StateDirectory=pos-e2e" in lines                 # was left at pos-terminal: a second state dir
     assert len(lines) == len(UNIT.read_text().splitlines())
 

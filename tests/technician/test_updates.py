@@ -236,3 +236,20 @@ def test_a_failed_stop_starts_the_old_release_again_and_leaves_no_update_record(
     assert proc.returncode == 3 and "systemctl stop" in proc.stderr
     assert rig.layout.current() == "0.1.0" and rig.calls() == ["is-active", "stop", "start"]
     assert not (rig.root / "update.json").exists()               # was left at "staged"
+
+
+def test_an_installed_release_finds_its_own_root(tmp_path, monkeypatch):
+    """Installed with `install.sh --prefix /opt/pos-e2e`, the unit's `update --recover` at boot
+    (and a technician's `.../current/bin/pos-terminal update`) looked at /opt/pos-terminal and
+    found no interrupted update: seen for real, update.json left at `switched`."""
+    from terminal import releases
+
+    monkeypatch.delenv("POS_TERMINAL_ROOT", raising=False)
+    monkeypatch.setattr(releases.sys, "prefix", str(tmp_path / "pos-e2e" / "releases" / "0.1.1" / "venv"))
+    assert Layout.at().root == tmp_path / "pos-e2e"
+    assert Layout.at(tmp_path / "other").root == tmp_path / "other"          # --root wins
+    monkeypatch.setenv("POS_TERMINAL_ROOT", str(tmp_path / "env"))
+    assert Layout.at().root == tmp_path / "env"                                # then the environment
+    monkeypatch.delenv("POS_TERMINAL_ROOT")
+    monkeypatch.setattr(releases.sys, "prefix", str(tmp_path / "checkout" / ".venv"))
+    assert Layout.at().root == releases.DEFAULT_ROOT                           # a development venv
