@@ -212,15 +212,9 @@ class Updater:
         self._release_cli(version, "--help", what=f"self-test of release {version}")
         self._save(record, "staged")
         crashpoint("update_after_stage")
-        self._was_running = self._service("is-active", check=False)
         lock: OwnerLock | _NoLock = _NoLock()
         try:
-            if self._was_running:
-                self.say(f"[2/6] stopping {self.service}")
-                self._service("stop")
-            else:
-                self.say(f"[2/6] {self.service} is not running: it stays stopped")
-                self._service("stop", check=False)       # a restart loop (activating) stops too
+            self._stop_if_running("[2/6]")
             self._save(record, "stopped")
             crashpoint("update_after_stop")
             lock = self._owner_lock()
@@ -280,6 +274,17 @@ class Updater:
         self.say(f"[6/6] release {version} is current and healthy; {kept}")
         return {"from": old, "to": version, "backup": record.get("backup"), "started": True}
 
+    def _stop_if_running(self, step: str) -> None:
+        """Stop the service if it runs; remembered in _was_running, since only then is it started
+        again. One that is not running stays stopped (a restart loop, 'activating', stops too)."""
+        self._was_running = self._service("is-active", check=False)
+        if self._was_running:
+            self.say(f"{step} stopping {self.service}")
+            self._service("stop")
+        else:
+            self.say(f"{step} {self.service} is not running: it stays stopped")
+            self._service("stop", check=False)
+
     def _roll_back(self, record: dict, why: str) -> None:
         old, new = record.get("from"), record.get("to")
         self.say(f"rolling back to {old}: {why}")
@@ -333,14 +338,8 @@ class Updater:
         self._refuse_if_unresolved("rollback")
         record = {"kind": "rollback", "from": current, "to": target, "startedAt": now_iso()}
         self._save(record, "stopping")
-        self._was_running = self._service("is-active", check=False)
         try:
-            if self._was_running:
-                self.say(f"[1/3] stopping {self.service}")
-                self._service("stop")
-            else:
-                self.say(f"[1/3] {self.service} is not running: it stays stopped")
-                self._service("stop", check=False)
+            self._stop_if_running("[1/3]")
         except Exception:
             self._service("start", check=False)
             self.record_path.unlink(missing_ok=True)
