@@ -40,6 +40,16 @@ def sell(ui, digits: str, suffix: str, *, watch=None):
     return ui.app.screens["result"]
 
 
+def shown(result) -> str:
+    """What the result screen shows, for an assertion message: its kind and the transaction's
+    state, result code and masked code (whose last digits say which demo code was presented)."""
+    tx = getattr(result, "tx", None)
+    if tx is None:
+        return f"kind {result.kind!r}, no transaction (tx_id {result.tx_id!r})"
+    return (f"kind {result.kind!r}: {tx.id} {tx.state.value} resultCode={tx.result_code!r} "
+            f"code {tx.masked_code}")
+
+
 def receipt_then_next_sale(ui) -> None:
     """From an approved result: show the slip, wait until it is rendered, Done, back at the keypad."""
     app = ui.app

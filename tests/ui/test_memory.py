@@ -15,7 +15,7 @@ import gc
 
 import pytest
 
-from tests.ui.helpers import receipt_then_next_sale, sell
+from tests.ui.helpers import receipt_then_next_sale, sell, shown
 
 pytestmark = pytest.mark.ui
 MB = 1024 * 1024
@@ -72,7 +72,7 @@ def test_sales_leave_no_widgets_transactions_or_textures_behind(ui):
 
     def one_sale(i: int) -> None:
         result = sell(ui, str(101 + i), "0000")
-        assert result.kind == "approved"
+        assert result.kind == "approved", shown(result)
         receipt_then_next_sale(ui)
 
     def transactions() -> int:
