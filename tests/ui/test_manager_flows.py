@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support import pin_vault, slips_file
-from tests.ui.helpers import sell
+from tests.ui.helpers import sell, shown
 
 pytestmark = pytest.mark.ui
 
@@ -34,6 +34,7 @@ def open_in_history(ui, tx_id: str) -> None:
 
 def approved_sale(ui, digits: str):
     result = sell(ui, digits, "0000")
+    assert result.kind == "approved", shown(result)
     tx = result.tx
     ui.tap(result.ids.new_sale_btn)
     ui.screen("sale")
