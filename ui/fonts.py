@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from drivers.fonts import find_cjk_font
+from drivers.fonts import PREFERRED_PACKAGE, find_cjk_font
 
 log = logging.getLogger("ui.fonts")
 
@@ -25,7 +25,7 @@ def register_default_font() -> str | None:
 
     path = find_cjk_font()
     if path is None:
-        log.warning("no CJK font found (install fonts-wqy-microhei): Chinese text will show as boxes")
+        log.warning("no CJK font found (install %s): Chinese text will show as boxes", PREFERRED_PACKAGE)
         return None
     LabelBase.register(DEFAULT_FONT, path)
     return path

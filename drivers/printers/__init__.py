@@ -69,11 +69,11 @@ def build_printer(kind: str = "none", **options: Any) -> Printer:
         raise DeviceConfigError(f"printer.cjk '{cjk}': use {', '.join(CJK_MODES)}",
                                 device="printer")
     if cjk == "raster":
-        from ..fonts import find_cjk_font
+        from ..fonts import PREFERRED_PACKAGE, find_cjk_font
 
         if find_cjk_font() is None:
             raise DeviceConfigError("printer.cjk = \"raster\" needs a CJK font: install "
-                                    "fonts-wqy-microhei, or use printer.cjk = \"auto\"",
+                                    f"{PREFERRED_PACKAGE}, or use printer.cjk = \"auto\"",
                                     device="printer")
     profile = options.get("profile")
     common = {"width": width, "profile": profile, "cjk": cjk}

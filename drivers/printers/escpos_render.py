@@ -139,12 +139,12 @@ def _raster_line(p: Any, text: str, width: int, align: str) -> None:
     from PIL import Image, ImageDraw, ImageFont
 
     from ..errors import DeviceConfigError
-    from ..fonts import find_cjk_font
+    from ..fonts import PREFERRED_PACKAGE, find_cjk_font
 
     font_path = find_cjk_font()
     if font_path is None:
         raise DeviceConfigError("printer.cjk = \"raster\" needs a CJK font: install "
-                                "fonts-wqy-microhei, or set printer.cjk = \"auto\"", device="printer")
+                                f"{PREFERRED_PACKAGE}, or set printer.cjk = \"auto\"", device="printer")
     dots = width * DOTS_PER_COLUMN
     font = ImageFont.truetype(font_path, 22)
     image = Image.new("1", (dots, 24), 1)
