@@ -28,14 +28,14 @@ from collections.abc import Callable, Mapping
 from .errors import FaultError
 
 log = logging.getLogger("terminal.watchdog")
+DEFAULT_INTERVAL_S = 10.0
+UI_MAX_STALL_S = 5.0          # a touchscreen frozen longer than this is restarted
+WORKER_MAX_STALL_S = 120.0    # every worker thread busy this long (a sale's waits are far shorter)
 
 
 class ShuttingDown(Exception):
     """The terminal is closing (its journal is closed before STOPPING=1 is sent): a beat then
     sends nothing and reports nothing, since nothing is wrong."""
-DEFAULT_INTERVAL_S = 10.0
-UI_MAX_STALL_S = 5.0          # a touchscreen frozen longer than this is restarted
-WORKER_MAX_STALL_S = 120.0    # every worker thread busy this long (a sale's waits are far shorter)
 
 
 def _address(notify_socket: str) -> str | bytes:
